@@ -1,0 +1,18 @@
+"""fastdnn: a drop-in, much faster replacement for the numpy helpers of the
+"Deep Neural Network, step by step" course and its cat vs non-cat application.
+
+``from fastdnn import *`` gives the course's English helper names with the APPLICATION's
+semantics (``initialize_parameters_deep`` is seed 1, ``/ sqrt(n_prev)``). The step-by-step
+notebook's semantics are in ``fastdnn.step_by_step``; the Portuguese names in ``fastdnn.pt``.
+"""
+from ._version import __version__
+from .core import (L_model_backward, L_model_forward, compute_cost, initialize_parameters,
+                   linear_activation_backward, linear_activation_forward, linear_backward,
+                   linear_forward, relu, relu_backward, sigmoid, sigmoid_backward,
+                   update_parameters)
+from .core import initialize_parameters_deep_app as initialize_parameters_deep
+
+__all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",
+           "initialize_parameters_deep", "linear_forward", "linear_activation_forward",
+           "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
+           "L_model_backward", "update_parameters"]

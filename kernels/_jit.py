@@ -1,0 +1,86 @@
+"""How every fastdnn kernel is compiled: one decorator, one set of flags, one cache rule.
+
+Guarantees
+----------
+* Kernels compile lazily (on first call) with ``cache=True`` whenever a writable cache
+  directory exists, and without a cache (never failing at import) when none does.
+* The on-disk cache lives in a directory named after a hash of *all* kernel sources, so
+  editing any kernel file invalidates every cached kernel, including callers in other
+  files (numba issue 1833: Numba only checks the caller's own file timestamp).
+* No fast-math anywhere: NaN/inf must propagate exactly as in numpy.
+"""
+import contextlib
+import hashlib
+import os
+import pathlib
+import tempfile
+
+import numba
+
+_HERE = pathlib.Path(__file__).resolve().parent
+
+# Numba compile options shared by every kernel. error_model="numpy": 1/0 gives inf like numpy
+# instead of raising; nogil: kernels may run in several Python threads at once.
+JIT_OPTIONS = {"error_model": "numpy", "nogil": True}
+
+
+def source_key():
+    """Hash of every kernel source file (name and bytes) and of the Numba version."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for path in sorted(_HERE.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _writable(directory):
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def _choose_cache_dir():
+    """``$NUMBA_CACHE_DIR`` or the user cache dir, plus ``fastdnn-<source key>``; None if unwritable."""
+    if os.environ.get("FASTDNN_DISABLE_CACHE"):
+        return None
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(xdg, "fastdnn")
+    directory = pathlib.Path(base) / f"fastdnn-kernels-{source_key()}"
+    return str(directory) if _writable(directory) else None
+
+
+CACHE_DIR = _choose_cache_dir()
+
+
+@contextlib.contextmanager
+def _numba_cache_dir(path):
+    # Numba picks a dispatcher's cache locator when the dispatcher is created, reading
+    # numba.config.CACHE_DIR at that moment; set it only around our own decorations so that
+    # other libraries' kernels keep their own cache location.
+    saved = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = path
+    try:
+        yield
+    finally:
+        numba.config.CACHE_DIR = saved
+
+
+def kernel(fn=None, *, parallel=False):
+    """Decorate ``fn`` as a lazily compiled, cached nopython kernel (``parallel`` enables prange)."""
+    def wrap(func):
+        if CACHE_DIR is None:
+            return numba.njit(cache=False, parallel=parallel, **JIT_OPTIONS)(func)
+        with _numba_cache_dir(CACHE_DIR):
+            return numba.njit(cache=True, parallel=parallel, **JIT_OPTIONS)(func)
+    return wrap if fn is None else wrap(fn)
+
+
+def inline(fn):
+    """A scalar helper inlined into the kernels that call it (compiled as part of them)."""
+    return numba.njit(inline="always", **JIT_OPTIONS)(fn)

@@ -1,0 +1,95 @@
+"""Element-wise activations, each forward next to its backward, on 1-D contiguous arrays.
+
+Guarantees: numpy's results to the last ulp or two (see kernels/_vmath.py), numpy's NaN
+propagation (relu keeps NaN, relu_backward keeps dA where Z is NaN), +0.0 where relu clips.
+``*_parallel`` splits the same work into BLOCK-sized tasks over the Numba thread pool.
+"""
+import numba
+
+from ._jit import kernel
+from ._vmath import vsigmoid
+
+# Activation codes shared by every kernel that takes ``act``.
+LINEAR, RELU, SIGMOID = 0, 1, 2
+
+# Element-wise op codes for apply() / apply_parallel().
+RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
+
+BLOCK = 1 << 15   # elements per parallel task: big enough to amortise the task's start
+
+
+@kernel
+def relu_forward(out, z):
+    # out, z: (n,). max(0, z): NaN stays NaN, z <= 0 (and -0.0) gives +0.0 like np.maximum(0, z).
+    for i in range(z.size):
+        v = z[i]
+        out[i] = v if (v > 0 or v != v) else 0
+
+
+@kernel
+def relu_backward(dz, da, z):
+    # dz, da, z: (n,). The course's `dZ = copy(dA); dZ[Z <= 0] = 0` in one pass.
+    for i in range(z.size):
+        dz[i] = 0 if z[i] <= 0 else da[i]
+
+
+@kernel
+def sigmoid_forward(out, z):
+    # out, z: (n,). 1 / (1 + exp(-z)) with the vectorisable exp.
+    for i in range(z.size):
+        out[i] = vsigmoid(z[i])
+
+
+@kernel
+def sigmoid_backward(dz, da, z):
+    # dz, da, z: (n,). dA * s * (1 - s) with s recomputed from Z (the cache holds only Z),
+    # fused: numpy makes five temporaries for this.
+    for i in range(z.size):
+        s = vsigmoid(z[i])
+        dz[i] = da[i] * s * (1 - s)
+
+
+@kernel
+def apply(out, a, b, op):
+    # out, a, b: (n,). One element-wise op by code: forward ops read a (pass it twice),
+    # backward ops read da=a, z=b.
+    if op == RELU_FORWARD:
+        relu_forward(out, a)
+    elif op == RELU_BACKWARD:
+        relu_backward(out, a, b)
+    elif op == SIGMOID_FORWARD:
+        sigmoid_forward(out, a)
+    else:
+        sigmoid_backward(out, a, b)
+
+
+@kernel(parallel=True)
+def apply_parallel(out, a, b, op):
+    # Same as apply(), BLOCK elements per task. Worth it only for large n (thread start-up).
+    n = out.size
+    for t in numba.prange((n + BLOCK - 1) // BLOCK):
+        lo = t * BLOCK
+        hi = min(lo + BLOCK, n)
+        apply(out[lo:hi], a[lo:hi], b[lo:hi], op)
+
+
+@kernel
+def activation_forward(out, z, act):
+    # out, z: (n,). act in {LINEAR, RELU, SIGMOID}; LINEAR copies.
+    if act == RELU:
+        relu_forward(out, z)
+    elif act == SIGMOID:
+        sigmoid_forward(out, z)
+    else:
+        out[:] = z
+
+
+@kernel
+def activation_backward(dz, da, z, act):
+    # dz, da, z: (n,). dZ from dA through the activation whose input was z.
+    if act == RELU:
+        relu_backward(dz, da, z)
+    elif act == SIGMOID:
+        sigmoid_backward(dz, da, z)
+    else:
+        dz[:] = da

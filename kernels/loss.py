@@ -1,0 +1,107 @@
+"""Binary cross-entropy: the cost in one pass, and the output layer's fused gradient.
+
+Guarantees: the course's formula ``-(1/m) Σ (y log a + (1-y) log(1-a))`` including its
+NaN/inf results at the edges (a term whose unused log would be ±inf or NaN is NaN, because
+numpy multiplies it by zero), with one log per element when labels are exactly 0 or 1.
+Sums use 8 independent accumulators per block: accurate like numpy's pairwise sum, and fast.
+"""
+import numba
+import numpy as np
+
+from ._jit import kernel
+from ._vmath import vlog, vsigmoid
+
+BLOCK = 1 << 12   # elements per block (and per parallel task)
+
+
+@kernel
+def _count_soft_labels(y):
+    # y: (n,). How many labels are neither 0 nor 1 (integer sum: vectorises, no fast-math).
+    c = 0
+    for i in range(y.size):
+        v = y[i]
+        c += 0 if (v == 0 or v == 1) else 1
+    return c
+
+
+@kernel
+def _xent_terms(buf, a, y, binary):
+    # buf, a, y: (k,). buf[i] = y log a + (1-y) log(1-a), one log when binary.
+    if binary:
+        for i in range(a.size):
+            ai = a[i]
+            one = y[i] == 1
+            used = ai if one else 1 - ai
+            unused = 1 - ai if one else ai    # numpy computes 0 * log(unused): NaN unless > 0
+            t = vlog(used)
+            buf[i] = t if unused > 0 else np.nan
+    else:
+        for i in range(a.size):
+            ai = a[i]
+            yi = y[i]
+            buf[i] = yi * vlog(ai) + (1 - yi) * vlog(1 - ai)
+
+
+@kernel
+def _sum8(buf):
+    # buf: (k,). Sum with 8 independent accumulators (lets the adds pipeline and vectorise).
+    k = buf.size
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    stop = k - k % 8
+    for i in range(0, stop, 8):
+        s0 += buf[i]
+        s1 += buf[i + 1]
+        s2 += buf[i + 2]
+        s3 += buf[i + 3]
+        s4 += buf[i + 4]
+        s5 += buf[i + 5]
+        s6 += buf[i + 6]
+        s7 += buf[i + 7]
+    for i in range(stop, k):
+        s0 += buf[i]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@kernel
+def cross_entropy_sum(a, y, buf):
+    # a, y: (n,). buf: (BLOCK,) workspace in a's dtype. Returns Σ terms (float64).
+    n = a.size
+    binary = _count_soft_labels(y) == 0
+    total = 0.0
+    for lo in range(0, n, BLOCK):
+        hi = min(lo + BLOCK, n)
+        part = buf[: hi - lo]
+        _xent_terms(part, a[lo:hi], y[lo:hi], binary)
+        total += _sum8(part)
+    return total
+
+
+@kernel(parallel=True)
+def cross_entropy_sum_parallel(a, y):
+    # a, y: (n,). Same as cross_entropy_sum with blocks spread over threads.
+    n = a.size
+    binary = _count_soft_labels(y) == 0
+    total = 0.0
+    for t in numba.prange((n + BLOCK - 1) // BLOCK):
+        lo = t * BLOCK
+        hi = min(lo + BLOCK, n)
+        part = np.empty(hi - lo, a.dtype)
+        _xent_terms(part, a[lo:hi], y[lo:hi], binary)
+        total += _sum8(part)
+    return total
+
+
+@kernel
+def sigmoid_cross_entropy_backward(dZ, AL, Y):
+    # dZ, AL, Y: (n,). Output layer of a training step, where AL = sigmoid(Z_L): the course's
+    # dAL = -(Y/AL - (1-Y)/(1-AL)) pushed through sigmoid_backward is algebraically AL - Y,
+    # computed in one pass with no division (and no loss of accuracy near 0 or 1).
+    for j in range(AL.size):
+        dZ[j] = AL[j] - Y[j]
+
+
+@kernel
+def cross_entropy_backward(dA, a, y):
+    # dA, a, y: (n,). The course's dAL = -(Y/AL - (1-Y)/(1-AL)), for AL not from a sigmoid.
+    for i in range(a.size):
+        dA[i] = -(y[i] / a[i] - (1 - y[i]) / (1 - a[i]))

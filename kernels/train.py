@@ -1,0 +1,151 @@
+"""Full-batch gradient descent for [LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID, entirely compiled.
+
+Guarantees: each step is the course's iteration (forward, cost, backward, update, in that
+order and with its arithmetic), working only inside a Workspace allocated once by the caller:
+no allocation per step. Two paths for layer 1, chosen by the caller:
+
+* direct: Z1 = W1·X + b1 and dW1 = (1/m) dZ1·X^T, as the course does;
+* Gram:   full-batch GD only ever touches X through products with it. After t steps
+          W1_t = W1_0 - (lr/m) S_t X^T  with  S_t = Σ_{k<t} dZ1_k  (n1, m), hence
+          W1_t·X = W1_0·X - (lr/m) S_t (X^T X) = P0 - (lr/m) S_t G.
+          Keeping S and G = X^T X (m, m, computed once) replaces two (n1 x n0 x m) products
+          per step by one (n1 x m x m) product. P is rebuilt from S every step (not updated
+          incrementally), so rounding never accumulates in P; W1 is recovered at the end
+          with gram_weights(). theta keeps W1_0 in W1's slot while this path runs.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import kernel
+from .activations import RELU, relu_backward, relu_forward, sigmoid_forward
+from .linear import bias_grad, linear_forward, weight_grad
+from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
+from .update import sgd_update
+
+
+class Workspace(NamedTuple):
+    """Every buffer a training run touches. L layers, m samples, all arrays C-contiguous."""
+    dims: np.ndarray      # (L+1,) int64: n0 (features), n1 .. nL (= 1)
+    w_off: np.ndarray     # (L+1,) int64: offset of W_l in theta/grad (entry 0 unused)
+    b_off: np.ndarray     # (L+1,) int64: offset of b_l in theta/grad (entry 0 unused)
+    a_off: np.ndarray     # (L+1,) int64: offset of Z_l / A_l in Z and A (entry 0 unused)
+    theta: np.ndarray     # (P,) W1, b1, W2, b2, ..., flat; W_l is (n_l, n_{l-1}), b_l (n_l, 1)
+    grad: np.ndarray      # (P,) dW_l, db_l in theta's layout
+    Z: np.ndarray         # (Σ n_l m,) pre-activations of layers 1..L
+    A: np.ndarray         # (Σ n_l m,) activations of layers 1..L
+    dA: np.ndarray        # (max_l n_l m,) gradient w.r.t. the activation of the layer below
+    dZ: np.ndarray        # (max_l n_l m,) gradient w.r.t. Z of the current layer
+    cost_buf: np.ndarray  # (loss.BLOCK,) scratch for the cost's terms
+    gram: np.ndarray      # (m, m) X^T X (Gram path) or (0, 0)
+    P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)
+    S: np.ndarray         # (n1, m) Σ dZ1 over the steps taken (Gram path) or (0, 0)
+    P: np.ndarray         # (n1, m) W1_t·X (Gram path) or (0, 0)
+
+
+@kernel
+def _view(buf, off, rows, cols):
+    # A (rows, cols) C-contiguous view of buf starting at off.
+    return buf[off: off + rows * cols].reshape(rows, cols)
+
+
+@kernel
+def gram_init(G, P0, X, W1):
+    # G: (m, m) out = X^T X. P0: (n1, m) out = W1·X. X: (n0, m). W1: (n1, n0).
+    np.dot(X.T, X, G)
+    np.dot(W1, X, P0)
+
+
+@kernel
+def gram_sync(P, P0, S, G, c):
+    # P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S.
+    np.dot(S, G, P)
+    for i in range(P.shape[0]):
+        for j in range(P.shape[1]):
+            P[i, j] = P0[i, j] - c * P[i, j]
+
+
+@kernel
+def gram_weights(W1, W1_0, S, X, c):
+    # W1: (n1, n0) out = W1_0 - c S·X^T, the first layer's weights after the steps in S.
+    np.dot(S, X.T, W1)
+    for i in range(W1.shape[0]):
+        for j in range(W1.shape[1]):
+            W1[i, j] = W1_0[i, j] - c * W1[i, j]
+
+
+@kernel
+def _forward(ws, X, use_gram):
+    # Fills Z_l, A_l for l = 1..L. X: (n0, m).
+    L = ws.dims.size - 1
+    m = X.shape[1]
+    for l in range(1, L + 1):
+        n, n_prev = ws.dims[l], ws.dims[l - 1]
+        Zl = _view(ws.Z, ws.a_off[l], n, m)
+        b = _view(ws.theta, ws.b_off[l], n, 1)
+        if l == 1 and use_gram:
+            for i in range(n):
+                for j in range(m):
+                    Zl[i, j] = ws.P[i, j] + b[i, 0]
+        elif l == 1:
+            linear_forward(Zl, X, _view(ws.theta, ws.w_off[1], n, n_prev), b)
+        else:
+            A_prev = _view(ws.A, ws.a_off[l - 1], n_prev, m)
+            linear_forward(Zl, A_prev, _view(ws.theta, ws.w_off[l], n, n_prev), b)
+        z = Zl.reshape(-1)
+        a = ws.A[ws.a_off[l]: ws.a_off[l] + n * m]
+        if l < L:
+            relu_forward(a, z)
+        else:
+            sigmoid_forward(a, z)
+
+
+@kernel
+def _backward(ws, X, Y, use_gram):
+    # Fills grad (and S on the Gram path) from the activations of _forward.
+    L = ws.dims.size - 1
+    m = X.shape[1]
+    # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward.
+    nL = ws.dims[L]
+    AL = _view(ws.A, ws.a_off[L], nL, m)
+    sigmoid_cross_entropy_backward(ws.dZ[: nL * m], AL.reshape(-1), Y.reshape(-1))
+    for l in range(L, 0, -1):
+        n, n_prev = ws.dims[l], ws.dims[l - 1]
+        dZ = _view(ws.dZ, 0, n, m)
+        bias_grad(_view(ws.grad, ws.b_off[l], n, 1), dZ)
+        if l == 1:
+            if use_gram:
+                S = ws.S
+                for i in range(n):
+                    for j in range(m):
+                        S[i, j] += dZ[i, j]
+            else:
+                weight_grad(_view(ws.grad, ws.w_off[1], n, n_prev), dZ, X)
+            break
+        A_prev = _view(ws.A, ws.a_off[l - 1], n_prev, m)
+        weight_grad(_view(ws.grad, ws.w_off[l], n, n_prev), dZ, A_prev)
+        dA = _view(ws.dA, 0, n_prev, m)
+        np.dot(_view(ws.theta, ws.w_off[l], n, n_prev).T, dZ, dA)
+        # Layer below is relu: dZ_{l-1} = dA where Z_{l-1} > 0.
+        relu_backward(ws.dZ[: n_prev * m], ws.dA[: n_prev * m],
+                      ws.Z[ws.a_off[l - 1]: ws.a_off[l - 1] + n_prev * m])
+
+
+@kernel
+def train_steps(costs, ws, X, Y, lr, use_gram):
+    # costs: (k,) out, the cost at each of k steps (before that step's update).
+    # X: (n0, m), C or F order. Y: (1, m) in X's dtype. lr: learning rate.
+    L = ws.dims.size - 1
+    m = X.shape[1]
+    nL = ws.dims[L]
+    # The Gram path leaves W1's slot (W1_0) alone and updates everything after it.
+    first = ws.b_off[1] if use_gram else 0
+    c = lr / m
+    for it in range(costs.size):
+        _forward(ws, X, use_gram)
+        a = ws.A[ws.a_off[L]: ws.a_off[L] + nL * m]
+        costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
+        _backward(ws, X, Y, use_gram)
+        sgd_update(ws.theta[first:], ws.theta[first:], ws.grad[first:], lr)
+        if use_gram:
+            gram_sync(ws.P, ws.P0, ws.S, ws.gram, c)
