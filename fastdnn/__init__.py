@@ -11,8 +11,14 @@ from .core import (L_model_backward, L_model_forward, compute_cost, initialize_p
                    linear_forward, relu, relu_backward, sigmoid, sigmoid_backward,
                    update_parameters)
 from .core import initialize_parameters_deep_app as initialize_parameters_deep
+from .app import L_layer_model, predict, two_layer_model
+from .data import load_data
+from .engine import DivergenceError, FitResult, Trainer, fit
+from .plot import print_mislabeled_images
 
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",
            "initialize_parameters_deep", "linear_forward", "linear_activation_forward",
            "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
-           "L_model_backward", "update_parameters"]
+           "L_model_backward", "update_parameters",
+           "load_data", "two_layer_model", "L_layer_model", "predict", "print_mislabeled_images",
+           "fit", "FitResult", "Trainer", "DivergenceError"]

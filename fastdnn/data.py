@@ -1,0 +1,53 @@
+"""Datasets in the course's HDF5 layout: ``*_set_x`` (m, h, w, c) images, ``*_set_y`` (m,)
+labels, optional ``list_classes``. Errors name the file and what is wrong with it."""
+import os
+
+import h5py
+import numpy as np
+
+
+class DataFileError(ValueError):
+    """A dataset file is missing, unreadable or not in the course's layout."""
+
+
+def _key(f, path, suffix):
+    keys = [k for k in f.keys() if k.endswith(suffix)]
+    if len(keys) != 1:
+        raise DataFileError(f"{path}: expected one dataset named '*{suffix}', found "
+                            f"{sorted(f.keys())}")
+    return keys[0]
+
+
+def read_dataset(path):
+    """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such dataset file")
+    try:
+        with h5py.File(path, "r") as f:
+            x = np.array(f[_key(f, path, "_set_x")][:])
+            y = np.array(f[_key(f, path, "_set_y")][:])
+            classes = np.array(f["list_classes"][:]) if "list_classes" in f else None
+    except DataFileError:
+        raise
+    except (OSError, KeyError, TypeError) as exc:
+        raise DataFileError(f"{path}: not a readable HDF5 dataset ({exc})") from None
+    if x.ndim < 2 or y.ndim != 1 or x.shape[0] != y.shape[0]:
+        raise DataFileError(f"{path}: images {x.shape} and labels {y.shape} do not match "
+                            "(expected (m, ...) and (m,))")
+    return x, y.reshape(1, -1), classes
+
+
+def load_data(path="datasets"):
+    """The course's loader: ``train_catvnoncat.h5`` and ``test_catvnoncat.h5`` under ``path``.
+
+    Returns ``train_x_orig (m, 64, 64, 3), train_y (1, m), test_x_orig, test_y (1, m_test),
+    classes`` (classes from the test file).
+    """
+    train_x, train_y, _ = read_dataset(os.path.join(path, "train_catvnoncat.h5"))
+    test_x, test_y, classes = read_dataset(os.path.join(path, "test_catvnoncat.h5"))
+    return train_x, train_y, test_x, test_y, classes
+
+
+def flatten(x_orig):
+    """Images (m, ...) -> (n_x, m) scaled to [0, 1], as the notebook: reshape(m, -1).T / 255."""
+    return x_orig.reshape(x_orig.shape[0], -1).T / 255.

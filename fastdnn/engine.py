@@ -1,0 +1,210 @@
+"""The training engine: full-batch gradient descent with one workspace allocated up front.
+
+Guarantees: the course's loop (forward, cost, backward, update) for
+[LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID, run in compiled kernels with nothing allocated
+per iteration; the same parameters and costs as the numpy loop to ~1e-9 relative over
+thousands of iterations (float64). Training data is checked before any work.
+
+The first layer has two exact paths (see kernels/train.py for the algebra):
+``gram=False`` computes W1·X and dW1 = dZ1·X^T/m every step (the course's way);
+``gram=True`` keeps G = X^T X and the sum S of dZ1, so a step costs n1·m² instead of
+2·n1·n0·m; W1 = W1_0 - (lr/m)·S·X^T is rebuilt whenever parameters are read.
+``gram="auto"`` picks the cheaper one when G fits in ``gram_max_bytes``.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validate as v
+from . import kernels as K
+from .core import initialize_parameters_deep_app
+
+GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
+
+
+class DivergenceError(FloatingPointError):
+    """The cost became NaN or infinite during training."""
+
+
+class FitResult(NamedTuple):
+    parameters: dict      # W1, b1, ..., WL, bL after training
+    costs: np.ndarray     # (num_iterations,) the cost at every iteration, before its update
+
+
+def gram_is_cheaper(dims, m, iterations, itemsize=8, max_bytes=GRAM_MAX_BYTES):
+    """True when the Gram path costs fewer multiply-adds in total and G fits in max_bytes."""
+    n0, n1 = dims[0], dims[1]
+    if m * m * itemsize > max_bytes:
+        return False
+    direct = iterations * 2 * n1 * n0 * m               # W1·X and dZ1·X^T each step
+    gram = n0 * m * m + iterations * n1 * m * m + n1 * m * n0   # G once, S·G each step, W1 at the end
+    return gram < 0.5 * direct
+
+
+def check_training_data(X, Y, dims):
+    """Validated (X, Y) for training: 2-D, same sample count, finite X, labels in {0, 1}."""
+    X = v.array(X, "X")
+    Y = v.array(Y, "Y", np.ndim(Y))
+    if Y.ndim == 1:
+        Y = Y.reshape(1, -1)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be a (1, m) array of labels, got shape {Y.shape}")
+    if Y.shape != (dims[-1], X.shape[1]):
+        raise ValueError(f"Y has shape {Y.shape}, expected {(dims[-1], X.shape[1])} "
+                         f"(one label per column of X, whose shape is {X.shape})")
+    if X.shape[0] != dims[0]:
+        raise ValueError(f"X has {X.shape[0]} rows (features) but layers_dims[0] is {dims[0]}")
+    if not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"X contains NaN or infinity (first at index {tuple(bad)}); "
+                         "clean the data before training")
+    if not np.isin(Y, (0, 1)).all():
+        raise ValueError(f"Y must hold labels 0 or 1 only, found {np.unique(Y)[:10]}")
+    return X, Y
+
+
+class Trainer:
+    """One training run's state: the workspace, the iteration count, the chosen path.
+
+    Parameters
+    ----------
+    X : (n0, m) array.  Y : (1, m) labels in {0, 1}.
+    parameters : dict W1, b1, ..., WL, bL (copied; never modified).
+    learning_rate : float.  dtype : float64 (default) or float32.
+    gram : "auto", True or False.  iterations : the run's planned length (for "auto").
+    """
+
+    def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
+                 iterations=3000):
+        L = v.layer_count(parameters)
+        dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
+        for l in range(1, L + 1):
+            W = v.array(parameters[f"W{l}"], f"parameters['W{l}']")
+            b = v.array(parameters[f"b{l}"], f"parameters['b{l}']")
+            if W.shape[1] != dims[-1]:
+                raise ValueError(f"parameters['W{l}'] has shape {W.shape}, expected "
+                                 f"{dims[-1]} columns to follow layer {l - 1}")
+            v.shape(b, f"parameters['b{l}']", (W.shape[0], 1), "one bias per row of W")
+            dims.append(W.shape[0])
+        X, Y = check_training_data(X, Y, dims)
+        self.dtype = np.dtype(np.float64 if dtype is None else dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.learning_rate = v.learning_rate(learning_rate)
+        self.dims, self.m = dims, X.shape[1]
+        if gram == "auto":
+            gram = gram_is_cheaper(dims, self.m, iterations, self.dtype.itemsize)
+        elif not isinstance(gram, (bool, np.bool_)):
+            raise ValueError(f"gram must be 'auto', True or False, got {gram!r}")
+        self.gram = bool(gram)
+        self.X = v.blas_array(X, self.dtype)       # (n0, m): C or F order, no copy if possible
+        self.Y = v.c_array(Y, self.dtype)          # (1, m)
+        self.ws = self._allocate()
+        for l in range(1, L + 1):
+            self._W(l)[...] = parameters[f"W{l}"]
+            self._b(l)[...] = parameters[f"b{l}"]
+        self.iteration = 0
+        if self.gram:
+            K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
+            self.ws.P[...] = self.ws.P0
+
+    def _allocate(self):
+        dims, m, dt = self.dims, self.m, self.dtype
+        L = len(dims) - 1
+        w_off, b_off, a_off = (np.zeros(L + 1, np.int64) for _ in range(3))
+        p = a = 0
+        for l in range(1, L + 1):
+            w_off[l], p = p, p + dims[l] * dims[l - 1]
+            b_off[l], p = p, p + dims[l]
+            a_off[l], a = a, a + dims[l] * m
+        widest = max(dims) * m
+        g = (m, m) if self.gram else (0, 0)
+        p1 = (dims[1], m) if self.gram else (0, 0)
+        return K.Workspace(
+            dims=np.asarray(dims, np.int64), w_off=w_off, b_off=b_off, a_off=a_off,
+            theta=np.zeros(p, dt), grad=np.zeros(p, dt), Z=np.zeros(a, dt), A=np.zeros(a, dt),
+            dA=np.zeros(widest, dt), dZ=np.zeros(widest, dt), cost_buf=np.zeros(K.COST_BLOCK, dt),
+            gram=np.zeros(g, dt), P0=np.zeros(p1, dt), S=np.zeros(p1, dt), P=np.zeros(p1, dt))
+
+    def _W(self, l):
+        n, n_prev = self.dims[l], self.dims[l - 1]
+        o = self.ws.w_off[l]
+        return self.ws.theta[o: o + n * n_prev].reshape(n, n_prev)
+
+    def _b(self, l):
+        o = self.ws.b_off[l]
+        return self.ws.theta[o: o + self.dims[l]].reshape(-1, 1)
+
+    def run(self, costs):
+        """Take ``len(costs)`` steps, writing each step's cost into ``costs`` (1-D, float64)."""
+        K.train_steps(costs, self.ws, self.X, self.Y, self.learning_rate, self.gram)
+        self.iteration += costs.size
+        return costs
+
+    def parameters(self):
+        """A new dict of the current parameters (W1 rebuilt from S on the Gram path)."""
+        L = len(self.dims) - 1
+        params = {}
+        for l in range(1, L + 1):
+            params[f"W{l}"] = self._W(l).copy()
+            params[f"b{l}"] = self._b(l).copy()
+        if self.gram:
+            K.gram_weights(params["W1"], self._W(1), self.ws.S, self.X,
+                           self.learning_rate / self.m)
+        return params
+
+    # Checkpoint support: the exact state that determines every later step.
+    def state(self):
+        """Arrays that, with the data and settings, resume this run bit for bit."""
+        return {"theta": self.ws.theta.copy(), "S": self.ws.S.copy(),
+                "iteration": self.iteration, "gram": self.gram}
+
+    def load_state(self, state):
+        """Restore a state() taken from a run with the same data, layers and settings."""
+        theta, S = np.asarray(state["theta"]), np.asarray(state["S"])
+        if bool(state["gram"]) != self.gram or theta.shape != self.ws.theta.shape \
+                or S.shape != self.ws.S.shape:
+            raise ValueError("checkpoint does not match this run (layers, samples or path)")
+        self.ws.theta[...] = theta
+        self.ws.S[...] = S
+        self.iteration = int(state["iteration"])
+        if self.gram:
+            K.gram_sync(self.ws.P, self.ws.P0, self.ws.S, self.ws.gram, self.learning_rate / self.m)
+
+
+def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
+        dtype=None, gram="auto", callback=None, chunk=100):
+    """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID by full-batch gradient descent.
+
+    Parameters
+    ----------
+    X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
+    layers_dims : [n_x, n_1, ..., 1].
+    parameters : initial dict; default: the application's ``initialize_parameters_deep``.
+    dtype : float64 (default) or float32.  gram : "auto", True, False (see module doc).
+    callback : called as ``callback(first_iteration, costs_of_chunk)`` after every ``chunk``
+        iterations (printing, progress bars, checkpoints).
+
+    Returns
+    -------
+    FitResult(parameters, costs): costs is (num_iterations,), the cost at each iteration.
+    """
+    dims = v.layer_dims(layers_dims)
+    num_iterations = v.count(num_iterations, "num_iterations", 0)
+    chunk = v.count(chunk, "chunk", 1)
+    if parameters is None:
+        parameters = initialize_parameters_deep_app(dims)
+    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram,
+                      iterations=num_iterations)
+    if trainer.dims != dims:
+        raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
+    costs = np.empty(num_iterations)
+    for start in range(0, num_iterations, chunk):
+        part = trainer.run(costs[start: start + chunk])
+        if not np.isfinite(part).all():
+            bad = start + int(np.argmin(np.isfinite(part)))
+            raise DivergenceError(f"the cost became {part[bad - start]} at iteration {bad}: "
+                                  "lower the learning rate or check the data")
+        if callback is not None:
+            callback(start, part)
+    return FitResult(trainer.parameters(), costs)
