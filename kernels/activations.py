@@ -20,10 +20,10 @@ BLOCK = 1 << 15   # elements per parallel task: big enough to amortise the task'
 
 @kernel
 def relu_forward(out, z):
-    # out, z: (n,). max(0, z): NaN stays NaN, z <= 0 (and -0.0) gives +0.0 like np.maximum(0, z).
+    # out, z: (n,). np.maximum(0, z) exactly: NaN stays NaN, -0.0 stays -0.0, z < 0 gives +0.0.
     for i in range(z.size):
         v = z[i]
-        out[i] = v if (v > 0 or v != v) else 0
+        out[i] = v if (v >= 0 or v != v) else 0
 
 
 @kernel

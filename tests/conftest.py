@@ -1,0 +1,44 @@
+"""Shared test helpers: tolerances, the ../shared data location (tests skip without it)."""
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))    # tests/naive.py, the reference
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED = pathlib.Path(os.environ.get("FASTDNN_SHARED", ROOT.parent / "shared"))
+DATA = SHARED / "data"
+
+# Relative tolerances: float64 kernels against numpy (BLAS and libm rounding differ by ulps).
+RTOL = {np.float64: 1e-12, np.float32: 2e-5}
+
+
+def assert_close(actual, expected, dtype=np.float64, rtol=None, scale=None):
+    """Elementwise |a - e| <= rtol * max(|e|, scale), scale defaulting to max|e| * 1e-3.
+
+    The scale term keeps entries that cancel to ~0 from demanding impossible relative accuracy.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    rtol = RTOL[np.dtype(dtype).type] if rtol is None else rtol
+    if scale is None:
+        scale = 1e-3 * (np.max(np.abs(expected)) if expected.size else 0.0)
+    bound = rtol * np.maximum(np.abs(expected), scale) + np.finfo(np.float64).tiny
+    err = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    same_nan = np.isnan(actual) & np.isnan(expected)
+    ok = (err <= bound) | same_nan | (actual == expected)
+    assert ok.all(), f"max violation {np.max((err / bound)[~ok])} at {np.argwhere(~ok)[:5].tolist()}"
+
+
+@pytest.fixture(scope="session")
+def cat_data():
+    """The course's real cat data, flattened and scaled; skips when ../shared is absent."""
+    if not (DATA / "train_catvnoncat.h5").exists():
+        pytest.skip(f"cat data not found under {DATA}")
+    import fastdnn
+    train_x, train_y, test_x, test_y, classes = fastdnn.load_data(str(DATA))
+    flat = lambda x: x.reshape(x.shape[0], -1).T / 255.
+    return flat(train_x), train_y, flat(test_x), test_y, classes
