@@ -4,9 +4,9 @@ Why: inside a Numba loop ``np.exp``/``np.log`` call scalar libm, several times s
 numpy's SIMD ufuncs (float32 especially). These versions use only arithmetic, rounding,
 selects and bit casts, so a loop over them compiles to AVX2/AVX-512 code.
 
-Accuracy (checked in tests/test_vmath.py against numpy on 10^6+ points): within 2 ulp on
-normal results, exact for the special values (0, -0, +-inf, nan, overflow, underflow), and
-numpy's float behaviour for subnormal results up to one unit of the smallest subnormal.
+Accuracy (checked in tests/test_vmath.py against numpy on 10^6+ points), on normal
+results: float64 within 2 ulp (sigmoid 4), float32 within 4 ulp. Special values (0, -0,
++-inf, nan, overflow, underflow) exactly; subnormal results within one subnormal step.
 
 Each function is a Python stub (used as is when NUMBA_DISABLE_JIT=1) overloaded for Numba
 by argument type: float32 in, float32 arithmetic; anything else, float64.
