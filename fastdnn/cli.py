@@ -1,0 +1,246 @@
+"""The ``fastdnn`` command: train, predict, info, bench.
+
+Exit codes: 0 success, 2 bad usage (argparse), 1 failure with a one-line error
+(``--debug`` shows the traceback).
+"""
+import argparse
+import glob
+import os
+import sys
+from importlib import resources
+
+import numpy as np
+
+from . import __version__
+
+
+# ---- data ---------------------------------------------------------------------------------
+def _embedded(name):
+    return str(resources.files("fastdnn") / "data" / name)
+
+
+def _pick(directory, prefix):
+    found = sorted(glob.glob(os.path.join(directory, f"{prefix}*.h5")))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{directory}: expected one {prefix}*.h5 file, found "
+                                f"{[os.path.basename(p) for p in found]}")
+    return found[0]
+
+
+def _data_files(args, need_train=True):
+    """(train_file, test_file) from --data/--train/--test, else the embedded dataset."""
+    if getattr(args, "data", None):
+        return (_pick(args.data, "train") if need_train else None), _pick(args.data, "test")
+    train, test = getattr(args, "train", None), getattr(args, "test", None)
+    if train or test:
+        if (need_train and not train) or not test:
+            raise ValueError("give both --train FILE and --test FILE (or --data DIR)")
+        return train, test
+    return _embedded("train_digits.h5"), _embedded("test_digits.h5")
+
+
+def _load(path):
+    from .data import flatten, read_dataset
+    x, y, classes = read_dataset(path)
+    return flatten(x), y, classes, x
+
+
+# ---- train --------------------------------------------------------------------------------
+def _layers(text, n_x):
+    if text is None:
+        return [n_x, 20, 7, 5, 1]
+    try:
+        dims = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers must be comma-separated integers, got {text!r}") from None
+    if dims[0] != n_x:
+        raise ValueError(f"--layers starts with {dims[0]} but the data has {n_x} features "
+                         f"per image")
+    return dims
+
+
+def _accuracy(p, y):
+    return float(np.mean(p == y))
+
+
+def cmd_train(args):
+    from .core import initialize_parameters_deep_app
+    from .engine import DivergenceError, Trainer
+    from .model_file import data_fingerprint, load_model, save_parameters
+    from .plot import learning_curve
+
+    train_file, test_file = _data_files(args)
+    X, Y, _, _ = _load(train_file)
+    X_test, Y_test, _, _ = _load(test_file)
+    dims = _layers(args.layers, X.shape[0])
+    dtype = np.dtype(args.dtype)
+    fingerprint = data_fingerprint(X, Y)
+    trainer = Trainer(X, Y, initialize_parameters_deep_app(dims), args.learning_rate,
+                      dtype=dtype, gram={"auto": "auto", "on": True, "off": False}[args.gram],
+                      iterations=args.iterations)
+    costs = np.empty(args.iterations)
+    if args.resume:
+        ck = load_model(args.resume)
+        if ck["state"] is None:
+            raise ValueError(f"{args.resume}: a model file, not a checkpoint (no /state)")
+        if ck["data_fingerprint"] != fingerprint or ck["layer_dims"] != dims or \
+                ck["learning_rate"] != trainer.learning_rate or ck["dtype"] != str(dtype):
+            raise ValueError(f"{args.resume}: checkpoint was made with other data, layers, "
+                             "learning rate or dtype")
+        trainer.load_state(ck["state"])
+        done = trainer.iteration
+        if done > args.iterations:
+            raise ValueError(f"{args.resume}: already {done} iterations, more than "
+                             f"--iterations {args.iterations}")
+        costs[:done] = ck["costs"]
+    checkpoint = args.checkpoint or os.path.splitext(args.out)[0] + ".ckpt.h5"
+
+    def save(path, state):
+        save_parameters(path, trainer.parameters(), layer_dims=dims,
+                        learning_rate=trainer.learning_rate, costs=costs[:trainer.iteration],
+                        state=state, data_fingerprint=fingerprint)
+
+    from tqdm.auto import tqdm
+    quiet = args.quiet or not sys.stderr.isatty()
+    with tqdm(total=args.iterations, initial=trainer.iteration, disable=quiet, unit="it",
+              desc="training") as bar:
+        step = args.checkpoint_every or 100
+        while trainer.iteration < args.iterations:
+            start = trainer.iteration
+            part = trainer.run(costs[start: min(start + step, args.iterations)])
+            if not np.isfinite(part).all():
+                bad = start + int(np.argmin(np.isfinite(part)))
+                raise DivergenceError(f"the cost became {costs[bad]} at iteration {bad}; "
+                                      f"the last good checkpoint is kept")
+            bar.update(part.size)
+            bar.set_postfix(cost=f"{part[-1]:.6f}")
+            if args.checkpoint_every:
+                save(checkpoint, trainer.state())
+    save(args.out, None)
+    params = trainer.parameters()
+    if not args.quiet:
+        print(f"Train accuracy: {_accuracy(_predict_silent(X, params), Y):.6f}")
+        print(f"Test accuracy: {_accuracy(_predict_silent(X_test, params), Y_test):.6f}")
+        print(f"Model written to {args.out}")
+    if args.plot:
+        learning_curve(costs[::100], trainer.learning_rate, path=args.plot)
+    return 0
+
+
+def _predict_silent(X, params):
+    from .core import L_model_forward
+    probas, _ = L_model_forward(X, params)
+    return (probas > 0.5).astype(np.float64)
+
+
+# ---- predict ------------------------------------------------------------------------------
+def cmd_predict(args):
+    from .app import predict
+    from .model_file import load_parameters
+    from .plot import print_mislabeled_images
+
+    params = load_parameters(args.model)
+    _, test_file = _data_files(args, need_train=False)
+    X, Y, classes, _ = _load(test_file)
+    if X.shape[0] != params["W1"].shape[1]:
+        raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
+                         f"{params['W1'].shape[1]}")
+    p = predict(X, Y, params)
+    if args.predictions:
+        np.savetxt(args.predictions, p.reshape(-1, 1).astype(int), fmt="%d")
+    if args.mislabeled:
+        names = classes if classes is not None else np.array([b"0", b"1"])
+        print_mislabeled_images(names, X, Y, p, path=args.mislabeled)
+    return 0
+
+
+# ---- info ---------------------------------------------------------------------------------
+def cmd_info(args):
+    import h5py
+    import numba
+    import scipy
+
+    from . import kernels
+    print(f"fastdnn {__version__}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__}, "
+          f"scipy {scipy.__version__}, h5py {h5py.__version__}")
+    print(f"numba threads: {numba.get_num_threads()} (layer: {numba.config.THREADING_LAYER})")
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            print(f"BLAS: {pool.get('internal_api')} {pool.get('version')} "
+                  f"({pool.get('num_threads')} threads) {pool.get('filepath')}")
+    except ImportError:
+        print("BLAS: install threadpoolctl to list the BLAS libraries in use")
+    print(f"numba cache: {kernels.CACHE_DIR or 'disabled (no writable cache directory)'}")
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------
+def _parser():
+    parser = argparse.ArgumentParser(prog="fastdnn", description="Train and use fastdnn models.")
+    parser.add_argument("--version", action="version", version=f"fastdnn {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_options(p, need_train=True):
+        p.add_argument("--data", metavar="DIR", help="folder with train*.h5 and test*.h5")
+        if need_train:
+            p.add_argument("--train", metavar="FILE", help="training file (course HDF5 layout)")
+        p.add_argument("--test", metavar="FILE", help="test file (course HDF5 layout)")
+
+    t = sub.add_parser("train", help="train a model (default: the embedded digits dataset)")
+    data_options(t)
+    t.add_argument("--layers", metavar="N0,N1,...,1", help="layer sizes (default N0,20,7,5,1)")
+    t.add_argument("--iterations", type=int, default=2500, help="total iterations (default 2500)")
+    t.add_argument("--learning-rate", type=float, default=0.0075, help="default 0.0075")
+    t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    t.add_argument("--gram", choices=["auto", "on", "off"], default="auto",
+                   help="first-layer Gram path (default auto)")
+    t.add_argument("--out", default="model.h5", help="model file to write (default model.h5)")
+    t.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="write a checkpoint every N iterations")
+    t.add_argument("--checkpoint", metavar="FILE", help="checkpoint path (default OUT.ckpt.h5)")
+    t.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    t.add_argument("--plot", metavar="PNG", help="save the learning curve (needs matplotlib)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    t.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict with a saved model and print the accuracy")
+    p.add_argument("--model", required=True, help="model file from 'fastdnn train'")
+    data_options(p, need_train=False)
+    p.add_argument("--predictions", metavar="FILE", help="write one 0/1 prediction per line")
+    p.add_argument("--mislabeled", metavar="PNG", help="draw the misclassified images")
+    p.set_defaults(func=cmd_predict)
+
+    i = sub.add_parser("info", help="versions, threads, BLAS and the Numba cache location")
+    i.set_defaults(func=cmd_info)
+
+    b = sub.add_parser("bench", help="measure fastdnn's speed-ups over numpy on this machine")
+    b.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    b.add_argument("--plot", metavar="PNG", help="bar chart of the speed-ups (needs matplotlib)")
+    b.add_argument("--data", metavar="DIR", help="cat data folder for the training benchmark")
+    b.set_defaults(func=lambda a: __import__("fastdnn.bench", fromlist=["main"]).main(a))
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in ("iterations", "checkpoint_every"):
+        if getattr(args, name, 0) is not None and getattr(args, name, 0) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("fastdnn: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:          # one line for users; --debug for developers
+        if args.debug:
+            raise
+        print(f"fastdnn: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

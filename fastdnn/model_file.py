@@ -1,0 +1,159 @@
+"""Model files and checkpoints (HDF5): a documented layout, checksummed, written atomically.
+
+Layout (format "fastdnn-model", version 1)::
+
+    /                       attrs: format, format_version, fastdnn_version, layer_dims,
+                                   learning_rate, iterations_done, dtype, kind ("model" or
+                                   "checkpoint"), data_fingerprint (checkpoints)
+    /parameters/W1 .. WL    (n_l, n_{l-1})   attrs: sha256
+    /parameters/b1 .. bL    (n_l, 1)         attrs: sha256
+    /costs                  (iterations_done,) float64, the cost at every iteration
+    /state/theta, /state/S  checkpoints only: the engine's exact state (Trainer.state())
+
+Guarantees: a file is either the previous good one or the complete new one (temporary file
+in the same directory, flush, fsync, rename, fsync of the directory); every dataset's SHA-256
+is checked on load, so corruption is reported rather than read.
+"""
+import hashlib
+import os
+import tempfile
+
+import h5py
+import numpy as np
+
+from ._version import __version__
+
+FORMAT, FORMAT_VERSION = "fastdnn-model", 1
+
+
+class ModelFileError(ValueError):
+    """A model or checkpoint file is missing, truncated, corrupted or of another layout."""
+
+
+def _sha256(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _put(group, name, array):
+    ds = group.create_dataset(name, data=array)
+    ds.attrs["sha256"] = _sha256(array)
+
+
+def _get(path, group, name):
+    if name not in group:
+        raise ModelFileError(f"{path}: missing dataset {group.name.rstrip('/')}/{name}")
+    ds = group[name]
+    data = ds[()]
+    if ds.attrs.get("sha256") != _sha256(data):
+        raise ModelFileError(f"{path}: checksum mismatch in {ds.name}: the file is corrupted")
+    return data
+
+
+def write_atomic(path, fill):
+    """Create ``path`` by calling ``fill(h5file)`` on a temporary file, then renaming it."""
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            fill(f)
+            f.flush()
+        with open(tmp, "rb+") as raw:
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("nan"),
+                    costs=(), state=None, data_fingerprint=""):
+    """Write a model (or, with ``state``, a checkpoint) file atomically.
+
+    parameters: dict W1, b1, ..., WL, bL. costs: the cost of every iteration done.
+    state: Trainer.state() for an exact resume.
+    """
+    L = len(parameters) // 2
+    if layer_dims is None:
+        layer_dims = [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0]
+                                                    for l in range(1, L + 1)]
+    costs = np.asarray(costs, np.float64)
+
+    def fill(f):
+        f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, fastdnn_version=__version__,
+                       layer_dims=np.asarray(layer_dims, np.int64), learning_rate=learning_rate,
+                       iterations_done=costs.size, dtype=str(parameters["W1"].dtype),
+                       kind="checkpoint" if state is not None else "model",
+                       data_fingerprint=data_fingerprint)
+        g = f.create_group("parameters")
+        for key in sorted(parameters):
+            _put(g, key, parameters[key])
+        _put(f, "costs", costs)
+        if state is not None:
+            s = f.create_group("state")
+            _put(s, "theta", state["theta"])
+            _put(s, "S", state["S"])
+            s.attrs.update(gram=bool(state["gram"]), iteration=int(state["iteration"]))
+
+    write_atomic(path, fill)
+
+
+def load_model(path):
+    """Read and verify a model or checkpoint. Returns a dict: parameters, costs, layer_dims,
+    learning_rate, dtype, kind, data_fingerprint, fastdnn_version, and state (or None)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                raise ModelFileError(f"{path}: not a fastdnn model file (no '{FORMAT}' format tag)")
+            if int(f.attrs.get("format_version", -1)) != FORMAT_VERSION:
+                raise ModelFileError(f"{path}: model format version {f.attrs.get('format_version')}"
+                                     f" is not supported (expected {FORMAT_VERSION})")
+            dims = [int(d) for d in f.attrs["layer_dims"]]
+            if "parameters" not in f:
+                raise ModelFileError(f"{path}: missing group /parameters")
+            g = f["parameters"]
+            params = {}
+            for l in range(1, len(dims)):
+                for p, shape in (("W", (dims[l], dims[l - 1])), ("b", (dims[l], 1))):
+                    params[f"{p}{l}"] = _get(path, g, f"{p}{l}")
+                    if params[f"{p}{l}"].shape != shape:
+                        raise ModelFileError(f"{path}: /parameters/{p}{l} has shape "
+                                             f"{params[f'{p}{l}'].shape}, expected {shape}")
+            out = {"parameters": params, "costs": _get(path, f, "costs"), "layer_dims": dims,
+                   "learning_rate": float(f.attrs["learning_rate"]), "dtype": str(f.attrs["dtype"]),
+                   "kind": str(f.attrs["kind"]), "fastdnn_version": str(f.attrs["fastdnn_version"]),
+                   "data_fingerprint": str(f.attrs.get("data_fingerprint", "")), "state": None}
+            if "state" in f:
+                s = f["state"]
+                out["state"] = {"theta": _get(path, s, "theta"), "S": _get(path, s, "S"),
+                                "gram": bool(s.attrs["gram"]), "iteration": int(s.attrs["iteration"])}
+            return out
+    except ModelFileError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: unreadable model file ({exc.__class__.__name__}: {exc})") \
+            from None
+
+
+def load_parameters(path):
+    """The parameters dict of a model or checkpoint file (verified)."""
+    return load_model(path)["parameters"]
+
+
+def data_fingerprint(X, Y):
+    """A short hash identifying the training data (a checkpoint resumes only on the same data)."""
+    h = hashlib.sha256()
+    for a in (X, Y):
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
