@@ -69,6 +69,9 @@ def cmd_train(args):
     from .model_file import data_fingerprint, load_model, save_parameters
     from .plot import learning_curve
 
+    if args.plot:
+        from .plot import _pyplot
+        _pyplot(required=True)           # fail before training, not after
     train_file, test_file = _data_files(args)
     X, Y, _, _ = _load(train_file)
     X_test, Y_test, _, _ = _load(test_file)

@@ -1,0 +1,105 @@
+"""The fastdnn command through its real entry point, in subprocesses."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import DATA
+from fastdnn.model_file import load_model
+
+
+def run(*args, timeout=300, **kw):
+    return subprocess.run(["fastdnn", *args], capture_output=True, text=True, timeout=timeout,
+                          **kw)
+
+
+@pytest.mark.parametrize("sub", [[], ["train"], ["predict"], ["info"], ["bench"]])
+def test_help(sub):
+    r = run(*sub, "--help")
+    assert r.returncode == 0 and "usage: fastdnn" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["train", "--bogus"], ["train", "--iterations", "x"],
+                                  ["predict"], ["nothing"], ["train", "--iterations", "-5"]])
+def test_bad_usage_exits_2(args):
+    r = run(*args)
+    assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_failure_is_one_line_exit_1(tmp_path):
+    r = run("predict", "--model", str(tmp_path / "missing.h5"))
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "missing.h5" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("--debug", "predict", "--model", str(tmp_path / "missing.h5"))
+    assert r.returncode == 1 and "Traceback" in r.stderr
+
+
+def test_train_on_embedded_data_and_predict(tmp_path):
+    out = tmp_path / "m.h5"
+    r = run("train", "--iterations", "300", "--out", str(out), "--plot", str(tmp_path / "c.png"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("Train accuracy: ") and lines[1].startswith("Test accuracy: ")
+    assert float(lines[1].split(": ")[1]) > 0.75
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    model = load_model(str(out))
+    assert model["layer_dims"] == [64, 20, 7, 5, 1] and model["costs"].shape == (300,)
+    r = run("predict", "--model", str(out), "--predictions", str(tmp_path / "p.txt"))
+    assert r.returncode == 0 and r.stdout.startswith("Accuracy: ")
+    p = np.loadtxt(tmp_path / "p.txt")
+    assert set(np.unique(p)) <= {0, 1} and p.size == 360
+
+
+def test_cat_round_trip_gives_notebook_test_accuracy(tmp_path):
+    if not (DATA / "train_catvnoncat.h5").exists():
+        pytest.skip(f"cat data not found under {DATA}")
+    out = tmp_path / "cat.h5"
+    r = run("train", "--data", str(DATA), "--layers", "12288,20,7,5,1", "--iterations", "2500",
+            "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "Train accuracy: 0.985646" in r.stdout and "Test accuracy: 0.800000" in r.stdout
+    r = run("predict", "--model", str(out), "--data", str(DATA),
+            "--mislabeled", str(tmp_path / "mis.png"))
+    if r.returncode != 0 and "matplotlib" in r.stderr:
+        r = run("predict", "--model", str(out), "--data", str(DATA))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "Accuracy: 0.8"
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
+    iters = "4000"
+    ref = tmp_path / "ref.h5"
+    assert run("train", "--iterations", iters, "--out", str(ref), "--quiet").returncode == 0
+
+    out, ck = tmp_path / "run.h5", tmp_path / "run.ckpt.h5"
+    proc = subprocess.Popen(["fastdnn", "train", "--iterations", iters, "--out", str(out),
+                             "--checkpoint-every", "50", "--quiet"])
+    deadline = time.time() + 120
+    while time.time() < deadline and not ck.exists():
+        time.sleep(0.01)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done = load_model(str(ck))["state"]["iteration"]      # the checkpoint survived the kill
+    assert 0 < done < int(iters)
+    r = run("train", "--iterations", iters, "--out", str(out), "--resume", str(ck), "--quiet")
+    assert r.returncode == 0, r.stderr
+    a, b = load_model(str(out)), load_model(str(ref))
+    np.testing.assert_array_equal(a["costs"], b["costs"])
+    for k in b["parameters"]:
+        np.testing.assert_array_equal(a["parameters"][k], b["parameters"][k])
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    out = tmp_path / "m.h5"
+    assert run("train", "--iterations", "200", "--checkpoint-every", "100", "--out", str(out),
+               "--quiet").returncode == 0
+    r = run("train", "--iterations", "400", "--learning-rate", "0.01", "--resume",
+            str(tmp_path / "m.ckpt.h5"), "--out", str(out))
+    assert r.returncode == 1 and "checkpoint was made with other" in r.stderr
