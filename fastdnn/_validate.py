@@ -65,6 +65,8 @@ def choice(value, name, table):
 
 
 def learning_rate(lr, name="learning_rate"):
+    if type(lr) is float and lr - lr == 0.0:      # fast path: a finite Python float
+        return lr
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(lr).__name__}")
     if not math.isfinite(lr):
@@ -92,8 +94,26 @@ def layer_dims(dims, name="layer_dims"):
     return [count(d, f"{name}[{i}]", 1) for i, d in enumerate(dims)]
 
 
+_KEYS = {}     # L -> (("W1", "dW1"), ("b1", "db1"), ..., ("bL", "dbL")), built once per depth
+
+
+def parameter_keys(L):
+    """((parameter key, gradient key), ...) for an L-layer model, in W1, b1, W2, ... order."""
+    keys = _KEYS.get(L)
+    if keys is None:
+        keys = _KEYS[L] = tuple((f"{p}{l}", f"d{p}{l}") for l in range(1, L + 1) for p in "Wb")
+    return keys
+
+
 def layer_count(parameters, name="parameters"):
     """L for a dict holding exactly W1, b1, ..., WL, bL; ValueError naming what is off."""
+    if type(parameters) is dict and not len(parameters) % 2:      # fast path
+        L = len(parameters) // 2
+        for key, _ in parameter_keys(L):
+            if key not in parameters:
+                break
+        else:
+            return L
     if not isinstance(parameters, dict):
         raise TypeError(f"{name} must be a dict of W1, b1, ..., WL, bL, got "
                         f"{type(parameters).__name__}")

@@ -4,6 +4,11 @@ Guarantees: the course's names, arguments, return structures (cache tuples, list
 grads keys) and numbers (to ~1e-12 relative in float64); float32 in gives float32 out;
 inputs are never modified; caches hold the caller's own objects, like the course.
 Every public function validates its arguments once (see _validate.py) and then calls kernels.
+
+Each function has a fast path for the common case (float32/float64 ndarrays of one dtype),
+checked with a few identity tests so that a notebook-size call costs no more than numpy's;
+anything else goes through the general conversion in _validate.py. Large products use
+numpy's BLAS (``np.dot``), the one the course code runs on; kernels do the passes around them.
 """
 import numpy as np
 
@@ -15,54 +20,72 @@ ACTIVATIONS = {"sigmoid": K.SIGMOID, "relu": K.RELU}
 
 # Below this many elements one thread is faster than starting the thread pool.
 PARALLEL_MIN = 1 << 16
+# Below this many elements relu calls np.maximum directly (see relu).
+TINY = 64
+
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 
 
-def _elementwise(out, a, b, op):
-    # out, a, b: same shape, C-contiguous. Serial or threaded by size.
-    if out.size >= PARALLEL_MIN:
-        K.apply_parallel(out.reshape(-1), a.reshape(-1), b.reshape(-1), op)
-    else:
-        K.apply(out.reshape(-1), a.reshape(-1), b.reshape(-1), op)
+def _is_fast(x):
+    """A float32/float64 ndarray: usable by the kernels as it is (layout aside)."""
+    return type(x) is np.ndarray and (x.dtype is _F64 or x.dtype is _F32)
+
+
+_apply, _apply_parallel, _sgd_update = K.apply, K.apply_parallel, K.sgd_update
+
+
+def _map(a, b, op):
+    # a, b: same shape and dtype, C-contiguous. Returns op(a, b) in a new array.
+    out = np.empty_like(a)
+    (_apply_parallel if a.size >= PARALLEL_MIN else _apply)(out, a, b, op)
     return out
 
 
 # ---- activations (the course's dnn_utils) -------------------------------------------------
-def _activation_forward(Z, name, op):
-    z = v.array(Z, name, Z.ndim if type(Z) is np.ndarray else np.ndim(Z))
-    z = v.c_array(z, v.compute_dtype(z))
-    return _elementwise(np.empty(z.shape, z.dtype), z, z, op)
+def _elementwise_input(Z, name):
+    if _is_fast(Z) and Z.flags.c_contiguous:
+        return Z
+    z = v.array(Z, name, np.ndim(Z))
+    return v.c_array(z, v.compute_dtype(z))
 
 
-def _activation_backward(dA, cache, op):
+def _backward_inputs(dA, Z, op):
+    if _is_fast(dA) and dA.dtype is getattr(Z, "dtype", None) and dA.shape == Z.shape \
+            and dA.flags.c_contiguous and Z.flags.c_contiguous:
+        return dA, Z
     dA = v.array(dA, "dA", np.ndim(dA))
-    Z = v.array(cache, "cache (Z)", np.ndim(cache))
+    Z = v.array(Z, "cache (Z)", np.ndim(Z))
     v.same_shape(dA, "dA", Z, "cache (Z)")
-    if op == K.RELU_BACKWARD:          # the course copies dA: dZ keeps dA's precision
-        dt = v.compute_dtype(dA)
-    else:
-        dt = v.compute_dtype(dA, Z)
-    da, z = v.c_array(dA, dt), v.c_array(Z, dt)
-    return _elementwise(np.empty(da.shape, dt), da, z, op)
+    # relu_backward copies dA (dZ keeps dA's precision); sigmoid_backward mixes both.
+    dt = v.compute_dtype(dA) if op == K.RELU_BACKWARD else v.compute_dtype(dA, Z)
+    return v.c_array(dA, dt), v.c_array(Z, dt)
 
 
 def sigmoid(Z):
     """Sigmoid. Z: array, any shape. Returns ``(A, cache)``: A = 1/(1+exp(-Z)), cache = Z."""
-    return _activation_forward(Z, "Z", K.SIGMOID_FORWARD), Z
+    z = _elementwise_input(Z, "Z")
+    return _map(z, z, K.SIGMOID_FORWARD), Z
 
 
 def relu(Z):
     """ReLU. Z: array, any shape. Returns ``(A, cache)``: A = max(0, Z), cache = Z."""
-    return _activation_forward(Z, "Z", K.RELU_FORWARD), Z
+    if Z.__class__ is np.ndarray and Z.size < TINY and (Z.dtype is _F64 or Z.dtype is _F32):
+        # The course's relu is this very ufunc; below TINY elements one numpy call is cheaper
+        # than any compiled call (measured: a Numba call costs more than np.maximum here).
+        return np.maximum(0, Z), Z
+    z = Z if (Z.__class__ is np.ndarray and (Z.dtype is _F64 or Z.dtype is _F32)
+              and Z.flags.c_contiguous) else _elementwise_input(Z, "Z")
+    return _map(z, z, K.RELU_FORWARD), Z
 
 
 def relu_backward(dA, cache):
     """dZ = dA where Z > 0, else 0. dA, cache (= Z): same shape. Returns dZ."""
-    return _activation_backward(dA, cache, K.RELU_BACKWARD)
+    return _map(*_backward_inputs(dA, cache, K.RELU_BACKWARD), K.RELU_BACKWARD)
 
 
 def sigmoid_backward(dA, cache):
     """dZ = dA * s * (1 - s), s = sigmoid(Z). dA, cache (= Z): same shape. Returns dZ."""
-    return _activation_backward(dA, cache, K.SIGMOID_BACKWARD)
+    return _map(*_backward_inputs(dA, cache, K.SIGMOID_BACKWARD), K.SIGMOID_BACKWARD)
 
 
 # ---- initialisation (numpy's generator, as the course) ------------------------------------
@@ -104,7 +127,11 @@ def initialize_parameters_deep_notebook(layer_dims):
 
 # ---- forward ------------------------------------------------------------------------------
 def _linear_inputs(A, W, b, a_name="A"):
-    """Validated (A, W, b, dtype) for a linear layer, converted for the kernels."""
+    """(A, W, b) checked and in one float dtype. A and W in any layout (np.dot takes them)."""
+    if A.__class__ is W.__class__ is b.__class__ is np.ndarray and A.dtype is W.dtype is b.dtype \
+            and (A.dtype is _F64 or A.dtype is _F32) and A.ndim == W.ndim == 2 \
+            and W.shape[1] == A.shape[0] and b.shape == (W.shape[0], 1):
+        return A, W, b
     A = v.array(A, a_name)
     W = v.array(W, "W")
     b = v.array(b, "b")
@@ -113,7 +140,7 @@ def _linear_inputs(A, W, b, a_name="A"):
                          f"{A.shape[0]} columns (one per row of {a_name})")
     v.shape(b, "b", (W.shape[0], 1), "one bias per row of W")
     dt = v.compute_dtype(A, W, b)
-    return v.blas_array(A, dt), v.blas_array(W, dt), v.c_array(b, dt), dt
+    return A.astype(dt, copy=False), W.astype(dt, copy=False), b.astype(dt, copy=False)
 
 
 def linear_forward(A, W, b):
@@ -121,17 +148,19 @@ def linear_forward(A, W, b):
 
     A: (n_prev, m). W: (n, n_prev). b: (n, 1). Returns ``(Z, (A, W, b))``, Z: (n, m).
     """
-    a, w, bb, dt = _linear_inputs(A, W, b)
-    Z = np.empty((w.shape[0], a.shape[1]), dt)
-    K.linear_forward(Z, a, w, bb)
+    a, w, bb = _linear_inputs(A, W, b)
+    # One BLAS call and an in-place bias add: nothing here for a kernel to fuse; the in-place
+    # add saves the second (n, m) array that numpy's `np.dot(W, A) + b` allocates.
+    Z = np.dot(w, a)
+    Z += bb
     return Z, (A, W, b)
 
 
 def _layer_forward(A_prev, W, b, act, a_name="A_prev"):
-    a, w, bb, dt = _linear_inputs(A_prev, W, b, a_name)
-    shape = (w.shape[0], a.shape[1])
-    A, Z = np.empty(shape, dt), np.empty(shape, dt)
-    K.linear_activation_forward(A, Z, a, w, bb, act)
+    a, w, bb = _linear_inputs(A_prev, W, b, a_name)
+    Z = np.dot(w, a)                       # (n, m), C-contiguous
+    A = np.empty(Z.shape, Z.dtype)
+    K.bias_activation_forward(A, Z, bb, act)
     return A, ((A_prev, W, b), Z)
 
 
@@ -152,9 +181,8 @@ def L_model_forward(X, parameters):
     caches = []
     A = X
     for l in range(1, L + 1):
-        act = K.RELU if l < L else K.SIGMOID
-        A, cache = _layer_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], act,
-                                  "X" if l == 1 else f"A{l - 1}")
+        A, cache = _layer_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
+                                  K.RELU if l < L else K.SIGMOID, "X" if l == 1 else f"A{l - 1}")
         caches.append(cache)
     return A, caches
 
@@ -170,12 +198,12 @@ def compute_cost(AL, Y):
     Y = v.array(Y, "Y")
     v.same_shape(AL, "AL", Y, "Y")
     dt = v.compute_dtype(AL, Y)
-    a, y = v.c_array(AL, dt).reshape(-1), v.c_array(Y, dt).reshape(-1)
+    a, y = v.c_array(AL, dt), v.c_array(Y, dt)
     m = Y.shape[1]
     if a.size >= PARALLEL_MIN:
-        total = K.cross_entropy_sum_parallel(a, y)
+        total = K.cross_entropy_sum_parallel(a.reshape(-1), y.reshape(-1))
     else:
-        total = K.cross_entropy_sum(a, y, np.empty(K.COST_BLOCK, dt))
+        total = K.cross_entropy_sum(a.reshape(-1), y.reshape(-1), np.empty(K.COST_BLOCK, dt))
     cost = dt.type((-1.0 / m) * total)
     if not np.isfinite(cost):
         # Edge values: let numpy produce the course's exact inf/nan and its warnings.
@@ -185,55 +213,66 @@ def compute_cost(AL, Y):
 
 
 # ---- backward -----------------------------------------------------------------------------
-def _linear_cache(cache, name="cache"):
+def _unpack(cache, name, n):
     try:
-        A_prev, W, b = cache
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be the tuple (A_prev, W, b) from linear_forward") from None
-    return A_prev, W, b
+        parts = tuple(cache)
+    except TypeError:
+        parts = ()
+    if len(parts) != n:
+        what = "(A_prev, W, b) from linear_forward" if n == 3 else \
+            "((A_prev, W, b), Z) from linear_activation_forward"
+        raise TypeError(f"{name} must be the tuple {what}")
+    return parts
 
 
-def _layer_backward(dZ_or_dA, cache, act, dZ_name):
-    """Backward through one layer; act=None means dZ is given (linear_backward)."""
-    if act is None:
-        A_prev, W, b = _linear_cache(cache)
-        Z = None
-    else:
-        try:
-            linear_cache, Z = cache
-        except (TypeError, ValueError):
-            raise TypeError("cache must be ((A_prev, W, b), Z) from linear_activation_forward")\
-                from None
-        A_prev, W, b = _linear_cache(linear_cache, "cache[0]")
-    a, w, bb, dt = _linear_inputs(A_prev, W, b, "A_prev")
-    g = v.array(dZ_or_dA, dZ_name)
-    n, m = w.shape[0], a.shape[1]
-    v.shape(g, dZ_name, (n, m), "W's rows by A_prev's columns")
-    dt = v.compute_dtype(g, a)
-    a, w = v.blas_array(a, dt), v.blas_array(w, dt)
-    dA_prev = np.empty(a.shape, dt)
-    dW = np.empty(w.shape, dt)
-    db = np.empty((n, 1), dt)
-    if act is None:
-        K.linear_backward(dA_prev, dW, db, v.blas_array(g, dt), a, w, True)
-    else:
-        Z = v.array(Z, "cache[1] (Z)")
-        v.shape(Z, "cache[1] (Z)", (n, m), "the layer's pre-activation")
-        K.linear_activation_backward(dA_prev, dW, db, np.empty((n, m), dt), v.c_array(g, dt),
-                                     a, w, v.c_array(Z, dt), act, True)
-    return dA_prev, dW, db
+def _products(dZ, A_prev, W, db):
+    """dW = (1/m) dZ·A_prev^T and dA_prev = W^T·dZ with numpy's BLAS, as the course."""
+    dW = np.dot(dZ, A_prev.T)
+    np.multiply(dW, 1. / A_prev.shape[1], out=dW)
+    return np.dot(W.T, dZ), dW, db
+
+
+def _grad_input(g, name, n, m, dt):
+    if g.__class__ is np.ndarray and g.dtype is dt and g.shape == (n, m) and g.flags.c_contiguous:
+        return g
+    g = v.array(g, name)
+    v.shape(g, name, (n, m), "W's rows by A_prev's columns")
+    return v.c_array(g, v.compute_dtype(g, np.empty(0, dt)))
 
 
 def linear_backward(dZ, cache):
     """dZ: (n, m); cache: (A_prev, W, b). Returns ``(dA_prev, dW, db)``:
     dW = (1/m) dZ·A_prev^T, db = (1/m) Σ_columns dZ, dA_prev = W^T·dZ."""
-    return _layer_backward(dZ, cache, None, "dZ")
+    A_prev, W, b = _unpack(cache, "cache", 3)
+    a, w, _ = _linear_inputs(A_prev, W, b, "A_prev")
+    n, m = w.shape[0], a.shape[1]
+    dz = _grad_input(dZ, "dZ", n, m, a.dtype)
+    a, w = a.astype(dz.dtype, copy=False), w.astype(dz.dtype, copy=False)
+    db = np.empty((n, 1), dz.dtype)
+    K.bias_grad(db, dz)
+    return _products(dz, a, w, db)
+
+
+def _layer_backward(dA, cache, act, name="dA"):
+    linear_cache, Z = _unpack(cache, "cache", 2)
+    A_prev, W, b = _unpack(linear_cache, "cache[0]", 3)
+    a, w, _ = _linear_inputs(A_prev, W, b, "A_prev")
+    n, m = w.shape[0], a.shape[1]
+    da = _grad_input(dA, name, n, m, a.dtype)
+    z = _grad_input(Z, "cache[1] (Z)", n, m, da.dtype)
+    dt = da.dtype if da.dtype is z.dtype else np.result_type(da, z)
+    da, z = da.astype(dt, copy=False), z.astype(dt, copy=False)
+    a, w = a.astype(dt, copy=False), w.astype(dt, copy=False)
+    dZ = np.empty((n, m), dt)
+    db = np.empty((n, 1), dt)
+    K.activation_bias_backward(dZ, db, da, z, act)      # dZ and db in one pass
+    return _products(dZ, a, w, db)
 
 
 def linear_activation_backward(dA, cache, activation):
     """dA: (n, m); cache: ((A_prev, W, b), Z); activation "sigmoid" or "relu".
     Returns ``(dA_prev, dW, db)``."""
-    return _layer_backward(dA, cache, v.choice(activation, "activation", ACTIVATIONS), "dA")
+    return _layer_backward(dA, cache, v.choice(activation, "activation", ACTIVATIONS))
 
 
 def model_backward(AL, Y, caches, key_shift):
@@ -249,17 +288,15 @@ def model_backward(AL, Y, caches, key_shift):
                          "they must hold the same number of labels")
     if not isinstance(caches, (list, tuple)) or not caches:
         raise TypeError("caches must be the non-empty list of caches from L_model_forward")
-    Y = Y.reshape(AL.shape)
     dt = v.compute_dtype(AL, Y)
-    a, y = v.c_array(AL, dt), v.c_array(Y, dt)
-    dAL = np.empty(a.shape, dt)
-    K.cross_entropy_backward(dAL.reshape(-1), a.reshape(-1), y.reshape(-1))
+    a, y = v.c_array(AL, dt), v.c_array(Y.reshape(AL.shape), dt)
+    dA = np.empty(a.shape, dt)
+    K.cross_entropy_backward(dA.reshape(-1), a.reshape(-1), y.reshape(-1))
     grads = {}
     L = len(caches)
-    dA = dAL
     for l in range(L, 0, -1):
-        act = K.SIGMOID if l == L else K.RELU
-        dA, dW, db = _layer_backward(dA, caches[l - 1], act, f"dA{l}")
+        dA, dW, db = _layer_backward(dA, caches[l - 1], K.SIGMOID if l == L else K.RELU,
+                                     f"dA{l}")
         grads[f"dA{l - 1 + key_shift}"] = dA
         grads[f"dW{l}"] = dW
         grads[f"db{l}"] = db
@@ -277,26 +314,31 @@ def update_parameters(parameters, grads, learning_rate):
     """W_l <- W_l - lr * dW_l and b_l <- b_l - lr * db_l for l = 1..L.
 
     Rebinds the keys of ``parameters`` (the same dict, returned) to new arrays; the old
-    arrays are left untouched, as in the course.
+    arrays are left untouched, as in the course. Nothing changes if any entry is invalid.
     """
     L = v.layer_count(parameters)
     lr = v.learning_rate(learning_rate)
     if not isinstance(grads, dict):
         raise TypeError(f"grads must be a dict with dW1, db1, ..., got {type(grads).__name__}")
-    missing = [f"d{p}{l}" for l in range(1, L + 1) for p in "Wb" if f"d{p}{l}" not in grads]
-    if missing:
-        raise ValueError(f"grads is missing {missing} (parameters has {L} layers)")
-    updates = []
-    for l in range(1, L + 1):
-        for p in "Wb":
-            key = f"{p}{l}"
-            P = v.array(parameters[key], f"parameters[{key!r}]")
-            G = v.array(grads["d" + key], f"grads['d{key}']")
-            v.same_shape(G, f"grads['d{key}']", P, f"parameters[{key!r}]")
-            dt = v.compute_dtype(P, G)
-            updates.append((key, v.c_array(P, dt), v.c_array(G, dt)))
-    for key, P, G in updates:       # all checked first: a bad entry leaves the dict unchanged
-        new = np.empty(P.shape, P.dtype)
-        K.sgd_update(new.reshape(-1), P.reshape(-1), G.reshape(-1), lr)
-        parameters[key] = new
+    news = []
+    for key, dkey in v.parameter_keys(L):
+        P, G = parameters[key], grads.get(dkey)
+        if not (P.__class__ is G.__class__ is np.ndarray and (P.dtype is _F64 or P.dtype is _F32)
+                and G.dtype is P.dtype
+                and G.shape == P.shape and P.flags.c_contiguous and G.flags.c_contiguous):
+            P, G = _update_inputs(P, G, key, L)       # converts, or raises naming the key
+        new = np.empty_like(P)
+        _sgd_update(new, P, G, lr)
+        news.append((key, new))
+    parameters.update(news)        # only once every entry is checked and computed
     return parameters
+
+
+def _update_inputs(P, G, key, L):
+    if G is None:
+        raise ValueError(f"grads is missing 'd{key}' (parameters has {L} layers)")
+    P = v.array(P, f"parameters[{key!r}]")
+    G = v.array(G, f"grads['d{key}']")
+    v.same_shape(G, f"grads['d{key}']", P, f"parameters[{key!r}]")
+    dt = v.compute_dtype(P, G)
+    return v.c_array(P, dt), v.c_array(G, dt)

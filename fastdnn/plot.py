@@ -20,11 +20,13 @@ def _pyplot(required=False):
     return plt
 
 
+# Backends that only write files: plt.show() on them does nothing but warn.
+_FILE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
+
+
 def _show(plt):
-    # plt.show() blocks only on interactive backends; on Agg & co it would just warn.
-    import matplotlib
-    from matplotlib import rcsetup
-    if matplotlib.get_backend().lower() in {b.lower() for b in rcsetup.interactive_bk}:
+    # On a GUI backend plt.show() behaves as in the course; in a notebook it displays.
+    if plt.get_backend().lower() not in _FILE_BACKENDS:
         plt.show()
 
 

@@ -7,7 +7,8 @@ Guarantees
 * The on-disk cache lives in a directory named after a hash of *all* kernel sources, so
   editing any kernel file invalidates every cached kernel, including callers in other
   files (numba issue 1833: Numba only checks the caller's own file timestamp).
-* No fast-math anywhere: NaN/inf must propagate exactly as in numpy.
+* No fast-math flag that changes NaN/inf behaviour: the only one used is ``CONTRACT``
+  (fused multiply-add in the polynomial kernels of _vmath.py), from this one place.
 """
 import contextlib
 import hashlib
@@ -22,6 +23,12 @@ _HERE = pathlib.Path(__file__).resolve().parent
 # Numba compile options shared by every kernel. error_model="numpy": 1/0 gives inf like numpy
 # instead of raising; nogil: kernels may run in several Python threads at once.
 JIT_OPTIONS = {"error_model": "numpy", "nogil": True}
+
+
+# The one fast-math flag set in fastdnn: allow a*b+c to become one fused multiply-add (one
+# rounding instead of two: never less accurate). No nnan/ninf/nsz/reassoc: NaN, inf and
+# signed zeros behave exactly as in numpy. Used only by the polynomial code in _vmath.py.
+CONTRACT = {"contract"}
 
 
 def source_key():

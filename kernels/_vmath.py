@@ -15,7 +15,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ._jit import JIT_OPTIONS
+from ._jit import CONTRACT, JIT_OPTIONS
 
 
 # ---- bit casts (a float's bits as an integer and back) ------------------------------------
@@ -218,7 +218,7 @@ def _sigmoid32(z):
 
 
 # ---- Numba: pick the implementation by argument type ---------------------------------------
-_OVERLOAD = {"jit_options": JIT_OPTIONS}   # LLVM inlines these small bodies
+_OVERLOAD = {"jit_options": dict(JIT_OPTIONS, fastmath=CONTRACT)}   # LLVM inlines them
 
 
 @overload(vexp, **_OVERLOAD)

@@ -51,26 +51,28 @@ def sigmoid_backward(dz, da, z):
 
 @kernel
 def apply(out, a, b, op):
-    # out, a, b: (n,). One element-wise op by code: forward ops read a (pass it twice),
-    # backward ops read da=a, z=b.
+    # out, a, b: same shape, any ndim, C-contiguous. One element-wise op by code: forward
+    # ops read a (pass it twice), backward ops read da=a, z=b.
+    o, x, y = out.reshape(-1), a.reshape(-1), b.reshape(-1)
     if op == RELU_FORWARD:
-        relu_forward(out, a)
+        relu_forward(o, x)
     elif op == RELU_BACKWARD:
-        relu_backward(out, a, b)
+        relu_backward(o, x, y)
     elif op == SIGMOID_FORWARD:
-        sigmoid_forward(out, a)
+        sigmoid_forward(o, x)
     else:
-        sigmoid_backward(out, a, b)
+        sigmoid_backward(o, x, y)
 
 
 @kernel(parallel=True)
 def apply_parallel(out, a, b, op):
     # Same as apply(), BLOCK elements per task. Worth it only for large n (thread start-up).
-    n = out.size
+    o, x, y = out.reshape(-1), a.reshape(-1), b.reshape(-1)
+    n = o.size
     for t in numba.prange((n + BLOCK - 1) // BLOCK):
         lo = t * BLOCK
         hi = min(lo + BLOCK, n)
-        apply(out[lo:hi], a[lo:hi], b[lo:hi], op)
+        apply(o[lo:hi], x[lo:hi], y[lo:hi], op)
 
 
 @kernel

@@ -1,13 +1,18 @@
-"""Linear layers with their activation, forward next to backward (2-D arrays, BLAS products).
+"""Linear layers with their activation, forward next to backward (2-D arrays).
 
 Guarantees: the course's arithmetic in the course's order (``W·A + b``; ``1/m`` times the
 product and the row sum), so results match numpy up to the BLAS library's rounding.
 Outputs are C-contiguous; inputs may be C- or F-contiguous.
+
+Two kinds of kernel: complete layers that call BLAS through Numba (``linear_forward``,
+``weight_grad``: used inside the training loop), and the passes that surround a product the
+caller computed with numpy's BLAS (``bias_activation_forward``, ``activation_bias_backward``:
+used by the public API, where numpy's BLAS is the one the course code runs on).
 """
 import numpy as np
 
 from ._jit import kernel
-from .activations import activation_backward, activation_forward
+from .activations import LINEAR, activation_backward, activation_forward
 
 
 @kernel
@@ -22,10 +27,24 @@ def linear_forward(Z, A_prev, W, b):
 
 
 @kernel
-def linear_activation_forward(A, Z, A_prev, W, b, act):
-    # A, Z: (n, m) out, C-contiguous. Z = W·A_prev + b, A = act(Z); Z stays cache-hot between.
-    linear_forward(Z, A_prev, W, b)
-    activation_forward(A.reshape(-1), Z.reshape(-1), act)
+def bias_activation_forward(A, Z, b, act):
+    # Z: (n, m) in: W·A_prev; out: W·A_prev + b. A: (n, m) out: act(Z) (unused when LINEAR).
+    # One pass over Z instead of numpy's separate add and activation passes.
+    n, m = Z.shape
+    for i in range(n):
+        bi = b[i, 0]
+        for j in range(m):
+            Z[i, j] += bi
+    if act != LINEAR:
+        activation_forward(A.reshape(-1), Z.reshape(-1), act)
+
+
+@kernel
+def activation_bias_backward(dZ, db, dA, Z, act):
+    # dZ: (n, m) out = act'(Z) * dA. db: (n, 1) out = (1/m) Σ_columns dZ. dA, Z: (n, m).
+    n, m = Z.shape
+    activation_backward(dZ.reshape(-1), dA.reshape(-1), Z.reshape(-1), act)
+    bias_grad(db, dZ)
 
 
 @kernel
@@ -48,21 +67,3 @@ def bias_grad(db, dZ):
         for j in range(m):
             s += dZ[i, j]
         db[i, 0] = inv_m * s
-
-
-@kernel
-def linear_backward(dA_prev, dW, db, dZ, A_prev, W, need_dA_prev):
-    # dA_prev: (n_prev, m) out. dW: (n, n_prev) out. db: (n, 1) out.
-    # dZ: (n, m). A_prev: (n_prev, m). W: (n, n_prev).
-    # need_dA_prev=False skips W^T·dZ (the first layer of a training step never uses it).
-    weight_grad(dW, dZ, A_prev)
-    bias_grad(db, dZ)
-    if need_dA_prev:
-        np.dot(W.T, dZ, dA_prev)
-
-
-@kernel
-def linear_activation_backward(dA_prev, dW, db, dZ, dA, A_prev, W, Z, act, need_dA_prev):
-    # dZ: (n, m) out, scratch for act'(Z) * dA; the rest as in linear_backward.
-    activation_backward(dZ.reshape(-1), dA.reshape(-1), Z.reshape(-1), act)
-    linear_backward(dA_prev, dW, db, dZ, A_prev, W, need_dA_prev)

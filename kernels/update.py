@@ -8,6 +8,7 @@ from ._jit import kernel
 
 @kernel
 def sgd_update(new, param, grad, lr):
-    # new, param, grad: (n,) contiguous, same dtype. lr: float.
-    for i in range(param.size):
-        new[i] = param[i] - lr * grad[i]
+    # new, param, grad: same shape (any ndim), C-contiguous, same dtype. lr: float.
+    n, p, g = new.reshape(-1), param.reshape(-1), grad.reshape(-1)
+    for i in range(p.size):
+        n[i] = p[i] - lr * g[i]

@@ -1,0 +1,226 @@
+"""Speed-ups over the course's numpy code, measured on this machine in one process.
+
+Shared by ``fastdnn bench`` and the asv suites (asv_benchmarks/), so both measure the same
+cases the same way: inputs from ``case()``, best-of-N timing by ``best_time()`` after a
+warm-up call (JIT compilation is never timed), the numpy baseline from fastdnn.baseline.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import fastdnn
+from . import baseline
+
+SIZES = ("notebook", "cat", "wide")
+FUNCTIONS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward", "linear_forward",
+             "linear_activation_forward", "L_model_forward", "compute_cost", "linear_backward",
+             "linear_activation_backward", "L_model_backward", "update_parameters")
+ELEMENTWISE = ("sigmoid", "relu", "sigmoid_backward", "relu_backward", "compute_cost")
+
+# (n_prev, n, m) of one layer, and the network of L_model_* at each size.
+LAYER = {"notebook": (3, 1, 2), "cat": (12288, 20, 209), "wide": (1024, 512, 2048)}
+NETWORK = {"notebook": ([4, 3, 1], 2), "cat": ([12288, 20, 7, 5, 1], 209),
+           "wide": ([1024, 512, 1], 2048)}
+COST_M = {"notebook": 3, "cat": 209, "wide": 1 << 20}
+CAT_LAYERS = [12288, 20, 7, 5, 1]
+
+
+def _params(rng, dims, dtype):
+    p = {}
+    for l in range(1, len(dims)):
+        p[f"W{l}"] = (rng.standard_normal((dims[l], dims[l - 1])) / np.sqrt(dims[l - 1])).astype(dtype)
+        p[f"b{l}"] = (0.1 * rng.standard_normal((dims[l], 1))).astype(dtype)
+    return p
+
+
+def case(name, size, dtype=np.float64, seed=0):
+    """The positional arguments of ``name`` at ``size`` (same for fastdnn and the baseline)."""
+    rng = np.random.default_rng(seed)
+    n_prev, n, m = LAYER[size]
+    r = lambda *shape: rng.standard_normal(shape).astype(dtype)
+    if name in ("sigmoid", "relu"):
+        return (r(n, m),)
+    if name in ("sigmoid_backward", "relu_backward"):
+        return r(n, m), r(n, m)
+    if name == "linear_forward":
+        return r(n_prev, m), r(n, n_prev) / np.sqrt(n_prev).astype(dtype), r(n, 1)
+    if name == "linear_activation_forward":
+        return case("linear_forward", size, dtype, seed) + ("relu",)
+    if name == "linear_backward":
+        A, W, b = case("linear_forward", size, dtype, seed)
+        return r(n, m), (A, W, b)
+    if name == "linear_activation_backward":
+        A, W, b = case("linear_forward", size, dtype, seed)
+        return r(n, m), ((A, W, b), r(n, m)), "relu"
+    if name == "compute_cost":
+        mc = COST_M[size]
+        return rng.uniform(0.01, 0.99, (1, mc)).astype(dtype), (rng.random((1, mc)) > 0.5).astype(dtype)
+    dims, m = NETWORK[size]
+    X = r(dims[0], m)
+    params = _params(rng, dims, dtype)
+    if name == "L_model_forward":
+        return X, params
+    AL, caches = baseline.L_model_forward(X, params)
+    Y = (rng.random((1, m)) > 0.5).astype(dtype)
+    if name == "L_model_backward":
+        return AL, Y, caches
+    if name == "update_parameters":
+        grads = {"d" + k: r(*v.shape) for k, v in params.items()}
+        return params, grads, 0.0075
+    raise KeyError(name)
+
+
+def best_time(fn, args=(), min_sample=0.02, repeat=5):
+    """Best seconds per call of fn(*args) over ``repeat`` samples of >= min_sample seconds."""
+    fn(*args)                                   # warm-up: compiles, fills caches
+    number, t = 1, 0.0
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn(*args)
+        t = time.perf_counter() - t0
+        if t >= min_sample or number >= 1 << 20:
+            break
+        number *= max(2, int(min_sample / max(t, 1e-9)))
+    best = t / number
+    for _ in range(repeat - 1):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn(*args)
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def _first(x):
+    return x[0] if isinstance(x, tuple) else x
+
+
+def max_rel_diff(name, size, dtype=np.float64):
+    """Largest |fastdnn - numpy| / max|numpy| over the function's main output."""
+    args = case(name, size, dtype)
+    ours = getattr(fastdnn, name)(*args)
+    ref = getattr(baseline, name)(*case(name, size, dtype))
+    if isinstance(ours, dict):
+        return max(float(np.max(np.abs(ours[k] - ref[k])) / max(np.max(np.abs(ref[k])), 1e-300))
+                   for k in ref)
+    a, b = np.asarray(_first(ours), np.float64), np.asarray(_first(ref), np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def function_speedup(name, size, dtype=np.float64, **timing):
+    """(numpy seconds, fastdnn seconds) per call, measured back to back."""
+    args = case(name, size, dtype)
+    t_np = best_time(getattr(baseline, name), args, **timing)
+    t_fd = best_time(getattr(fastdnn, name), args, **timing)
+    return t_np, t_fd
+
+
+def cat_shaped(real_dir=None):
+    """(X, Y) for the cat model: the real data when ``real_dir`` has it, else synthetic."""
+    if real_dir and os.path.exists(os.path.join(real_dir, "train_catvnoncat.h5")):
+        tx, ty, _, _, _ = fastdnn.load_data(real_dir)
+        return tx.reshape(tx.shape[0], -1).T / 255., ty
+    rng = np.random.default_rng(0)
+    X = rng.random((12288, 209))
+    return X, (X[:1] > 0.5).astype(np.int64)
+
+
+def training_speedup(X, Y, layers=CAT_LAYERS, iterations=2500, numpy_iterations=20,
+                     gram="auto"):
+    """(numpy seconds, fastdnn seconds) for ``iterations`` of the course loop.
+
+    The numpy loop is timed over ``numpy_iterations`` and scaled (its cost per iteration is
+    constant); fastdnn runs all iterations, after a short warm-up run.
+    """
+    from .engine import gram_is_cheaper
+    if gram == "auto":      # resolve it here, so the warm-up compiles the path that is timed
+        gram = gram_is_cheaper(layers, X.shape[1], iterations)
+    p0 = fastdnn.initialize_parameters_deep(layers)
+    baseline.train(X, Y, p0, 0.0075, 1)
+    t0 = time.perf_counter()
+    baseline.train(X, Y, p0, 0.0075, numpy_iterations)
+    t_np = (time.perf_counter() - t0) / numpy_iterations * iterations
+    fastdnn.fit(X, Y, layers, 0.0075, 2, gram=gram)
+    t0 = time.perf_counter()
+    fastdnn.fit(X, Y, layers, 0.0075, iterations, gram=gram)
+    return t_np, time.perf_counter() - t0
+
+
+COLD_START = ("import numpy as np, fastdnn; X = np.ones((4, 2)); "
+              "fastdnn.L_model_forward(X, fastdnn.initialize_parameters_deep([4, 3, 1]))")
+
+
+def cold_start(cache_dir=None):
+    """Seconds for a fresh interpreter to import fastdnn and make a first call.
+
+    ``cache_dir`` None: an empty Numba cache (everything compiles); else that cache dir.
+    """
+    with tempfile.TemporaryDirectory() as empty:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir or empty)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", COLD_START], env=env, check=True)
+        return time.perf_counter() - t0
+
+
+def warm_cold_start():
+    """Seconds for the same with a warm cache (a first run fills a private cache)."""
+    with tempfile.TemporaryDirectory() as cache:
+        cold_start(cache)
+        return cold_start(cache)
+
+
+def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtype=np.float64):
+    rows = []
+    for size in sizes:
+        for name in functions:
+            t_np, t_fd = function_speedup(name, size, dtype, min_sample=0.01, repeat=3)
+            rows.append({"case": name, "size": size, "numpy_s": t_np, "fastdnn_s": t_fd,
+                         "speedup": t_np / t_fd})
+    X, Y = cat_shaped(data_dir)
+    for label, fn in (("L_layer_model", CAT_LAYERS), ("two_layer_model", [12288, 7, 1])):
+        t_np, t_fd = training_speedup(X, Y, fn)
+        rows.append({"case": label, "size": "cat x2500", "numpy_s": t_np, "fastdnn_s": t_fd,
+                     "speedup": t_np / t_fd})
+    return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
+                        "numpy": np.__version__},
+            "rows": rows, "cold_start_s": cold_start(), "warm_start_s": warm_cold_start()}
+
+
+def _table(result):
+    lines = [f"{'case':28} {'size':10} {'numpy':>11} {'fastdnn':>11} {'speed-up':>9}"]
+    for r in result["rows"]:
+        lines.append(f"{r['case']:28} {r['size']:10} {_fmt(r['numpy_s']):>11} "
+                     f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x")
+    lines.append(f"cold start (import + first call): {result['cold_start_s']:.2f} s with an "
+                 f"empty Numba cache, {result['warm_start_s']:.2f} s with a warm one")
+    return "\n".join(lines)
+
+
+def _fmt(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def main(args):
+    """``fastdnn bench``: print the table (or JSON); optionally save a bar chart."""
+    result = run_all(getattr(args, "data", None))
+    print(json.dumps(result, indent=2) if args.json else _table(result))
+    if args.plot:
+        from .plot import _pyplot
+        plt = _pyplot(required=True)
+        rows = result["rows"]
+        fig = plt.figure(figsize=(10, 0.28 * len(rows) + 1))
+        plt.barh([f"{r['case']} ({r['size']})" for r in rows], [r["speedup"] for r in rows])
+        plt.xscale("log")
+        plt.axvline(1, color="k", lw=0.8)
+        plt.xlabel("speed-up over the course's numpy code (x, log scale)")
+        fig.tight_layout()
+        fig.savefig(args.plot)
+    return 0
