@@ -10,6 +10,8 @@ checked with a few identity tests so that a notebook-size call costs no more tha
 anything else goes through the general conversion in _validate.py. Large products use
 numpy's BLAS (``np.dot``), the one the course code runs on; kernels do the passes around them.
 """
+import threading
+
 import numpy as np
 
 from . import _validate as v
@@ -33,11 +35,20 @@ def _is_fast(x):
 
 _apply, _apply_parallel, _sgd_update = K.apply, K.apply_parallel, K.sgd_update
 
+# Threaded kernels run one at a time: Numba's fallback threading layer ("workqueue", used
+# where neither OpenMP nor TBB is available) aborts on concurrent launches, and a threaded
+# kernel already uses every core, so queueing them costs nothing measurable.
+PARALLEL_LOCK = threading.Lock()
+
 
 def _map(a, b, op):
     # a, b: same shape and dtype, C-contiguous. Returns op(a, b) in a new array.
     out = np.empty_like(a)
-    (_apply_parallel if a.size >= PARALLEL_MIN else _apply)(out, a, b, op)
+    if a.size >= PARALLEL_MIN:
+        with PARALLEL_LOCK:
+            _apply_parallel(out, a, b, op)
+    else:
+        _apply(out, a, b, op)
     return out
 
 
@@ -201,7 +212,8 @@ def compute_cost(AL, Y):
     a, y = v.c_array(AL, dt), v.c_array(Y, dt)
     m = Y.shape[1]
     if a.size >= PARALLEL_MIN:
-        total = K.cross_entropy_sum_parallel(a.reshape(-1), y.reshape(-1))
+        with PARALLEL_LOCK:
+            total = K.cross_entropy_sum_parallel(a.reshape(-1), y.reshape(-1))
     else:
         total = K.cross_entropy_sum(a.reshape(-1), y.reshape(-1), np.empty(K.COST_BLOCK, dt))
     cost = dt.type((-1.0 / m) * total)
@@ -292,6 +304,9 @@ def model_backward(AL, Y, caches, key_shift):
     a, y = v.c_array(AL, dt), v.c_array(Y.reshape(AL.shape), dt)
     dA = np.empty(a.shape, dt)
     K.cross_entropy_backward(dA.reshape(-1), a.reshape(-1), y.reshape(-1))
+    if not np.isfinite(dA).all():
+        # AL of exactly 0 or 1: let numpy give the course's inf/nan and its RuntimeWarning.
+        dA = -(np.divide(y, a) - np.divide(1 - y, 1 - a))
     grads = {}
     L = len(caches)
     for l in range(L, 0, -1):

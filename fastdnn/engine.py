@@ -117,7 +117,7 @@ class Trainer:
             w_off[l], p = p, p + dims[l] * dims[l - 1]
             b_off[l], p = p, p + dims[l]
             a_off[l], a = a, a + dims[l] * m
-        widest = max(dims) * m
+        widest = max(dims[1:]) * m     # dA/dZ of layers 1..L (training never needs dA0)
         g = (m, m) if self.gram else (0, 0)
         p1 = (dims[1], m) if self.gram else (0, 0)
         return K.Workspace(

@@ -34,8 +34,8 @@ class Workspace(NamedTuple):
     grad: np.ndarray      # (P,) dW_l, db_l in theta's layout
     Z: np.ndarray         # (Σ n_l m,) pre-activations of layers 1..L
     A: np.ndarray         # (Σ n_l m,) activations of layers 1..L
-    dA: np.ndarray        # (max_l n_l m,) gradient w.r.t. the activation of the layer below
-    dZ: np.ndarray        # (max_l n_l m,) gradient w.r.t. Z of the current layer
+    dA: np.ndarray        # (max_{l>=1} n_l m,) gradient w.r.t. the activation of the layer below
+    dZ: np.ndarray        # (max_{l>=1} n_l m,) gradient w.r.t. Z of the current layer
     cost_buf: np.ndarray  # (loss.BLOCK,) scratch for the cost's terms
     gram: np.ndarray      # (m, m) X^T X (Gram path) or (0, 0)
     P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)

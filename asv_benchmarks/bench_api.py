@@ -1,0 +1,36 @@
+"""Every step-by-step API function at notebook, cat-layer and wide sizes, float64 and float32.
+
+time_fastdnn: fastdnn alone. track_speedup: numpy-reference time / fastdnn time, measured
+back to back in this process. track_max_rel_diff: largest difference from the reference.
+"""
+import numpy as np
+
+import fastdnn
+from fastdnn import bench
+
+DTYPES = ["float64", "float32"]
+
+
+class API:
+    params = [list(bench.FUNCTIONS), list(bench.SIZES), DTYPES]
+    param_names = ["function", "size", "dtype"]
+    timeout = 300
+
+    def setup(self, function, size, dtype):
+        self.fn = getattr(fastdnn, function)
+        self.args = bench.case(function, size, np.dtype(dtype))
+        self.fn(*self.args)                       # compile outside the timed region
+
+    def time_fastdnn(self, function, size, dtype):
+        self.fn(*self.args)
+
+    def track_speedup(self, function, size, dtype):
+        t_np, t_fd = bench.function_speedup(function, size, np.dtype(dtype))
+        return t_np / t_fd
+
+    track_speedup.unit = "x"
+
+    def track_max_rel_diff(self, function, size, dtype):
+        return bench.max_rel_diff(function, size, np.dtype(dtype))
+
+    track_max_rel_diff.unit = "relative"

@@ -1,0 +1,96 @@
+"""Every asv benchmark runs once at its smallest parameters, so a broken benchmark fails CI.
+
+Also runs ``asv check`` when asv is installed. Timing values are not asserted here (speed is
+measured by the benchmarks, never by tests); that the benchmark runs and returns is.
+"""
+import importlib
+import importlib.util
+import inspect
+import itertools
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PREFIXES = ("time_", "peakmem_", "track_", "mem_")
+SMALLEST = {"size": "notebook", "m": 3, "n": 6, "path": "gram", "data": "synthetic",
+            "dtype": "float64", "threads": "serial"}
+
+MODULES = sorted(p.stem for p in (ROOT / "asv_benchmarks").glob("bench_*.py"))
+
+
+def _load_suite_package():
+    """Import asv_benchmarks from its folder without putting the repository root on sys.path
+    (which would let the source tree shadow the installed fastdnn)."""
+    if "asv_benchmarks" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "asv_benchmarks", ROOT / "asv_benchmarks" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "asv_benchmarks")])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["asv_benchmarks"] = module
+        spec.loader.exec_module(module)
+
+
+_load_suite_package()
+
+
+def _param_sets(cls):
+    """The smallest parameter combination (per name) and, for asv_benchmarks.bench_api, every
+    function at it, since each function is a separate code path."""
+    params = getattr(cls, "params", None)
+    if not params:
+        return [()]
+    if not isinstance(params[0], list):
+        params = [params]
+    names = getattr(cls, "param_names", [f"p{i}" for i in range(len(params))])
+    choices = []
+    for name, values in zip(names, params):
+        if name in ("function", "op", "model"):
+            choices.append(values)                       # every code path
+        elif name in SMALLEST and SMALLEST[name] in values:
+            choices.append([SMALLEST[name]])
+        else:
+            choices.append([values[0]])
+    return list(itertools.product(*choices))
+
+
+def _cases():
+    for mod_name in MODULES:
+        module = importlib.import_module(f"asv_benchmarks.{mod_name}")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            for meth in sorted(m for m in dir(cls) if m.startswith(PREFIXES)):
+                if mod_name == "bench_coldstart":
+                    continue     # exercised by test_cold_start_benchmark below (slow)
+                for params in _param_sets(cls):
+                    yield pytest.param(cls, meth, params, id=f"{mod_name}.{cls_name}.{meth}{params}")
+
+
+@pytest.mark.parametrize("cls, method, params", list(_cases()))
+def test_benchmark_runs_once(cls, method, params):
+    bench = cls()
+    try:
+        if hasattr(bench, "setup"):
+            bench.setup(*params)
+    except NotImplementedError as skip:          # asv's way to skip (e.g. no cat data)
+        pytest.skip(str(skip))
+    value = getattr(bench, method)(*params)
+    if method.startswith("track_"):
+        assert isinstance(value, float) and value == value and value >= 0
+
+
+def test_cold_start_benchmark():
+    from asv_benchmarks.bench_coldstart import ColdStart
+    assert 0 < ColdStart().track_warm_cache() < 120
+
+
+@pytest.mark.skipif(shutil.which("asv") is None, reason="asv is not installed")
+def test_asv_check():
+    r = subprocess.run(["asv", "check", "-E", "existing"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0 and "No problems found" in r.stdout, r.stdout + r.stderr
