@@ -8,8 +8,8 @@ from fastdnn import bench
 
 class ColdStart:
     timeout = 300
-    number = 1
-    repeat = 3
+    rounds = 1
+    repeat = 1        # each sample is a fresh interpreter (and, empty, a full compile)
 
     def track_empty_cache(self):
         return bench.cold_start()

@@ -9,6 +9,8 @@ OPS = {"relu_forward": K.RELU_FORWARD, "relu_backward": K.RELU_BACKWARD,
 
 
 class Elementwise:
+    rounds = 1
+    repeat = (1, 5, 2.0)
     params = [list(OPS), list(SIZES), ["float64", "float32"], ["serial", "parallel"]]
     param_names = ["op", "size", "dtype", "threads"]
 

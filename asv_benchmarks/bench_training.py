@@ -28,6 +28,8 @@ class Training:
     params = [list(MODELS), ["gram", "direct"], ["synthetic", "real"]]
     param_names = ["model", "path", "data"]
     timeout = 600
+    rounds = 1
+    repeat = (1, 3, 10.0)
 
     def setup(self, model, path, data):
         self.X, self.Y = _data(data)

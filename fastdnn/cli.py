@@ -105,6 +105,7 @@ def cmd_train(args):
 
     from tqdm.auto import tqdm
     quiet = args.quiet or not sys.stderr.isatty()
+    saved_at = None           # iteration of the last checkpoint written by this run
     with tqdm(total=args.iterations, initial=trainer.iteration, disable=quiet, unit="it",
               desc="training") as bar:
         step = args.checkpoint_every or 100
@@ -113,12 +114,14 @@ def cmd_train(args):
             part = trainer.run(costs[start: min(start + step, args.iterations)])
             if not np.isfinite(part).all():
                 bad = start + int(np.argmin(np.isfinite(part)))
-                raise DivergenceError(f"the cost became {costs[bad]} at iteration {bad}; "
-                                      f"the last good checkpoint is kept")
+                kept = (f"the last good checkpoint ({saved_at} iterations) is kept in "
+                        f"{checkpoint}" if saved_at is not None else "no checkpoint was written")
+                raise DivergenceError(f"the cost became {costs[bad]} at iteration {bad}; {kept}")
             bar.update(part.size)
             bar.set_postfix(cost=f"{part[-1]:.6f}")
             if args.checkpoint_every:
                 save(checkpoint, trainer.state())
+                saved_at = trainer.iteration
     save(args.out, None)
     params = trainer.parameters()
     if not args.quiet:

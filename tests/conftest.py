@@ -26,7 +26,8 @@ def assert_close(actual, expected, dtype=np.float64, rtol=None, scale=None):
     rtol = RTOL[np.dtype(dtype).type] if rtol is None else rtol
     if scale is None:
         scale = 1e-3 * (np.max(np.abs(expected)) if expected.size else 0.0)
-    bound = rtol * np.maximum(np.abs(expected), scale) + np.finfo(np.float64).tiny
+    # Absolute floor: the dtype's smallest normal (subnormal results may differ by a step).
+    bound = rtol * np.maximum(np.abs(expected), scale) + np.finfo(np.dtype(dtype)).tiny
     err = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
     same_nan = np.isnan(actual) & np.isnan(expected)
     ok = (err <= bound) | same_nan | (actual == expected)

@@ -67,3 +67,65 @@ def test_divergence_stops_with_iteration():
     Y = (X[:1] > 0).astype(int)
     with pytest.raises(fastdnn.DivergenceError, match="iteration"):
         fastdnn.fit(X, Y, [3, 4, 1], learning_rate=1e6, num_iterations=200, chunk=10)
+
+
+def test_cache_Z_shape_mismatch_is_named():
+    with pytest.raises(ValueError, match=r"cache\[1\] \(Z\).*\(1, 3\).*\(1, 2\)"):
+        fastdnn.linear_activation_backward(np.ones((1, 2)), ((A, W, b), np.ones((1, 3))), "relu")
+
+
+def test_L_model_backward_label_count_mismatch():
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 3\).*AL has shape \(1, 2\)"):
+        fastdnn.L_model_backward(np.full((1, 2), 0.5), np.ones((1, 3)), [((A, W, b), np.ones((1, 2)))])
+
+
+def test_grads_not_a_dict():
+    with pytest.raises(TypeError, match="grads must be a dict"):
+        fastdnn.update_parameters({"W1": W, "b1": b}, [W, b], 0.1)
+
+
+# ---- data files ---------------------------------------------------------------------------
+import h5py  # noqa: E402
+
+from fastdnn.data import DataFileError, load_data, read_dataset  # noqa: E402
+
+
+def test_missing_data_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train_catvnoncat.h5"):
+        load_data(str(tmp_path))
+
+
+def test_truncated_and_non_hdf5_data_files(tmp_path):
+    bad = tmp_path / "train_x.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
+    with pytest.raises(DataFileError, match="train_x.h5: not a readable HDF5"):
+        read_dataset(str(bad))
+
+
+def test_wrong_layout_data_files(tmp_path):
+    path = tmp_path / "d.h5"
+    with h5py.File(path, "w") as f:
+        f["images"] = np.zeros((3, 2, 2, 3), np.uint8)
+    with pytest.raises(DataFileError, match=r"d.h5: expected one dataset named '\*_set_x'"):
+        read_dataset(str(path))
+    with h5py.File(path, "w") as f:
+        f["a_set_x"] = np.zeros((3, 2, 2, 3), np.uint8)
+        f["a_set_y"] = np.zeros(4, np.int64)
+    with pytest.raises(DataFileError, match=r"d.h5: images \(3, 2, 2, 3\) and labels \(4,\)"):
+        read_dataset(str(path))
+
+
+def test_cli_divergence_names_iteration_and_keeps_last_good_checkpoint(tmp_path):
+    import subprocess
+
+    from fastdnn.model_file import load_model
+    out = tmp_path / "m.h5"
+    # lr 1 on the embedded data: the output saturates and the cost becomes NaN at iteration 360.
+    r = subprocess.run(["fastdnn", "train", "--iterations", "3000", "--learning-rate", "1",
+                        "--checkpoint-every", "10", "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "at iteration 360" in r.stderr
+    assert "last good checkpoint (360 iterations) is kept" in r.stderr
+    assert not out.exists()                                  # no model from a failed run
+    ck = load_model(str(tmp_path / "m.ckpt.h5"))               # the last good one, intact
+    assert np.isfinite(ck["costs"]).all() and ck["state"]["iteration"] == ck["costs"].size == 360
