@@ -66,3 +66,27 @@ class Training:
         return max(float(np.max(np.abs(ours[k] - ref[k])) / np.max(np.abs(ref[k]))) for k in ref)
 
     track_max_rel_diff.unit = "relative"
+
+
+class TorchComparison:
+    """fastdnn against PyTorch on the CPU (same network, weights, plain SGD, float64), when
+    torch is installed; skipped otherwise."""
+    params = [list(MODELS)]
+    param_names = ["model"]
+    timeout = 600
+    rounds = 1
+    repeat = 1
+
+    def setup(self, model):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise NotImplementedError("torch is not installed") from None
+        self.X, self.Y = bench.cat_shaped(CAT_DATA if cat_available() else None)
+
+    def track_speedup_vs_torch(self, model):
+        t_torch, t_fd, _ = bench.torch_training(self.X, self.Y, MODELS[model],
+                                                torch_iterations=20)
+        return t_torch / t_fd
+
+    track_speedup_vs_torch.unit = "x"

@@ -6,6 +6,15 @@ semantics (``initialize_parameters_deep`` is seed 1, ``/ sqrt(n_prev)``). The st
 notebook's semantics are in ``fastdnn.step_by_step``; the Portuguese names in ``fastdnn.pt``.
 """
 from ._version import __version__
+
+try:
+    from . import kernels
+except ImportError as exc:      # imported from the source folder instead of an installation
+    raise ImportError(
+        "fastdnn.kernels is missing: this looks like the fastdnn source folder, not an "
+        "installed fastdnn (kernels/ is installed as fastdnn.kernels). Install it with "
+        "'pip install .' or 'pip install -e .', and run from outside the source folder "
+        "(use 'pytest', not 'python -m pytest')") from exc
 from .core import (L_model_backward, L_model_forward, compute_cost, initialize_parameters,
                    linear_activation_backward, linear_activation_forward, linear_backward,
                    linear_forward, relu, relu_backward, sigmoid, sigmoid_backward,

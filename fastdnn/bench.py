@@ -151,6 +151,53 @@ def training_speedup(X, Y, layers=CAT_LAYERS, iterations=2500, numpy_iterations=
     return t_np, time.perf_counter() - t0
 
 
+def torch_training(X, Y, layers=CAT_LAYERS, iterations=2500, torch_iterations=50):
+    """(PyTorch seconds, fastdnn seconds, max relative loss difference) for ``iterations`` of
+    the same network on the CPU: same initial weights, full-batch plain SGD, float64, the
+    course's cost (binary cross-entropy on the sigmoid output). None without torch.
+
+    PyTorch is timed over ``torch_iterations`` and scaled (constant cost per iteration);
+    the losses of those iterations are compared with fastdnn's.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    from .engine import gram_is_cheaper
+    gram = gram_is_cheaper(layers, X.shape[1], iterations)
+    p0 = fastdnn.initialize_parameters_deep(layers)
+    L = len(layers) - 1
+    W = [torch.tensor(p0[f"W{l}"], requires_grad=True) for l in range(1, L + 1)]
+    b = [torch.tensor(p0[f"b{l}"], requires_grad=True) for l in range(1, L + 1)]
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
+    Yt = torch.from_numpy(np.asarray(Y, dtype=np.float64))
+    opt = torch.optim.SGD(W + b, lr=0.0075)
+
+    def step():
+        A = Xt
+        for l in range(L - 1):
+            A = torch.relu(W[l] @ A + b[l])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(W[-1] @ A + b[-1], Yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    step()                                   # warm-up (then restart from the same weights)
+    with torch.no_grad():
+        for l in range(L):
+            W[l].copy_(torch.from_numpy(p0[f"W{l + 1}"]))
+            b[l].copy_(torch.from_numpy(p0[f"b{l + 1}"]))
+    t0 = time.perf_counter()
+    losses = np.array([step() for _ in range(torch_iterations)])
+    t_torch = (time.perf_counter() - t0) / torch_iterations * iterations
+    fastdnn.fit(X, Y, layers, 0.0075, 2, gram=gram)
+    t0 = time.perf_counter()
+    ours = fastdnn.fit(X, Y, layers, 0.0075, iterations, gram=gram).costs[:torch_iterations]
+    t_fd = time.perf_counter() - t0
+    return t_torch, t_fd, float(np.max(np.abs(losses - ours) / np.abs(ours)))
+
+
 COLD_START = ("import numpy as np, fastdnn; X = np.ones((4, 2)); "
               "fastdnn.L_model_forward(X, fastdnn.initialize_parameters_deep([4, 3, 1]))")
 
@@ -163,7 +210,9 @@ def cold_start(cache_dir=None):
     with tempfile.TemporaryDirectory() as empty:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir or empty)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", COLD_START], env=env, check=True)
+        # cwd: a neutral folder, so that a source checkout in the current folder cannot
+        # shadow the installed package ("python -c" puts the current folder on sys.path).
+        subprocess.run([sys.executable, "-c", COLD_START], env=env, cwd=empty, check=True)
         return time.perf_counter() - t0
 
 
@@ -186,9 +235,17 @@ def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtype=np.float64):
         t_np, t_fd = training_speedup(X, Y, fn)
         rows.append({"case": label, "size": "cat x2500", "numpy_s": t_np, "fastdnn_s": t_fd,
                      "speedup": t_np / t_fd})
+    torch_rows = []
+    for label, layers in (("L_layer_model", CAT_LAYERS), ("two_layer_model", [12288, 7, 1])):
+        got = torch_training(X, Y, layers)
+        if got is not None:
+            torch_rows.append({"case": label, "size": "cat x2500", "torch_s": got[0],
+                               "fastdnn_s": got[1], "speedup": got[0] / got[1],
+                               "max_rel_loss_diff": got[2]})
     return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
                         "numpy": np.__version__},
-            "rows": rows, "cold_start_s": cold_start(), "warm_start_s": warm_cold_start()}
+            "rows": rows, "torch_rows": torch_rows,
+            "cold_start_s": cold_start(), "warm_start_s": warm_cold_start()}
 
 
 def _table(result):
@@ -196,6 +253,10 @@ def _table(result):
     for r in result["rows"]:
         lines.append(f"{r['case']:28} {r['size']:10} {_fmt(r['numpy_s']):>11} "
                      f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x")
+    for r in result.get("torch_rows", []):
+        lines.append(f"{r['case'] + ' vs PyTorch CPU':28} {r['size']:10} {_fmt(r['torch_s']):>11} "
+                     f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x  (losses agree to "
+                     f"{r['max_rel_loss_diff']:.1e})")
     lines.append(f"cold start (import + first call): {result['cold_start_s']:.2f} s with an "
                  f"empty Numba cache, {result['warm_start_s']:.2f} s with a warm one")
     return "\n".join(lines)

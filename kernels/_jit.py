@@ -86,8 +86,3 @@ def kernel(fn=None, *, parallel=False):
         with _numba_cache_dir(CACHE_DIR):
             return numba.njit(cache=True, parallel=parallel, **JIT_OPTIONS)(func)
     return wrap if fn is None else wrap(fn)
-
-
-def inline(fn):
-    """A scalar helper inlined into the kernels that call it (compiled as part of them)."""
-    return numba.njit(inline="always", **JIT_OPTIONS)(fn)

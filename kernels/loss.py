@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from ._vmath import vlog, vsigmoid
+from ._vmath import vlog
 
 BLOCK = 1 << 12   # elements per block (and per parallel task)
 

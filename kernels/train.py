@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, relu_backward, relu_forward, sigmoid_forward
+from .activations import relu_backward, relu_forward, sigmoid_forward
 from .linear import bias_grad, linear_forward, weight_grad
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
 from .update import sgd_update

@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import inspect
 import itertools
-import os
 import pathlib
 import shutil
 import subprocess

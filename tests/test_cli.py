@@ -1,8 +1,6 @@
 """The fastdnn command through its real entry point, in subprocesses."""
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np

@@ -113,8 +113,13 @@ def test_fuzz_model_forward_backward_update(data, dtype, depth, m):
     grads = fastdnn.L_model_backward(AL_safe, Y, caches)
     ref = naive.backward(AL_safe, Y, tape)
     assert sorted(grads) == sorted(ref)
+    # Errors are measured against the network's largest gradient: a bias gradient is a sum
+    # that can cancel to almost nothing, where numpy's own float32 rounding is larger than
+    # fastdnn's difference from it (seen: db2 = 2.3e-6, numpy float32 off by 1.7e-8 from the
+    # float64 value, fastdnn by 7e-10).
+    scale = max(float(np.abs(g).max()) for g in ref.values())
     for k in ref:
-        close(grads[k], ref[k], dtype, scale=np.abs(ref[k]).max())
+        close(grads[k], ref[k], dtype, scale=scale)
     lr = data.draw(st.floats(1e-4, 1.0))
     new = fastdnn.update_parameters(dict(params), grads, lr)
     for k, v in naive.update({k: np.array(v) for k, v in params.items()}, ref, lr).items():

@@ -1,5 +1,4 @@
 """Model files: round trip, checksums, truncation, wrong layouts, atomic writes under SIGKILL."""
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,6 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import DATA
 from fastdnn.model_file import ModelFileError, load_model, load_parameters, save_parameters
 
 
@@ -98,9 +96,9 @@ def test_sigkill_during_writes_never_leaves_a_broken_file(tmp_path):
     rng = np.random.default_rng(1)
     kills = 0
     for _ in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=tmp_path,
                                 stdout=subprocess.PIPE, text=True)
-        proc.stdout.readline()                     # at least one write completed
+        assert proc.stdout.readline(), "the writer failed to start"   # one write completed
         time.sleep(float(rng.uniform(0, 0.15)))    # then kill somewhere in a later write
         proc.send_signal(signal.SIGKILL)
         proc.wait()
