@@ -237,10 +237,15 @@ def main(argv=None):
         if getattr(args, name, 0) is not None and getattr(args, name, 0) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0")
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()           # a closed pipe shows up here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         print("fastdnn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # the reader went away (e.g. `fastdnn info | head -1`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:          # one line for users; --debug for developers
         if args.debug:
             raise

@@ -49,12 +49,25 @@ def _get(path, group, name):
     return data
 
 
+def _file_mode(path):
+    """The mode ``path`` should get: its current one, else what the umask gives a new file
+    (mkstemp's temporary files are private, 0600, and the rename would keep that)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        pass
+    umask = os.umask(0o022)      # read the umask (set it back at once)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path, fill):
     """Create ``path`` by calling ``fill(h5file)`` on a temporary file, then renaming it."""
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
     os.close(fd)
+    os.chmod(tmp, _file_mode(path))
     try:
         with h5py.File(tmp, "w") as f:
             fill(f)

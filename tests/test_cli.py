@@ -101,3 +101,11 @@ def test_resume_refuses_other_settings(tmp_path):
     r = run("train", "--iterations", "400", "--learning-rate", "0.01", "--resume",
             str(tmp_path / "m.ckpt.h5"), "--out", str(out))
     assert r.returncode == 1 and "checkpoint was made with other" in r.stderr
+
+
+def test_closed_pipe_is_quiet():
+    proc = subprocess.Popen(["fastdnn", "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                          # the reader goes away before any output
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception" not in err, err

@@ -1,4 +1,5 @@
 """Model files: round trip, checksums, truncation, wrong layouts, atomic writes under SIGKILL."""
+import os
 import signal
 import subprocess
 import sys
@@ -30,6 +31,19 @@ def test_round_trip(tmp_path):
     np.testing.assert_array_equal(m["costs"], [0.7, 0.6])
     for k in p:
         np.testing.assert_array_equal(load_parameters(path)[k], p[k])
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.h5"
+        save_parameters(path, params(), costs=[])
+        assert path.stat().st_mode & 0o777 == 0o644          # new file: umask, not 0600
+        path.chmod(0o640)
+        save_parameters(path, params(), costs=[])
+        assert path.stat().st_mode & 0o777 == 0o640          # rewrite keeps the file's mode
+    finally:
+        os.umask(old)
 
 
 def test_corruption_is_detected_by_checksum(tmp_path):
