@@ -8,8 +8,7 @@ from ._jit import CACHE_DIR, source_key
 from .activations import (LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
                           SIGMOID_BACKWARD, SIGMOID_FORWARD, activation_backward,
                           activation_forward, apply, apply_parallel)
-from .linear import (activation_bias_backward, bias_activation_forward, bias_grad,
-                     linear_forward, weight_grad)
+from .linear import activation_bias_backward, bias_activation_forward, bias_grad, weight_grad
 from .loss import (BLOCK as COST_BLOCK, cross_entropy_sum, cross_entropy_sum_parallel,
                    cross_entropy_backward, sigmoid_cross_entropy_backward)
 from .train import Workspace, gram_init, gram_sync, gram_weights, train_steps

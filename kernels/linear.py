@@ -4,26 +4,14 @@ Guarantees: the course's arithmetic in the course's order (``W·A + b``; ``1/m``
 product and the row sum), so results match numpy up to the BLAS library's rounding.
 Outputs are C-contiguous; inputs may be C- or F-contiguous.
 
-Two kinds of kernel: complete layers that call BLAS through Numba (``linear_forward``,
-``weight_grad``: used inside the training loop), and the passes that surround a product the
-caller computed with numpy's BLAS (``bias_activation_forward``, ``activation_bias_backward``:
-used by the public API, where numpy's BLAS is the one the course code runs on).
+The products themselves are made by the caller (numpy's BLAS in the public API, Numba's
+``np.dot`` inside the training loop); these kernels are the passes around them, plus
+``weight_grad``, the product and its 1/m for the training loop.
 """
 import numpy as np
 
 from ._jit import kernel
 from .activations import LINEAR, activation_backward, activation_forward
-
-
-@kernel
-def linear_forward(Z, A_prev, W, b):
-    # Z: (n, m) out. A_prev: (n_prev, m). W: (n, n_prev). b: (n, 1).
-    np.dot(W, A_prev, Z)
-    n, m = Z.shape
-    for i in range(n):
-        bi = b[i, 0]
-        for j in range(m):
-            Z[i, j] += bi
 
 
 @kernel
@@ -42,7 +30,6 @@ def bias_activation_forward(A, Z, b, act):
 @kernel
 def activation_bias_backward(dZ, db, dA, Z, act):
     # dZ: (n, m) out = act'(Z) * dA. db: (n, 1) out = (1/m) Σ_columns dZ. dA, Z: (n, m).
-    n, m = Z.shape
     activation_backward(dZ.reshape(-1), dA.reshape(-1), Z.reshape(-1), act)
     bias_grad(db, dZ)
 

@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._jit import kernel
-from .activations import relu_backward, relu_forward, sigmoid_forward
-from .linear import bias_grad, linear_forward, weight_grad
+from .activations import RELU, SIGMOID, relu_backward
+from .linear import bias_activation_forward, bias_grad, weight_grad
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
 from .update import sgd_update
 
@@ -82,22 +82,15 @@ def _forward(ws, X, use_gram):
     for l in range(1, L + 1):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
         Zl = _view(ws.Z, ws.a_off[l], n, m)
-        b = _view(ws.theta, ws.b_off[l], n, 1)
         if l == 1 and use_gram:
-            for i in range(n):
-                for j in range(m):
-                    Zl[i, j] = ws.P[i, j] + b[i, 0]
+            Zl[:, :] = ws.P                  # W1·X, rebuilt from S every step (gram_sync)
         elif l == 1:
-            linear_forward(Zl, X, _view(ws.theta, ws.w_off[1], n, n_prev), b)
+            np.dot(_view(ws.theta, ws.w_off[1], n, n_prev), X, Zl)
         else:
-            A_prev = _view(ws.A, ws.a_off[l - 1], n_prev, m)
-            linear_forward(Zl, A_prev, _view(ws.theta, ws.w_off[l], n, n_prev), b)
-        z = Zl.reshape(-1)
-        a = ws.A[ws.a_off[l]: ws.a_off[l] + n * m]
-        if l < L:
-            relu_forward(a, z)
-        else:
-            sigmoid_forward(a, z)
+            np.dot(_view(ws.theta, ws.w_off[l], n, n_prev),
+                   _view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
+        bias_activation_forward(_view(ws.A, ws.a_off[l], n, m), Zl,
+                                _view(ws.theta, ws.b_off[l], n, 1), RELU if l < L else SIGMOID)
 
 
 @kernel
