@@ -83,7 +83,9 @@ def _forward(ws, X, use_gram):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
         Zl = _view(ws.Z, ws.a_off[l], n, m)
         if l == 1 and use_gram:
-            Zl[:, :] = ws.P                  # W1·X, rebuilt from S every step (gram_sync)
+            # W1·X, rebuilt from S every step (gram_sync). A flat copy: Numba's 2-D slice
+            # assignment goes through a generic iterator, measurably slower here.
+            ws.Z[ws.a_off[1]: ws.a_off[1] + n * m] = ws.P.reshape(-1)
         elif l == 1:
             np.dot(_view(ws.theta, ws.w_off[1], n, n_prev), X, Zl)
         else:
