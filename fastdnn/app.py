@@ -44,15 +44,20 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
                   lambda i, c: "Cost after iteration %i: %f" % (i, c))
 
 
+def predictions(X, parameters):
+    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0."""
+    X = v.array(X, "X")
+    probas, _ = L_model_forward(X, parameters)
+    p = np.zeros((1, X.shape[1]))
+    p[0, :] = probas[0, :] > 0.5
+    return p
+
+
 def predict(X, y, parameters):
     """Predict 1 where the model's probability is > 0.5. Prints the accuracy on ``y``.
 
     X: (n_x, m). y: (1, m). Returns p: (1, m) float array of 0/1.
     """
-    X = v.array(X, "X")
-    probas, _ = L_model_forward(X, parameters)
-    m = X.shape[1]
-    p = np.zeros((1, m))
-    p[0, :] = probas[0, :] > 0.5
-    print("Accuracy: " + str(np.sum((p == y) / m)))
+    p = predictions(X, parameters)
+    print("Accuracy: " + str(np.sum((p == y) / p.shape[1])))
     return p

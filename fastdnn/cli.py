@@ -64,6 +64,7 @@ def _accuracy(p, y):
 
 
 def cmd_train(args):
+    from .app import predictions
     from .core import initialize_parameters_deep_app
     from .engine import DivergenceError, Trainer
     from .model_file import data_fingerprint, load_model, save_parameters
@@ -111,12 +112,12 @@ def cmd_train(args):
         step = args.checkpoint_every or 100
         while trainer.iteration < args.iterations:
             start = trainer.iteration
-            part = trainer.run(costs[start: min(start + step, args.iterations)])
-            if not np.isfinite(part).all():
-                bad = start + int(np.argmin(np.isfinite(part)))
+            try:
+                part = trainer.run(costs[start: min(start + step, args.iterations)])
+            except DivergenceError as exc:
                 kept = (f"the last good checkpoint ({saved_at} iterations) is kept in "
                         f"{checkpoint}" if saved_at is not None else "no checkpoint was written")
-                raise DivergenceError(f"the cost became {costs[bad]} at iteration {bad}; {kept}")
+                raise DivergenceError(f"{exc}; {kept}") from None
             bar.update(part.size)
             bar.set_postfix(cost=f"{part[-1]:.6f}")
             if args.checkpoint_every:
@@ -125,18 +126,12 @@ def cmd_train(args):
     save(args.out, None)
     params = trainer.parameters()
     if not args.quiet:
-        print(f"Train accuracy: {_accuracy(_predict_silent(X, params), Y):.6f}")
-        print(f"Test accuracy: {_accuracy(_predict_silent(X_test, params), Y_test):.6f}")
+        print(f"Train accuracy: {_accuracy(predictions(X, params), Y):.6f}")
+        print(f"Test accuracy: {_accuracy(predictions(X_test, params), Y_test):.6f}")
         print(f"Model written to {args.out}")
     if args.plot:
         learning_curve(costs[::100], trainer.learning_rate, path=args.plot)
     return 0
-
-
-def _predict_silent(X, params):
-    from .core import L_model_forward
-    probas, _ = L_model_forward(X, params)
-    return (probas > 0.5).astype(np.float64)
 
 
 # ---- predict ------------------------------------------------------------------------------

@@ -80,12 +80,11 @@ def sigmoid(Z):
 
 def relu(Z):
     """ReLU. Z: array, any shape. Returns ``(A, cache)``: A = max(0, Z), cache = Z."""
-    if Z.__class__ is np.ndarray and Z.size < TINY and (Z.dtype is _F64 or Z.dtype is _F32):
+    if _is_fast(Z) and Z.size < TINY:
         # The course's relu is this very ufunc; below TINY elements one numpy call is cheaper
         # than any compiled call (measured: a Numba call costs more than np.maximum here).
         return np.maximum(0, Z), Z
-    z = Z if (Z.__class__ is np.ndarray and (Z.dtype is _F64 or Z.dtype is _F32)
-              and Z.flags.c_contiguous) else _elementwise_input(Z, "Z")
+    z = _elementwise_input(Z, "Z")
     return _map(z, z, K.RELU_FORWARD), Z
 
 
@@ -114,26 +113,27 @@ def initialize_parameters(n_x, n_h, n_y):
     return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
 
-def initialize_parameters_deep_app(layer_dims):
-    """The application's deep initialiser: seed 1, W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})."""
+def _init_deep(layer_dims, seed, divide_by_sqrt):
+    # The two deep initialisers differ only in seed and scaling; the scaling stays the exact
+    # numpy operation of each (a division by sqrt(n_prev), or a multiplication by 0.01).
     dims = v.layer_dims(layer_dims)
-    np.random.seed(1)
+    np.random.seed(seed)
     parameters = {}
     for l in range(1, len(dims)):
-        parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) / np.sqrt(dims[l - 1])
+        W = np.random.randn(dims[l], dims[l - 1])
+        parameters[f"W{l}"] = W / np.sqrt(dims[l - 1]) if divide_by_sqrt else W * 0.01
         parameters[f"b{l}"] = np.zeros((dims[l], 1))
     return parameters
+
+
+def initialize_parameters_deep_app(layer_dims):
+    """The application's deep initialiser: seed 1, W_l = randn(n_l, n_{l-1}) / sqrt(n_{l-1})."""
+    return _init_deep(layer_dims, 1, True)
 
 
 def initialize_parameters_deep_notebook(layer_dims):
     """The step-by-step notebook's deep initialiser: seed 3, W_l = randn(n_l, n_{l-1}) * 0.01."""
-    dims = v.layer_dims(layer_dims)
-    np.random.seed(3)
-    parameters = {}
-    for l in range(1, len(dims)):
-        parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) * 0.01
-        parameters[f"b{l}"] = np.zeros((dims[l], 1))
-    return parameters
+    return _init_deep(layer_dims, 3, False)
 
 
 # ---- forward ------------------------------------------------------------------------------
@@ -252,14 +252,19 @@ def _grad_input(g, name, n, m, dt):
     return v.c_array(g, v.compute_dtype(g, np.empty(0, dt)))
 
 
+def _linear_grad_inputs(linear_cache, cache_name, g, g_name):
+    """(A_prev, W, g, n, m) of a layer's backward pass, checked and in g's dtype."""
+    A_prev, W, b = _unpack(linear_cache, cache_name, 3)
+    a, w, _ = _linear_inputs(A_prev, W, b, "A_prev")
+    n, m = w.shape[0], a.shape[1]
+    g = _grad_input(g, g_name, n, m, a.dtype)
+    return a.astype(g.dtype, copy=False), w.astype(g.dtype, copy=False), g, n, m
+
+
 def linear_backward(dZ, cache):
     """dZ: (n, m); cache: (A_prev, W, b). Returns ``(dA_prev, dW, db)``:
     dW = (1/m) dZ·A_prev^T, db = (1/m) Σ_columns dZ, dA_prev = W^T·dZ."""
-    A_prev, W, b = _unpack(cache, "cache", 3)
-    a, w, _ = _linear_inputs(A_prev, W, b, "A_prev")
-    n, m = w.shape[0], a.shape[1]
-    dz = _grad_input(dZ, "dZ", n, m, a.dtype)
-    a, w = a.astype(dz.dtype, copy=False), w.astype(dz.dtype, copy=False)
+    a, w, dz, n, m = _linear_grad_inputs(cache, "cache", dZ, "dZ")
     db = np.empty((n, 1), dz.dtype)
     K.bias_grad(db, dz)
     return _products(dz, a, w, db)
@@ -267,16 +272,13 @@ def linear_backward(dZ, cache):
 
 def _layer_backward(dA, cache, act, name="dA"):
     linear_cache, Z = _unpack(cache, "cache", 2)
-    A_prev, W, b = _unpack(linear_cache, "cache[0]", 3)
-    a, w, _ = _linear_inputs(A_prev, W, b, "A_prev")
-    n, m = w.shape[0], a.shape[1]
-    da = _grad_input(dA, name, n, m, a.dtype)
+    a, w, da, n, m = _linear_grad_inputs(linear_cache, "cache[0]", dA, name)
     z = _grad_input(Z, "cache[1] (Z)", n, m, da.dtype)
-    dt = da.dtype if da.dtype is z.dtype else np.result_type(da, z)
-    da, z = da.astype(dt, copy=False), z.astype(dt, copy=False)
-    a, w = a.astype(dt, copy=False), w.astype(dt, copy=False)
-    dZ = np.empty((n, m), dt)
-    db = np.empty((n, 1), dt)
+    if z.dtype is not da.dtype:      # a float64 Z with float32 dA: compute as numpy would
+        dt = np.result_type(da, z)
+        da, z, a, w = (x.astype(dt, copy=False) for x in (da, z, a, w))
+    dZ = np.empty((n, m), da.dtype)
+    db = np.empty((n, 1), da.dtype)
     K.activation_bias_backward(dZ, db, da, z, act)      # dZ and db in one pass
     return _products(dZ, a, w, db)
 

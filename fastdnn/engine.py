@@ -136,9 +136,16 @@ class Trainer:
         return self.ws.theta[o: o + self.dims[l]].reshape(-1, 1)
 
     def run(self, costs):
-        """Take ``len(costs)`` steps, writing each step's cost into ``costs`` (1-D, float64)."""
+        """Take ``len(costs)`` steps, writing each step's cost into ``costs`` (1-D, float64).
+
+        Raises DivergenceError, naming the iteration, if a cost is NaN or infinite.
+        """
+        start = self.iteration
         K.train_steps(costs, self.ws, self.X, self.Y, self.learning_rate, self.gram)
         self.iteration += costs.size
+        if not np.isfinite(costs).all():
+            bad = int(np.argmin(np.isfinite(costs)))
+            raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}")
         return costs
 
     def parameters(self):
@@ -200,11 +207,10 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
         raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
     costs = np.empty(num_iterations)
     for start in range(0, num_iterations, chunk):
-        part = trainer.run(costs[start: start + chunk])
-        if not np.isfinite(part).all():
-            bad = start + int(np.argmin(np.isfinite(part)))
-            raise DivergenceError(f"the cost became {part[bad - start]} at iteration {bad}: "
-                                  "lower the learning rate or check the data")
+        try:
+            part = trainer.run(costs[start: start + chunk])
+        except DivergenceError as exc:
+            raise DivergenceError(f"{exc}: lower the learning rate or check the data") from None
         if callback is not None:
             callback(start, part)
     return FitResult(trainer.parameters(), costs)
