@@ -22,7 +22,8 @@ from .core import (L_model_backward, L_model_forward, compute_cost, initialize_p
 from .core import initialize_parameters_deep_app as initialize_parameters_deep
 from .app import L_layer_model, predict, two_layer_model
 from .data import load_data
-from .engine import DivergenceError, FitResult, Trainer, fit
+from .engine import DivergenceError, FitResult, Trainer
+from .training import InexactResumeWarning, fit
 from .plot import print_mislabeled_images
 
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",
@@ -30,4 +31,4 @@ __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_p
            "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
            "L_model_backward", "update_parameters",
            "load_data", "two_layer_model", "L_layer_model", "predict", "print_mislabeled_images",
-           "fit", "FitResult", "Trainer", "DivergenceError"]
+           "fit", "FitResult", "Trainer", "DivergenceError", "InexactResumeWarning"]

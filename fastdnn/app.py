@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _validate as v
 from .core import L_model_forward, initialize_parameters, initialize_parameters_deep_app
-from .engine import fit
+from .training import fit
 from .plot import learning_curve
 
 

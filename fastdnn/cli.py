@@ -7,6 +7,7 @@ import argparse
 import glob
 import os
 import sys
+import warnings
 from importlib import resources
 
 import numpy as np
@@ -64,11 +65,11 @@ def _accuracy(p, y):
 
 
 def cmd_train(args):
+    from tqdm.auto import tqdm
+
     from .app import predictions
-    from .core import initialize_parameters_deep_app
-    from .engine import DivergenceError, Trainer
-    from .model_file import data_fingerprint, load_model, save_parameters
     from .plot import learning_curve
+    from .training import fit
 
     if args.plot:
         from .plot import _pyplot
@@ -77,60 +78,25 @@ def cmd_train(args):
     X, Y, _, _ = _load(train_file)
     X_test, Y_test, _, _ = _load(test_file)
     dims = _layers(args.layers, X.shape[0])
-    dtype = np.dtype(args.dtype)
-    fingerprint = data_fingerprint(X, Y)
-    trainer = Trainer(X, Y, initialize_parameters_deep_app(dims), args.learning_rate,
-                      dtype=dtype, gram={"auto": "auto", "on": True, "off": False}[args.gram],
-                      iterations=args.iterations)
-    costs = np.empty(args.iterations)
-    if args.resume:
-        ck = load_model(args.resume)
-        if ck["state"] is None:
-            raise ValueError(f"{args.resume}: a model file, not a checkpoint (no /state)")
-        if ck["data_fingerprint"] != fingerprint or ck["layer_dims"] != dims or \
-                ck["learning_rate"] != trainer.learning_rate or ck["dtype"] != str(dtype):
-            raise ValueError(f"{args.resume}: checkpoint was made with other data, layers, "
-                             "learning rate or dtype")
-        trainer.load_state(ck["state"])
-        done = trainer.iteration
-        if done > args.iterations:
-            raise ValueError(f"{args.resume}: already {done} iterations, more than "
-                             f"--iterations {args.iterations}")
-        costs[:done] = ck["costs"]
-    checkpoint = args.checkpoint or os.path.splitext(args.out)[0] + ".ckpt.h5"
-
-    def save(path, state):
-        save_parameters(path, trainer.parameters(), layer_dims=dims,
-                        learning_rate=trainer.learning_rate, costs=costs[:trainer.iteration],
-                        state=state, data_fingerprint=fingerprint)
-
-    from tqdm.auto import tqdm
+    checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
+                                     if args.checkpoint_every else None)
     quiet = args.quiet or not sys.stderr.isatty()
-    saved_at = None           # iteration of the last checkpoint written by this run
-    with tqdm(total=args.iterations, initial=trainer.iteration, disable=quiet, unit="it",
-              desc="training") as bar:
-        step = args.checkpoint_every or 100
-        while trainer.iteration < args.iterations:
-            start = trainer.iteration
-            try:
-                part = trainer.run(costs[start: min(start + step, args.iterations)])
-            except DivergenceError as exc:
-                kept = (f"the last good checkpoint ({saved_at} iterations) is kept in "
-                        f"{checkpoint}" if saved_at is not None else "no checkpoint was written")
-                raise DivergenceError(f"{exc}; {kept}") from None
-            bar.update(part.size)
-            bar.set_postfix(cost=f"{part[-1]:.6f}")
-            if args.checkpoint_every:
-                save(checkpoint, trainer.state())
-                saved_at = trainer.iteration
-    save(args.out, None)
-    params = trainer.parameters()
+    with tqdm(total=args.iterations, disable=quiet, unit="it", desc="training") as bar:
+        def progress(start, costs):
+            bar.n = start + costs.size
+            bar.set_postfix(cost=f"{costs[-1]:.6f}")     # also refreshes the bar
+
+        result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
+                     gram={"auto": "auto", "on": True, "off": False}[args.gram],
+                     callback=progress, checkpoint=checkpoint,
+                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out)
+    params = result.parameters
     if not args.quiet:
         print(f"Train accuracy: {_accuracy(predictions(X, params), Y):.6f}")
         print(f"Test accuracy: {_accuracy(predictions(X_test, params), Y_test):.6f}")
         print(f"Model written to {args.out}")
     if args.plot:
-        learning_curve(costs[::100], trainer.learning_rate, path=args.plot)
+        learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
     return 0
 
 
@@ -202,7 +168,8 @@ def _parser():
     t.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="write a checkpoint every N iterations")
     t.add_argument("--checkpoint", metavar="FILE", help="checkpoint path (default OUT.ckpt.h5)")
-    t.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    t.add_argument("--resume", metavar="FILE",
+                   help="continue a run up to --iterations from its checkpoint or model file")
     t.add_argument("--plot", metavar="PNG", help="save the learning curve (needs matplotlib)")
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     t.set_defaults(func=cmd_train)
@@ -225,7 +192,12 @@ def _parser():
     return parser
 
 
+def _one_line_warning(message, category, *args, **kwargs):
+    print(f"fastdnn: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None):
+    warnings.showwarning = _one_line_warning      # library warnings as one line, no source
     parser = _parser()
     args = parser.parse_args(argv)
     for name in ("iterations", "checkpoint_every"):

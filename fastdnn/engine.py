@@ -17,9 +17,12 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from .core import initialize_parameters_deep_app
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
+# "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
+# then depends on the shapes alone, so a run continued later (resume) takes the same path
+# as the same run made in one go, and ends with the same bits.
+AUTO_HORIZON = 1000
 
 
 class DivergenceError(FloatingPointError):
@@ -31,8 +34,9 @@ class FitResult(NamedTuple):
     costs: np.ndarray     # (num_iterations,) the cost at every iteration, before its update
 
 
-def gram_is_cheaper(dims, m, iterations, itemsize=8, max_bytes=GRAM_MAX_BYTES):
-    """True when the Gram path costs fewer multiply-adds in total and G fits in max_bytes."""
+def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM_MAX_BYTES):
+    """True when the Gram path costs fewer multiply-adds over ``iterations`` steps and G fits
+    in max_bytes."""
     n0, n1 = dims[0], dims[1]
     if m * m * itemsize > max_bytes:
         return False
@@ -71,11 +75,12 @@ class Trainer:
     X : (n0, m) array.  Y : (1, m) labels in {0, 1}.
     parameters : dict W1, b1, ..., WL, bL (copied; never modified).
     learning_rate : float.  dtype : float64 (default) or float32.
-    gram : "auto", True or False.  iterations : the run's planned length (for "auto").
+    gram : "auto", True or False.  iterations : the horizon over which "auto" weighs G's
+        one-time cost (default AUTO_HORIZON; fit never changes it, see above).
     """
 
     def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
-                 iterations=3000):
+                 iterations=AUTO_HORIZON):
         L = v.layer_count(parameters)
         dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
         for l in range(1, L + 1):
@@ -172,45 +177,13 @@ class Trainer:
         if bool(state["gram"]) != self.gram or theta.shape != self.ws.theta.shape \
                 or S.shape != self.ws.S.shape:
             raise ValueError("checkpoint does not match this run (layers, samples or path)")
+        w1 = slice(0, self.ws.b_off[1])       # W1's slot: W1_0 on the Gram path
+        if self.gram and not np.array_equal(theta[w1], self.ws.theta[w1]):
+            # The state started from another W1_0 than this trainer: P0 = W1_0·X follows it.
+            self.ws.theta[w1] = theta[w1]
+            K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
         self.ws.theta[...] = theta
         self.ws.S[...] = S
         self.iteration = int(state["iteration"])
         if self.gram:
             K.gram_sync(self.ws.P, self.ws.P0, self.ws.S, self.ws.gram, self.learning_rate / self.m)
-
-
-def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
-        dtype=None, gram="auto", callback=None, chunk=100):
-    """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID by full-batch gradient descent.
-
-    Parameters
-    ----------
-    X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
-    layers_dims : [n_x, n_1, ..., 1].
-    parameters : initial dict; default: the application's ``initialize_parameters_deep``.
-    dtype : float64 (default) or float32.  gram : "auto", True, False (see module doc).
-    callback : called as ``callback(first_iteration, costs_of_chunk)`` after every ``chunk``
-        iterations (printing, progress bars, checkpoints).
-
-    Returns
-    -------
-    FitResult(parameters, costs): costs is (num_iterations,), the cost at each iteration.
-    """
-    dims = v.layer_dims(layers_dims)
-    num_iterations = v.count(num_iterations, "num_iterations", 0)
-    chunk = v.count(chunk, "chunk", 1)
-    if parameters is None:
-        parameters = initialize_parameters_deep_app(dims)
-    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram,
-                      iterations=num_iterations)
-    if trainer.dims != dims:
-        raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
-    costs = np.empty(num_iterations)
-    for start in range(0, num_iterations, chunk):
-        try:
-            part = trainer.run(costs[start: start + chunk])
-        except DivergenceError as exc:
-            raise DivergenceError(f"{exc}: lower the learning rate or check the data") from None
-        if callback is not None:
-            callback(start, part)
-    return FitResult(trainer.parameters(), costs)

@@ -4,11 +4,13 @@ Layout (format "fastdnn-model", version 1)::
 
     /                       attrs: format, format_version, fastdnn_version, layer_dims,
                                    learning_rate, iterations_done, dtype, kind ("model" or
-                                   "checkpoint"), data_fingerprint (checkpoints)
+                                   "checkpoint"), data_fingerprint (runs from fit)
     /parameters/W1 .. WL    (n_l, n_{l-1})   attrs: sha256
     /parameters/b1 .. bL    (n_l, 1)         attrs: sha256
     /costs                  (iterations_done,) float64, the cost at every iteration
-    /state/theta, /state/S  checkpoints only: the engine's exact state (Trainer.state())
+    /state/theta, /state/S  the engine's exact state (Trainer.state()): in checkpoints and in
+                            model files written by fit/fastdnn train (absent from files saved
+                            from plain parameters)
 
 Guarantees: a file is either the previous good one or the complete new one (temporary file
 in the same directory, flush, fsync, rename, fsync of the directory); every dataset's SHA-256
@@ -87,11 +89,12 @@ def write_atomic(path, fill):
 
 
 def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("nan"),
-                    costs=(), state=None, data_fingerprint=""):
-    """Write a model (or, with ``state``, a checkpoint) file atomically.
+                    costs=(), state=None, data_fingerprint="", kind="model"):
+    """Write a model or checkpoint file atomically.
 
     parameters: dict W1, b1, ..., WL, bL. costs: the cost of every iteration done.
-    state: Trainer.state() for an exact resume.
+    state: Trainer.state() for an exact resume (model files from ``fit`` carry it too).
+    kind: "model" (a finished run) or "checkpoint" (a run in progress).
     """
     L = len(parameters) // 2
     if layer_dims is None:
@@ -103,7 +106,7 @@ def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("n
         f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, fastdnn_version=__version__,
                        layer_dims=np.asarray(layer_dims, np.int64), learning_rate=learning_rate,
                        iterations_done=costs.size, dtype=str(parameters["W1"].dtype),
-                       kind="checkpoint" if state is not None else "model",
+                       kind=kind,
                        data_fingerprint=data_fingerprint)
         g = f.create_group("parameters")
         for key in sorted(parameters):

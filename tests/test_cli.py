@@ -100,7 +100,8 @@ def test_resume_refuses_other_settings(tmp_path):
                "--quiet").returncode == 0
     r = run("train", "--iterations", "400", "--learning-rate", "0.01", "--resume",
             str(tmp_path / "m.ckpt.h5"), "--out", str(out))
-    assert r.returncode == 1 and "checkpoint was made with other" in r.stderr
+    assert r.returncode == 1 and "cannot resume" in r.stderr
+    assert "learning rate 0.0075 (this run: 0.01)" in r.stderr
 
 
 def test_closed_pipe_is_quiet():

@@ -5,7 +5,8 @@ import pytest
 import fastdnn
 import naive
 from conftest import assert_close
-from fastdnn.engine import Trainer, fit, gram_is_cheaper
+from fastdnn.engine import Trainer, gram_is_cheaper
+from fastdnn.training import fit
 
 
 def synthetic(seed, n_x, m, dtype=np.float64):

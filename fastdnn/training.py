@@ -1,0 +1,170 @@
+"""Training runs: ``fit`` with checkpoints, resume from any model file, divergence handling.
+
+Guarantees: a run resumed from a checkpoint or from a model file written by ``fit`` (both
+carry the engine's exact state) ends bit-identical to the same run made in one go; a resume
+with other data, layers, learning rate, dtype or first-layer path is refused before any work,
+with a message naming each difference. Files are written atomically (model_file.py), so a
+kill at any moment leaves the last good checkpoint in place. The command line
+(``fastdnn train``) and sweeps are thin layers over this module.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from . import _validate as v
+from .core import initialize_parameters_deep_app
+from .engine import DivergenceError, FitResult, Trainer
+
+
+class InexactResumeWarning(UserWarning):
+    """A resume from plain parameters (a file without engine state): exact algebra, but the
+    rounding differs from an uninterrupted run's, so the bits may differ."""
+
+
+def _next_stop(start, every, total):
+    """The first multiple of ``every`` after ``start``, capped at ``total`` (every 0: total)."""
+    return total if not every else min(total, (start // every + 1) * every)
+
+
+def _differences(path, saved, dims, trainer, fingerprint):
+    """Human-readable list of what differs between a saved run and this one."""
+    diffs = []
+    if saved["layer_dims"] != dims:
+        diffs.append(f"layers {saved['layer_dims']} (this run: {dims})")
+    if saved["dtype"] != str(trainer.dtype):
+        diffs.append(f"dtype {saved['dtype']} (this run: {trainer.dtype})")
+    lr = saved["learning_rate"]
+    if not math.isnan(lr) and lr != trainer.learning_rate:
+        diffs.append(f"learning rate {lr!r} (this run: {trainer.learning_rate!r})")
+    if saved["data_fingerprint"] and saved["data_fingerprint"] != fingerprint:
+        diffs.append(f"other training data (fingerprint {saved['data_fingerprint']}, "
+                     f"this run's: {fingerprint})")
+    return diffs
+
+
+def _load_resume(path, dims, gram):
+    """The saved run at ``path`` and the first-layer path a resume of it must take."""
+    from .model_file import load_model
+    saved = load_model(path)
+    state = saved["state"]
+    if state is not None and gram != "auto" and bool(gram) != state["gram"]:
+        raise ValueError(f"{path}: cannot resume: the run used gram={state['gram']}, this one "
+                         f"asks for gram={gram} (leave gram='auto' to continue as it was)")
+    if saved["layer_dims"] != dims:          # before building a trainer of the wrong shape
+        raise ValueError(f"{path}: cannot resume: the file was made with layers "
+                         f"{saved['layer_dims']} (this run: {dims})")
+    return saved, (state["gram"] if state is not None else gram)
+
+
+def _restore(trainer, path, saved, num_iterations):
+    """Put the saved run into ``trainer``; returns the costs already computed."""
+    state, done_costs = saved["state"], saved["costs"]
+    if state is not None:
+        trainer.load_state(state)
+    else:
+        trainer.iteration = done_costs.size       # parameters were the trainer's start
+        warnings.warn(f"{path} holds parameters but no engine state: continuing from them is "
+                      "exact algebra, but not bit-identical to an uninterrupted run",
+                      InexactResumeWarning, stacklevel=3)
+    if trainer.iteration != done_costs.size:
+        raise ValueError(f"{path}: {done_costs.size} costs stored for {trainer.iteration} "
+                         "iterations: the file is inconsistent")
+    if trainer.iteration > num_iterations:
+        raise ValueError(f"{path}: cannot resume: the run already has {trainer.iteration} "
+                         f"iterations, more than num_iterations={num_iterations}")
+    return done_costs
+
+
+def save_run(path, trainer, costs, fingerprint, kind="model"):
+    """Write ``trainer``'s parameters, costs so far and exact state to ``path`` (atomically)."""
+    from .model_file import save_parameters
+    save_parameters(path, trainer.parameters(), layer_dims=trainer.dims,
+                    learning_rate=trainer.learning_rate, costs=costs[:trainer.iteration],
+                    state=trainer.state(), data_fingerprint=fingerprint, kind=kind)
+
+
+def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
+        dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
+        resume=None, out=None):
+    """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID by full-batch gradient descent.
+
+    Parameters
+    ----------
+    X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
+    layers_dims : [n_x, n_1, ..., 1].
+    num_iterations : the run's total length (a resumed run continues up to it).
+    parameters : initial dict; default: the application's ``initialize_parameters_deep``.
+    dtype : float64 (default) or float32.  gram : "auto", True, False (see engine.py).
+    callback : called as ``callback(first_iteration, costs)`` after each piece of at most
+        ``chunk`` iterations (printing, progress bars).
+    checkpoint : path; the run's complete state is written there atomically every
+        ``checkpoint_every`` iterations (0: only at the end) and when the run ends.
+    resume : path of a checkpoint or of a model file written by ``fit``/``fastdnn train``;
+        the run continues from it and ends bit-identical to an uninterrupted run. A model
+        file without engine state (``save_parameters``) continues from its parameters with an
+        ``InexactResumeWarning``. Other data, layers, learning rate or dtype: ValueError.
+    out : path; the finished model (parameters, costs, engine state) is written there.
+
+    Returns
+    -------
+    FitResult(parameters, costs): costs is (num_iterations,), the cost at each iteration
+    (including those of the resumed run).
+
+    Raises
+    ------
+    DivergenceError : the cost became NaN or infinite; names the iteration and, when
+        checkpointing, the last good checkpoint, which is kept.
+    """
+    dims = v.layer_dims(layers_dims)
+    num_iterations = v.count(num_iterations, "num_iterations", 0)
+    chunk = v.count(chunk, "chunk", 1)
+    checkpoint_every = v.count(checkpoint_every, "checkpoint_every", 0)
+    if checkpoint_every and checkpoint is None:
+        raise ValueError("checkpoint_every needs checkpoint=PATH (where to write them)")
+    saved = None
+    if resume is not None:
+        saved, gram = _load_resume(resume, dims, gram)
+        if saved["state"] is None:
+            parameters = saved["parameters"]
+    if parameters is None:
+        parameters = initialize_parameters_deep_app(dims)
+    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram)
+    if trainer.dims != dims:
+        raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
+    fingerprint = ""
+    if saved is not None or checkpoint is not None or out is not None:
+        from .model_file import data_fingerprint
+        fingerprint = data_fingerprint(X, Y)
+    costs = np.empty(num_iterations)
+    if saved is not None:
+        diffs = _differences(resume, saved, dims, trainer, fingerprint)
+        if diffs:
+            raise ValueError(f"{resume}: cannot resume: the file was made with "
+                             + "; ".join(diffs))
+        done = _restore(trainer, resume, saved, num_iterations)
+        costs[:done.size] = done
+    saved_at = None
+    while trainer.iteration < num_iterations:
+        start = trainer.iteration
+        stop = min(_next_stop(start, chunk, num_iterations),
+                   _next_stop(start, checkpoint_every, num_iterations))
+        try:
+            part = trainer.run(costs[start:stop])
+        except DivergenceError as exc:
+            kept = ("" if checkpoint is None else
+                    f"; the last good checkpoint ({saved_at} iterations) is kept in {checkpoint}"
+                    if saved_at is not None else "; no checkpoint was written")
+            raise DivergenceError(f"{exc}: lower the learning rate or check the data{kept}") \
+                from None
+        if checkpoint_every and trainer.iteration % checkpoint_every == 0 \
+                and trainer.iteration < num_iterations:
+            save_run(checkpoint, trainer, costs, fingerprint, "checkpoint")
+            saved_at = trainer.iteration
+        if callback is not None:
+            callback(start, part)
+    if checkpoint is not None:
+        save_run(checkpoint, trainer, costs, fingerprint, "checkpoint")
+    if out is not None:
+        save_run(out, trainer, costs, fingerprint)
+    return FitResult(trainer.parameters(), costs)
