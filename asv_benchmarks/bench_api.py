@@ -29,7 +29,7 @@ class API:
 
     def track_speedup(self, function, size, dtype):
         t_np, t_fd = bench.function_speedup(function, size, np.dtype(dtype), min_sample=0.01,
-                                            repeat=3)
+                                            rounds=3)
         return t_np / t_fd
 
     track_speedup.unit = "x"

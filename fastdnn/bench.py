@@ -1,8 +1,9 @@
 """Speed-ups over the course's numpy code, measured on this machine in one process.
 
 Shared by ``fastdnn bench`` and the asv suites (asv_benchmarks/), so both measure the same
-cases the same way: inputs from ``case()``, best-of-N timing by ``best_time()`` after a
-warm-up call (JIT compilation is never timed), the numpy baseline from fastdnn.baseline.
+cases the same way: inputs from ``case()``, best-of-N timing by ``best_time()`` (or, for a
+ratio, ``paired_times()``, alternating rounds) after a warm-up call (JIT compilation is never
+timed), the numpy baseline from fastdnn.baseline.
 """
 import json
 import os
@@ -114,12 +115,40 @@ def max_rel_diff(name, size, dtype=np.float64):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-def function_speedup(name, size, dtype=np.float64, **timing):
-    """(numpy seconds, fastdnn seconds) per call, measured back to back."""
+def paired_times(f_a, f_b, args=(), min_sample=0.01, rounds=7):
+    """Best seconds per call of f_a(*args) and f_b(*args), timed in alternating rounds.
+
+    Paired: each round times a batch of one, then a batch of the other, so a load that comes
+    and goes on a shared machine hits both alike; the best round of each is kept.
+    """
+    f_a(*args)                                  # warm-up: compiles, fills caches
+    f_b(*args)
+    number = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            f_a(*args)
+        if time.perf_counter() - t0 >= min_sample or number >= 1 << 20:
+            break
+        number *= 2
+    best_a = best_b = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            f_a(*args)
+        t1 = time.perf_counter()
+        for _ in range(number):
+            f_b(*args)
+        t2 = time.perf_counter()
+        best_a, best_b = min(best_a, (t1 - t0) / number), min(best_b, (t2 - t1) / number)
+    return best_a, best_b
+
+
+def function_speedup(name, size, dtype=np.float64, min_sample=0.01, rounds=7):
+    """(numpy seconds, fastdnn seconds) per call, paired (see paired_times)."""
     args = case(name, size, dtype)
-    t_np = best_time(getattr(baseline, name), args, **timing)
-    t_fd = best_time(getattr(fastdnn, name), args, **timing)
-    return t_np, t_fd
+    return paired_times(getattr(baseline, name), getattr(fastdnn, name), args,
+                        min_sample=min_sample, rounds=rounds)
 
 
 def cat_shaped(real_dir=None):
@@ -204,12 +233,17 @@ def torch_training(X, Y, layers=CAT_LAYERS, iterations=2500, torch_iterations=50
     return t_torch, t_fd, float(np.max(np.abs(losses - ours) / np.abs(ours)))
 
 
-COLD_START = ("import numpy as np, fastdnn; X = np.ones((4, 2)); "
-              "fastdnn.L_model_forward(X, fastdnn.initialize_parameters_deep([4, 3, 1]))")
+# A fresh interpreter imports fastdnn and makes a first call; it prints the seconds of each.
+COLD_START = ("import time; t0 = time.perf_counter(); import numpy as np, fastdnn; "
+              "t1 = time.perf_counter(); X = np.ones((4, 2)); "
+              "fastdnn.L_model_forward(X, fastdnn.initialize_parameters_deep([4, 3, 1])); "
+              "print(t1 - t0, time.perf_counter() - t1)")
 
 
-def cold_start(cache_dir=None):
-    """Seconds for a fresh interpreter to import fastdnn and make a first call.
+def start_parts(cache_dir=None):
+    """(process seconds, import seconds, first-call seconds) of a fresh interpreter that
+    imports fastdnn and calls L_model_forward once. The process time includes the
+    interpreter's own start and exit; the parts are measured inside it.
 
     ``cache_dir`` None: an empty Numba cache (everything compiles); else that cache dir.
     """
@@ -218,29 +252,45 @@ def cold_start(cache_dir=None):
         t0 = time.perf_counter()
         # cwd: a neutral folder, so that a source checkout in the current folder cannot
         # shadow the installed package ("python -c" puts the current folder on sys.path).
-        subprocess.run([sys.executable, "-c", COLD_START], env=env, cwd=empty, check=True)
-        return time.perf_counter() - t0
+        out = subprocess.run([sys.executable, "-c", COLD_START], env=env, cwd=empty,
+                             check=True, capture_output=True, text=True).stdout
+        total = time.perf_counter() - t0
+        t_import, t_call = (float(x) for x in out.split())
+        return total, t_import, t_call
+
+
+def cold_start(cache_dir=None):
+    """Import plus first call, seconds, with an empty Numba cache (or ``cache_dir``)."""
+    _, t_import, t_call = start_parts(cache_dir)
+    return t_import + t_call
+
+
+def warm_start_parts():
+    """start_parts() with a warm cache (a first process fills a private cache)."""
+    with tempfile.TemporaryDirectory() as cache:
+        start_parts(cache)
+        return start_parts(cache)
 
 
 def warm_cold_start():
-    """Seconds for the same with a warm cache (a first run fills a private cache)."""
-    with tempfile.TemporaryDirectory() as cache:
-        cold_start(cache)
-        return cold_start(cache)
+    """Import plus first call, seconds, with a warm Numba cache."""
+    _, t_import, t_call = warm_start_parts()
+    return t_import + t_call
 
 
-def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtype=np.float64):
+def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", "float32")):
     rows = []
-    for size in sizes:
-        for name in functions:
-            t_np, t_fd = function_speedup(name, size, dtype, min_sample=0.01, repeat=3)
-            rows.append({"case": name, "size": size, "numpy_s": t_np, "fastdnn_s": t_fd,
-                         "speedup": t_np / t_fd})
+    for dtype in dtypes:
+        for size in sizes:
+            for name in functions:
+                t_np, t_fd = function_speedup(name, size, np.dtype(dtype))
+                rows.append({"case": name, "size": size, "dtype": dtype, "numpy_s": t_np,
+                             "fastdnn_s": t_fd, "speedup": t_np / t_fd})
     X, Y = cat_shaped(data_dir)
     for label, fn in (("L_layer_model", CAT_LAYERS), ("two_layer_model", [12288, 7, 1])):
         t_np, t_fd = training_speedup(X, Y, fn)
-        rows.append({"case": label, "size": "cat x2500", "numpy_s": t_np, "fastdnn_s": t_fd,
-                     "speedup": t_np / t_fd})
+        rows.append({"case": label, "size": "cat x2500", "dtype": "float64", "numpy_s": t_np,
+                     "fastdnn_s": t_fd, "speedup": t_np / t_fd})
     torch_rows = []
     for label, layers in (("L_layer_model", CAT_LAYERS), ("two_layer_model", [12288, 7, 1])):
         got = torch_training(X, Y, layers)
@@ -248,23 +298,29 @@ def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtype=np.float64):
             torch_rows.append({"case": label, "size": "cat x2500", "torch_s": got[0],
                                "fastdnn_s": got[1], "speedup": got[0] / got[1],
                                "max_rel_loss_diff": got[2]})
+    cold, warm = start_parts(), warm_start_parts()
     return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
                         "numpy": np.__version__},
             "rows": rows, "torch_rows": torch_rows,
-            "cold_start_s": cold_start(), "warm_start_s": warm_cold_start()}
+            "cold_start_s": cold[1] + cold[2], "warm_start_s": warm[1] + warm[2],
+            "start": {"empty_cache": dict(zip(("process_s", "import_s", "first_call_s"), cold)),
+                      "warm_cache": dict(zip(("process_s", "import_s", "first_call_s"), warm))}}
 
 
 def _table(result):
-    lines = [f"{'case':28} {'size':10} {'numpy':>11} {'fastdnn':>11} {'speed-up':>9}"]
+    lines = [f"{'case':28} {'size':10} {'dtype':8} {'numpy':>11} {'fastdnn':>11} {'speed-up':>9}"]
     for r in result["rows"]:
-        lines.append(f"{r['case']:28} {r['size']:10} {_fmt(r['numpy_s']):>11} "
-                     f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x")
+        lines.append(f"{r['case']:28} {r['size']:10} {r['dtype']:8} {_fmt(r['numpy_s']):>11} "
+                     f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.2f}x")
     for r in result.get("torch_rows", []):
         lines.append(f"{r['case'] + ' vs PyTorch CPU':28} {r['size']:10} {_fmt(r['torch_s']):>11} "
                      f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x  (losses agree to "
                      f"{r['max_rel_loss_diff']:.1e})")
-    lines.append(f"cold start (import + first call): {result['cold_start_s']:.2f} s with an "
-                 f"empty Numba cache, {result['warm_start_s']:.2f} s with a warm one")
+    for label, key in (("empty", "empty_cache"), ("warm", "warm_cache")):
+        p = result["start"][key]
+        lines.append(f"start, {label} Numba cache: import + first L_model_forward "
+                     f"{p['import_s'] + p['first_call_s']:.2f} s (import {p['import_s']:.2f} s, "
+                     f"first call {p['first_call_s']:.2f} s; whole process {p['process_s']:.2f} s)")
     return "\n".join(lines)
 
 

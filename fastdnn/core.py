@@ -24,6 +24,8 @@ ACTIVATIONS = {"sigmoid": K.SIGMOID, "relu": K.RELU}
 PARALLEL_MIN = 1 << 16
 # Below this many elements relu calls np.maximum directly (see relu).
 TINY = 64
+# Below this many multiply-adds, linear_forward is one compiled loop instead of np.dot + add.
+SMALL_PRODUCT = 4096
 
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 
@@ -32,8 +34,6 @@ def _is_fast(x):
     """A float32/float64 ndarray: usable by the kernels as it is (layout aside)."""
     return type(x) is np.ndarray and (x.dtype is _F64 or x.dtype is _F32)
 
-
-_apply, _apply_parallel, _sgd_update = K.apply, K.apply_parallel, K.sgd_update
 
 # Threaded kernels run one at a time: Numba's fallback threading layer ("workqueue", used
 # where neither OpenMP nor TBB is available) aborts on concurrent launches, and a threaded
@@ -46,9 +46,9 @@ def _map(a, b, op):
     out = np.empty_like(a)
     if a.size >= PARALLEL_MIN:
         with PARALLEL_LOCK:
-            _apply_parallel(out, a, b, op)
+            K.apply_parallel(out, a, b, op)
     else:
-        _apply(out, a, b, op)
+        K.apply(out, a, b, op)
     return out
 
 
@@ -61,7 +61,8 @@ def _elementwise_input(Z, name):
 
 
 def _backward_inputs(dA, Z, op):
-    if _is_fast(dA) and dA.dtype is getattr(Z, "dtype", None) and dA.shape == Z.shape \
+    if dA.__class__ is Z.__class__ is np.ndarray and dA.dtype is Z.dtype \
+            and (dA.dtype is _F64 or dA.dtype is _F32) and dA.shape == Z.shape \
             and dA.flags.c_contiguous and Z.flags.c_contiguous:
         return dA, Z
     dA = v.array(dA, "dA", np.ndim(dA))
@@ -80,16 +81,27 @@ def sigmoid(Z):
 
 def relu(Z):
     """ReLU. Z: array, any shape. Returns ``(A, cache)``: A = max(0, Z), cache = Z."""
-    if _is_fast(Z) and Z.size < TINY:
+    if Z.__class__ is np.ndarray and Z.size < TINY:
         # The course's relu is this very ufunc; below TINY elements one numpy call is cheaper
         # than any compiled call (measured: a Numba call costs more than np.maximum here).
-        return np.maximum(0, Z), Z
+        # 0. rather than 0: the same bits (-0.0 and NaN kept), without converting an int.
+        # The dtype is checked after the call (a float result is a valid one): one check.
+        A = np.maximum(0., Z)
+        if A.dtype is _F64 or A.dtype is _F32:
+            return A, Z
     z = _elementwise_input(Z, "Z")
     return _map(z, z, K.RELU_FORWARD), Z
 
 
 def relu_backward(dA, cache):
     """dZ = dA where Z > 0, else 0. dA, cache (= Z): same shape. Returns dZ."""
+    if dA.__class__ is cache.__class__ is np.ndarray and dA.dtype is cache.dtype \
+            and (dA.dtype is _F64 or dA.dtype is _F32) and dA.shape == cache.shape \
+            and dA.size < PARALLEL_MIN and dA.flags.c_contiguous and cache.flags.c_contiguous:
+        # The notebook's common case, inlined: numpy's own version is ~1 us, every call counts.
+        dZ = np.empty_like(dA)
+        K.apply(dZ, dA, cache, K.RELU_BACKWARD)
+        return dZ
     return _map(*_backward_inputs(dA, cache, K.RELU_BACKWARD), K.RELU_BACKWARD)
 
 
@@ -160,8 +172,15 @@ def linear_forward(A, W, b):
     A: (n_prev, m). W: (n, n_prev). b: (n, 1). Returns ``(Z, (A, W, b))``, Z: (n, m).
     """
     a, w, bb = _linear_inputs(A, W, b)
-    # One BLAS call and an in-place bias add: nothing here for a kernel to fuse; the in-place
-    # add saves the second (n, m) array that numpy's `np.dot(W, A) + b` allocates.
+    n, k = w.shape
+    m = a.shape[1]
+    if n * k * m <= SMALL_PRODUCT:
+        # One compiled call instead of numpy's dot and add (two dispatches).
+        Z = np.empty((n, m), a.dtype)
+        K.small_linear_forward(Z, w, a, bb)
+        return Z, (A, W, b)
+    # One BLAS call and an in-place bias add: the in-place add saves the second (n, m) array
+    # that numpy's `np.dot(W, A) + b` allocates.
     Z = np.dot(w, a)
     Z += bb
     return Z, (A, W, b)
@@ -341,11 +360,10 @@ def update_parameters(parameters, grads, learning_rate):
     for key, dkey in v.parameter_keys(L):
         P, G = parameters[key], grads.get(dkey)
         if not (P.__class__ is G.__class__ is np.ndarray and (P.dtype is _F64 or P.dtype is _F32)
-                and G.dtype is P.dtype
-                and G.shape == P.shape and P.flags.c_contiguous and G.flags.c_contiguous):
+                and G.dtype is P.dtype and G.shape == P.shape and P.ndim == 2):
             P, G = _update_inputs(P, G, key, L)       # converts, or raises naming the key
         new = np.empty_like(P)
-        _sgd_update(new, P, G, lr)
+        K.sgd_update_2d(new, P, G, lr)                 # 2-D indexing: any layout
         news.append((key, new))
     parameters.update(news)        # only once every entry is checked and computed
     return parameters

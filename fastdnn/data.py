@@ -2,7 +2,6 @@
 labels, optional ``list_classes``. Errors name the file and what is wrong with it."""
 import os
 
-import h5py
 import numpy as np
 
 
@@ -22,6 +21,7 @@ def read_dataset(path):
     """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such dataset file")
+    import h5py          # here, not at import: `import fastdnn` stays light
     try:
         with h5py.File(path, "r") as f:
             x = np.array(f[_key(f, path, "_set_x")][:])

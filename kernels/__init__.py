@@ -3,15 +3,38 @@
 No dicts, no validation, no printing, no imports from the rest of fastdnn: callers
 (fastdnn's public API) check, convert and allocate first. Argument order: outputs, inputs,
 then sizes/codes. Each file holds one topic, forward next to backward.
-"""
-from ._jit import CACHE_DIR, source_key
-from .activations import (LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
-                          SIGMOID_BACKWARD, SIGMOID_FORWARD, activation_backward,
-                          activation_forward, apply, apply_parallel)
-from .linear import activation_bias_backward, bias_activation_forward, bias_grad, weight_grad
-from .loss import (BLOCK as COST_BLOCK, cross_entropy_sum, cross_entropy_sum_parallel,
-                   cross_entropy_backward, sigmoid_cross_entropy_backward)
-from .train import Workspace, gram_init, gram_sync, gram_weights, train_steps
-from .update import sgd_update
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+Importing this package is free: the codes are plain integers (codes.py), and each kernel's
+module (hence Numba) is imported on first use of one of its names (PEP 562), so
+``import fastdnn`` and the numpy-only small-input paths never pay Numba's start-up.
+"""
+from importlib import import_module
+
+from .codes import (COST_BLOCK, ELEMENT_BLOCK, LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD,
+                    SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
+
+# public name -> the submodule that defines it
+_HOME = {
+    "CACHE_DIR": "_jit", "source_key": "_jit",
+    "activation_backward": "activations", "activation_forward": "activations",
+    "apply": "activations", "apply_parallel": "activations",
+    "activation_bias_backward": "linear", "bias_activation_forward": "linear",
+    "bias_grad": "linear", "weight_grad": "linear",
+    "cross_entropy_sum": "loss", "cross_entropy_sum_parallel": "loss",
+    "cross_entropy_backward": "loss", "sigmoid_cross_entropy_backward": "loss",
+    "Workspace": "train", "gram_init": "train", "gram_sync": "train",
+    "gram_weights": "train", "train_steps": "train",
+    "sgd_update": "update", "sgd_update_2d": "update", "small_linear_forward": "linear",
+}
+
+
+def __getattr__(name):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value          # later lookups are plain module attributes
+    return value
+
+
+__all__ = sorted(set(_HOME) | {n for n in dir() if n.isupper()})

@@ -78,11 +78,18 @@ def _numba_cache_dir(path):
         numba.config.CACHE_DIR = saved
 
 
-def kernel(fn=None, *, parallel=False):
-    """Decorate ``fn`` as a lazily compiled, cached nopython kernel (``parallel`` enables prange)."""
+def kernel(fn=None, *, parallel=False, inline=False):
+    """Decorate ``fn`` as a lazily compiled, cached nopython kernel (``parallel`` enables prange).
+
+    ``inline``: a small building block that kernels call. Numba inlines it into each caller
+    at the IR level instead of compiling it as a function of its own: a first call (empty
+    cache) then compiles one LLVM module instead of one per building block.
+    """
+    options = dict(JIT_OPTIONS, parallel=parallel, inline="always" if inline else "never")
+
     def wrap(func):
         if CACHE_DIR is None:
-            return numba.njit(cache=False, parallel=parallel, **JIT_OPTIONS)(func)
+            return numba.njit(cache=False, **options)(func)
         with _numba_cache_dir(CACHE_DIR):
-            return numba.njit(cache=True, parallel=parallel, **JIT_OPTIONS)(func)
+            return numba.njit(cache=True, **options)(func)
     return wrap if fn is None else wrap(fn)

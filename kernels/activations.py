@@ -8,17 +8,11 @@ import numba
 
 from ._jit import kernel
 from ._vmath import vsigmoid
-
-# Activation codes shared by every kernel that takes ``act``.
-LINEAR, RELU, SIGMOID = 0, 1, 2
-
-# Element-wise op codes for apply() / apply_parallel().
-RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
-
-BLOCK = 1 << 15   # elements per parallel task: big enough to amortise the task's start
+from .codes import (ELEMENT_BLOCK as BLOCK, LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD,
+                    SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
 
 
-@kernel
+@kernel(inline=True)
 def relu_forward(out, z):
     # out, z: (n,). np.maximum(0, z) exactly: NaN stays NaN, -0.0 stays -0.0, z < 0 gives +0.0.
     for i in range(z.size):
@@ -26,21 +20,21 @@ def relu_forward(out, z):
         out[i] = v if (v >= 0 or v != v) else 0
 
 
-@kernel
+@kernel(inline=True)
 def relu_backward(dz, da, z):
     # dz, da, z: (n,). The course's `dZ = copy(dA); dZ[Z <= 0] = 0` in one pass.
     for i in range(z.size):
         dz[i] = 0 if z[i] <= 0 else da[i]
 
 
-@kernel
+@kernel(inline=True)
 def sigmoid_forward(out, z):
     # out, z: (n,). 1 / (1 + exp(-z)) with the vectorisable exp.
     for i in range(z.size):
         out[i] = vsigmoid(z[i])
 
 
-@kernel
+@kernel(inline=True)
 def sigmoid_backward(dz, da, z):
     # dz, da, z: (n,). dA * s * (1 - s) with s recomputed from Z (the cache holds only Z),
     # fused: numpy makes five temporaries for this.
@@ -75,7 +69,7 @@ def apply_parallel(out, a, b, op):
         apply(o[lo:hi], x[lo:hi], y[lo:hi], op)
 
 
-@kernel
+@kernel(inline=True)
 def activation_forward(out, z, act):
     # out, z: (n,). act in {LINEAR, RELU, SIGMOID}; LINEAR copies.
     if act == RELU:
@@ -86,7 +80,7 @@ def activation_forward(out, z, act):
         out[:] = z
 
 
-@kernel
+@kernel(inline=True)
 def activation_backward(dz, da, z, act):
     # dz, da, z: (n,). dZ from dA through the activation whose input was z.
     if act == RELU:

@@ -6,7 +6,8 @@ Outputs are C-contiguous; inputs may be C- or F-contiguous.
 
 The products themselves are made by the caller (numpy's BLAS in the public API, Numba's
 ``np.dot`` inside the training loop); these kernels are the passes around them, plus
-``weight_grad``, the product and its 1/m for the training loop.
+``weight_grad``, the product and its 1/m for the training loop, and
+``small_linear_forward``, a whole layer's W·A + b at the notebook's sizes.
 """
 import numpy as np
 
@@ -25,6 +26,25 @@ def bias_activation_forward(A, Z, b, act):
             Z[i, j] += bi
     if act != LINEAR:
         activation_forward(A.reshape(-1), Z.reshape(-1), act)
+
+
+@kernel
+def small_linear_forward(Z, W, A, b):
+    # Z: (n, m) out = W·A + b. W: (n, k). A: (k, m). b: (n, 1). For the notebook's sizes,
+    # where numpy's dot and add cost more in dispatch than in arithmetic: one compiled call.
+    # Each sum runs over k in order, then adds b (the course's order; BLAS may use FMAs).
+    n, k = W.shape
+    m = A.shape[1]
+    for i in range(n):
+        for j in range(m):
+            Z[i, j] = 0.0
+        for p in range(k):
+            w = W[i, p]
+            for j in range(m):
+                Z[i, j] += w * A[p, j]
+        bi = b[i, 0]
+        for j in range(m):
+            Z[i, j] += bi
 
 
 @kernel

@@ -11,7 +11,7 @@ import numpy as np
 from ._jit import kernel
 from ._vmath import vlog
 
-BLOCK = 1 << 12   # elements per block (and per parallel task)
+from .codes import COST_BLOCK as BLOCK
 
 
 @kernel

@@ -12,3 +12,12 @@ def sgd_update(new, param, grad, lr):
     n, p, g = new.reshape(-1), param.reshape(-1), grad.reshape(-1)
     for i in range(p.size):
         n[i] = p[i] - lr * g[i]
+
+
+@kernel
+def sgd_update_2d(new, param, grad, lr):
+    # new, param, grad: (n, k), any layout, same dtype. lr: float. The public API's W and b
+    # are 2-D: indexing them as such needs no contiguity check at the call.
+    for i in range(param.shape[0]):
+        for j in range(param.shape[1]):
+            new[i, j] = param[i, j] - lr * grad[i, j]

@@ -1,0 +1,13 @@
+"""Integer codes and block sizes shared by the kernels and their callers (no Numba import).
+
+Guarantees: importing this module is free (plain integers), so fastdnn can name activations
+and size its buffers without loading Numba; the kernels read the same numbers.
+"""
+# Activation codes shared by every kernel that takes ``act``.
+LINEAR, RELU, SIGMOID = 0, 1, 2
+
+# Element-wise op codes for activations.apply() / apply_parallel().
+RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
+
+ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
+COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel task)
