@@ -24,6 +24,7 @@ from .app import L_layer_model, predict, two_layer_model
 from .data import load_data
 from .engine import DivergenceError, FitResult, Trainer
 from .training import InexactResumeWarning, fit
+from .sweep import sweep
 from .plot import print_mislabeled_images
 
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",
@@ -31,4 +32,4 @@ __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_p
            "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",
            "L_model_backward", "update_parameters",
            "load_data", "two_layer_model", "L_layer_model", "predict", "print_mislabeled_images",
-           "fit", "FitResult", "Trainer", "DivergenceError", "InexactResumeWarning"]
+           "fit", "FitResult", "Trainer", "DivergenceError", "InexactResumeWarning", "sweep"]

@@ -1,4 +1,4 @@
-"""The ``fastdnn`` command: train, predict, info, bench.
+"""The ``fastdnn`` command: train, sweep, predict, info, bench.
 
 Exit codes: 0 success, 2 bad usage (argparse), 1 failure with a one-line error
 (``--debug`` shows the traceback).
@@ -57,6 +57,8 @@ def _layers(text, n_x):
     if dims[0] != n_x:
         raise ValueError(f"--layers starts with {dims[0]} but the data has {n_x} features "
                          f"per image")
+    if dims[-1] != 1:
+        raise ValueError(f"--layers must end with 1 (one output unit), got {text!r}")
     return dims
 
 
@@ -97,6 +99,95 @@ def cmd_train(args):
         print(f"Model written to {args.out}")
     if args.plot:
         learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
+    return 0
+
+
+# ---- sweep --------------------------------------------------------------------------------
+def _list_of(kind, minimum=None):
+    """An argparse type: comma-separated values of ``kind`` (errors name the option: exit 2)."""
+    def parse(text):
+        try:
+            values = [kind(t) for t in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {kind.__name__} values, got {text!r}") from None
+        if minimum is not None and any(x < minimum for x in values):
+            raise argparse.ArgumentTypeError(f"values must be >= {minimum}, got {text!r}")
+        return values
+    return parse
+
+
+def _dtypes(text):
+    values = text.split(",")
+    bad = [x for x in values if x not in ("float64", "float32")]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown dtype {bad[0]!r} (float64 or float32)")
+    return values
+
+
+def _dask_client(address):
+    import logging
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask: pip install 'fastdnn[dask]'") from None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
+            from None
+    finally:
+        quiet.setLevel(level)
+
+
+def cmd_sweep(args):
+    from tqdm.auto import tqdm
+
+    from .sweep import expand_grid, read_results, run_name, sweep
+
+    train_file, test_file = _data_files(args)
+    X, Y, _, _ = _load(train_file)
+    X_test, Y_test, _, _ = _load(test_file)
+    layers = [_layers(text, X.shape[0]) for text in (args.layers or [None])]
+    grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
+            "num_iterations": args.iterations, "dtype": args.dtype}
+    runs = expand_grid(grid, X.shape[0])
+    recorded = {row["run"] for row in read_results(os.path.join(args.out, "results.csv"))
+                if row["status"] in ("ok", "diverged")}
+    already = sum(run_name(s) in recorded for s in runs)
+    if not args.quiet:
+        print(f"{len(runs)} runs, {already} already recorded in {args.out}")
+    client = _dask_client(args.scheduler) if args.scheduler else None
+    quiet = args.quiet or not sys.stderr.isatty()
+    try:
+        with tqdm(total=len(runs), initial=already, disable=quiet, unit="run",
+                  desc="sweep") as bar:
+            records = sweep(X, Y, grid, X_test=X_test, Y_test=Y_test, executor=client,
+                            out=args.out, workers=args.workers,
+                            progress=lambda record: bar.update(1))
+    finally:
+        if client is not None:
+            client.close()
+    try:
+        from .plot import sweep_plot
+        sweep_plot(records, os.path.join(args.out, "sweep.png"))
+    except ImportError:
+        pass                                  # the plot extra is not installed
+    if not args.quiet:
+        print(f"{'run':44} {'status':8} {'final cost':>11} {'train':>7} {'test':>7}")
+        for r in records[:10]:
+            print(f"{r['run']:44} {r['status']:8} {r['final_cost']:11.6f} "
+                  f"{r['train_accuracy']:7.4f} {r['test_accuracy']:7.4f}")
+        print(f"Results in {os.path.join(args.out, 'results.csv')}; best model "
+              f"{os.path.join(args.out, 'best.h5')}")
+    failed = [r["run"] for r in records if r["status"] == "failed"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} runs failed (their workers died {3} times): "
+                           f"{', '.join(failed)}; run the command again to retry them")
     return 0
 
 
@@ -174,6 +265,25 @@ def _parser():
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     t.set_defaults(func=cmd_train)
 
+    w = sub.add_parser("sweep", help="train every combination of settings, in parallel "
+                       "(local processes or a Dask cluster)")
+    data_options(w)
+    w.add_argument("--layers", action="append", metavar="N0,N1,...,1",
+                   help="a layer set (repeat for several; default N0,20,7,5,1)")
+    w.add_argument("--learning-rate", type=_list_of(float, 1e-300), default=[0.0075],
+                   metavar="LR[,LR...]", help="learning rates (default 0.0075)")
+    w.add_argument("--iterations", type=_list_of(int, 1), default=[2500], metavar="N[,N...]",
+                   help="iteration counts (default 2500)")
+    w.add_argument("--dtype", type=_dtypes, default=["float64"], metavar="float64[,float32]")
+    w.add_argument("--out", default="sweep", help="results folder (default ./sweep)")
+    where = w.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="K",
+                       help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run on a Dask cluster (needs fastdnn[dask])")
+    w.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    w.set_defaults(func=cmd_sweep)
+
     p = sub.add_parser("predict", help="predict with a saved model and print the accuracy")
     p.add_argument("--model", required=True, help="model file from 'fastdnn train'")
     data_options(p, need_train=False)
@@ -188,6 +298,9 @@ def _parser():
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
     b.add_argument("--plot", metavar="PNG", help="bar chart of the speed-ups (needs matplotlib)")
     b.add_argument("--data", metavar="DIR", help="cat data folder for the training benchmark")
+    b.add_argument("--sweep", action="store_true",
+                   help="instead: a local sweep with K workers against one run at a time")
+    b.add_argument("--workers", type=int, metavar="K", help="with --sweep (default: cores)")
     b.set_defaults(func=lambda a: __import__("fastdnn.bench", fromlist=["main"]).main(a))
     return parser
 
@@ -200,8 +313,11 @@ def main(argv=None):
     warnings.showwarning = _one_line_warning      # library warnings as one line, no source
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        parser.error("--workers must be >= 1")
     for name in ("iterations", "checkpoint_every"):
-        if getattr(args, name, 0) is not None and getattr(args, name, 0) < 0:
+        value = getattr(args, name, 0)
+        if isinstance(value, int) and value < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0")
     try:
         code = args.func(args)

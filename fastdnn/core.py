@@ -28,6 +28,8 @@ TINY = 64
 SMALL_PRODUCT = 4096
 
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
+# relu's zero in the array's own type: np.maximum(zero, Z) then needs no scalar conversion.
+_ZERO = {_F64: np.float64(0), _F32: np.float32(0)}
 
 
 def _is_fast(x):
@@ -84,11 +86,11 @@ def relu(Z):
     if Z.__class__ is np.ndarray and Z.size < TINY:
         # The course's relu is this very ufunc; below TINY elements one numpy call is cheaper
         # than any compiled call (measured: a Numba call costs more than np.maximum here).
-        # 0. rather than 0: the same bits (-0.0 and NaN kept), without converting an int.
-        # The dtype is checked after the call (a float result is a valid one): one check.
-        A = np.maximum(0., Z)
-        if A.dtype is _F64 or A.dtype is _F32:
-            return A, Z
+        # A zero of Z's own type gives the same bits (-0.0 and NaN kept) with no conversion;
+        # other dtypes find no zero and take the checked path below.
+        zero = _ZERO.get(Z.dtype)
+        if zero is not None:
+            return np.maximum(zero, Z), Z
     z = _elementwise_input(Z, "Z")
     return _map(z, z, K.RELU_FORWARD), Z
 

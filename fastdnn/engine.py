@@ -5,11 +5,17 @@ Guarantees: the course's loop (forward, cost, backward, update) for
 per iteration; the same parameters and costs as the numpy loop to ~1e-9 relative over
 thousands of iterations (float64). Training data is checked before any work.
 
-The first layer has two exact paths (see kernels/train.py for the algebra):
-``gram=False`` computes W1·X and dW1 = dZ1·X^T/m every step (the course's way);
+The first layer has two exact paths:
+``gram=False`` computes W1·X and dW1 = dZ1·X^T/m every step (the course's way), sample-tiled
+over every core (kernels/tiled.py): a tile's activations stay in cache;
 ``gram=True`` keeps G = X^T X and the sum S of dZ1, so a step costs n1·m² instead of
-2·n1·n0·m; W1 = W1_0 - (lr/m)·S·X^T is rebuilt whenever parameters are read.
+2·n1·n0·m; W1 = W1_0 - (lr/m)·S·X^T is rebuilt whenever parameters are read
+(kernels/train.py has the algebra).
 ``gram="auto"`` picks the cheaper one when G fits in ``gram_max_bytes``.
+
+Determinism: BLAS runs on one thread inside the engine (_threads.py) and the tiled path
+splits samples in a way set by the shapes only, so costs and parameters are the same bits
+for any thread count.
 """
 from typing import NamedTuple
 
@@ -17,6 +23,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
+from ._threads import one_blas_thread
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -43,6 +50,19 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     direct = iterations * 2 * n1 * n0 * m               # W1·X and dZ1·X^T each step
     gram = n0 * m * m + iterations * n1 * m * m + n1 * m * n0   # G once, S·G each step, W1 at the end
     return gram < 0.5 * direct
+
+
+# Samples per tile of the tiled step (measured on the scaling shapes, 2-core build machine):
+# 256 keeps a tile's activations in L2 for narrow networks; where a weight matrix is large,
+# each tile's BLAS call re-packs it, and 1024 samples amortise that.
+TILE, WIDE_TILE, WIDE_WEIGHTS = 256, 1024, 1 << 16
+
+
+def tile_width(dims):
+    """Samples per tile: set by the shapes only (never by the thread count), so it is part
+    of the fixed summation order."""
+    biggest = max(dims[l] * dims[l - 1] for l in range(1, len(dims)))
+    return WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
 
 
 def check_training_data(X, Y, dims):
@@ -102,15 +122,22 @@ class Trainer:
         elif not isinstance(gram, (bool, np.bool_)):
             raise ValueError(f"gram must be 'auto', True or False, got {gram!r}")
         self.gram = bool(gram)
-        self.X = v.blas_array(X, self.dtype)       # (n0, m): C or F order, no copy if possible
         self.Y = v.c_array(Y, self.dtype)          # (1, m)
+        if self.gram:
+            self.X = v.blas_array(X, self.dtype)   # (n0, m): C or F order, no copy if possible
+        else:
+            # The tiled path reads samples as rows of X^T: (m, n0) C, which is X itself,
+            # transposed without a copy, when X is F-ordered (as the course's flatten makes it).
+            self.XT = np.ascontiguousarray(X.T, dtype=self.dtype)
         self.ws = self._allocate()
+        self.tiles = None if self.gram else self._allocate_tiles()
         for l in range(1, L + 1):
             self._W(l)[...] = parameters[f"W{l}"]
             self._b(l)[...] = parameters[f"b{l}"]
         self.iteration = 0
         if self.gram:
-            K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
+            with one_blas_thread():
+                K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
             self.ws.P[...] = self.ws.P0
 
     def _allocate(self):
@@ -122,7 +149,9 @@ class Trainer:
             w_off[l], p = p, p + dims[l] * dims[l - 1]
             b_off[l], p = p, p + dims[l]
             a_off[l], a = a, a + dims[l] * m
-        widest = max(dims[1:]) * m     # dA/dZ of layers 1..L (training never needs dA0)
+        if not self.gram:
+            a = 0              # the tiled path keeps its activations per tile (Tiles)
+        widest = max(dims[1:]) * m if self.gram else 0   # dA/dZ of layers 1..L (no dA0)
         g = (m, m) if self.gram else (0, 0)
         p1 = (dims[1], m) if self.gram else (0, 0)
         return K.Workspace(
@@ -130,6 +159,21 @@ class Trainer:
             theta=np.zeros(p, dt), grad=np.zeros(p, dt), Z=np.zeros(a, dt), A=np.zeros(a, dt),
             dA=np.zeros(widest, dt), dZ=np.zeros(widest, dt), cost_buf=np.zeros(K.COST_BLOCK, dt),
             gram=np.zeros(g, dt), P0=np.zeros(p1, dt), S=np.zeros(p1, dt), P=np.zeros(p1, dt))
+
+    def _allocate_tiles(self):
+        dims, dt = self.dims, self.dtype
+        L = len(dims) - 1
+        r_off = np.zeros(L + 1, np.int64)
+        r_off[1:] = np.cumsum([0] + dims[1:-1])
+        rows, widest = sum(dims[1:]), max(dims[1:])
+        T = tile_width(dims)
+        C = min(K.CHUNKS, -(-self.m // T))          # shapes only: part of the summation order
+        return K.Tiles(
+            r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dt), zs=np.zeros((C, rows * T), dt),
+            dA=np.zeros((C, widest * T), dt), dZ=np.zeros((C, widest * T), dt),
+            wtmp=np.zeros((C, max(dims[l] * dims[l - 1] for l in range(1, L + 1))), dt),
+            gacc=np.zeros((C, self.ws.theta.size), dt), cost=np.zeros(C),
+            cbuf=np.zeros((C, T), dt))
 
     def _W(self, l):
         n, n_prev = self.dims[l], self.dims[l - 1]
@@ -146,7 +190,13 @@ class Trainer:
         Raises DivergenceError, naming the iteration, if a cost is NaN or infinite.
         """
         start = self.iteration
-        K.train_steps(costs, self.ws, self.X, self.Y, self.learning_rate, self.gram)
+        ws = self.ws
+        with one_blas_thread():
+            if self.gram:
+                K.train_steps(costs, ws, self.Y, self.learning_rate)
+            else:
+                K.tiled_train_steps(costs, ws.grad, self.tiles, self.XT, self.Y.reshape(-1),
+                                    ws.theta, ws.dims, ws.w_off, ws.b_off, self.learning_rate)
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
@@ -161,8 +211,9 @@ class Trainer:
             params[f"W{l}"] = self._W(l).copy()
             params[f"b{l}"] = self._b(l).copy()
         if self.gram:
-            K.gram_weights(params["W1"], self._W(1), self.ws.S, self.X,
-                           self.learning_rate / self.m)
+            with one_blas_thread():
+                K.gram_weights(params["W1"], self._W(1), self.ws.S, self.X,
+                               self.learning_rate / self.m)
         return params
 
     # Checkpoint support: the exact state that determines every later step.
@@ -181,9 +232,12 @@ class Trainer:
         if self.gram and not np.array_equal(theta[w1], self.ws.theta[w1]):
             # The state started from another W1_0 than this trainer: P0 = W1_0·X follows it.
             self.ws.theta[w1] = theta[w1]
-            K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
+            with one_blas_thread():
+                K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
         self.ws.theta[...] = theta
         self.ws.S[...] = S
         self.iteration = int(state["iteration"])
         if self.gram:
-            K.gram_sync(self.ws.P, self.ws.P0, self.ws.S, self.ws.gram, self.learning_rate / self.m)
+            with one_blas_thread():
+                K.gram_sync(self.ws.P, self.ws.P0, self.ws.S, self.ws.gram,
+                            self.learning_rate / self.m)

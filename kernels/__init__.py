@@ -24,7 +24,9 @@ _HOME = {
     "cross_entropy_backward": "loss", "sigmoid_cross_entropy_backward": "loss",
     "Workspace": "train", "gram_init": "train", "gram_sync": "train",
     "gram_weights": "train", "train_steps": "train",
-    "sgd_update": "update", "sgd_update_2d": "update", "small_linear_forward": "linear",
+    "sgd_update": "update", "sgd_update_2d": "update",
+    "Tiles": "tiled", "CHUNKS": "tiled", "tiled_gradient": "tiled",
+    "tiled_probabilities": "tiled", "tiled_train_steps": "tiled", "small_linear_forward": "linear",
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._jit import kernel
 from .activations import LINEAR, activation_backward, activation_forward
+from .loss import sum8
 
 
 @kernel
@@ -66,11 +67,9 @@ def weight_grad(dW, dZ, A_prev):
 
 @kernel
 def bias_grad(db, dZ):
-    # db: (n, 1) out. dZ: (n, m). db = (1/m) Σ_columns dZ.
-    n, m = dZ.shape
-    inv_m = 1.0 / m
-    for i in range(n):
-        s = 0.0
-        for j in range(m):
-            s += dZ[i, j]
-        db[i, 0] = inv_m * s
+    # db: (n, 1) out. dZ: (n, m), C-contiguous. db = (1/m) Σ_columns dZ, each row summed with
+    # 8 independent float64 accumulators: a single running sum is bound by the add's latency
+    # (4x slower than numpy's pairwise sum on wide rows), and no less accurate.
+    inv_m = 1.0 / dZ.shape[1]
+    for i in range(dZ.shape[0]):
+        db[i, 0] = inv_m * sum8(dZ[i])

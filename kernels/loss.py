@@ -43,7 +43,7 @@ def _xent_terms(buf, a, y, binary):
 
 
 @kernel
-def _sum8(buf):
+def sum8(buf):
     # buf: (k,). Sum with 8 independent accumulators (lets the adds pipeline and vectorise).
     k = buf.size
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
@@ -72,7 +72,7 @@ def cross_entropy_sum(a, y, buf):
         hi = min(lo + BLOCK, n)
         part = buf[: hi - lo]
         _xent_terms(part, a[lo:hi], y[lo:hi], binary)
-        total += _sum8(part)
+        total += sum8(part)
     return total
 
 
@@ -87,7 +87,7 @@ def cross_entropy_sum_parallel(a, y):
         hi = min(lo + BLOCK, n)
         part = np.empty(hi - lo, a.dtype)
         _xent_terms(part, a[lo:hi], y[lo:hi], binary)
-        total += _sum8(part)
+        total += sum8(part)
     return total
 
 

@@ -1,10 +1,10 @@
-"""Full-batch gradient descent for [LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID, entirely compiled.
+"""Full-batch gradient descent on the first-layer Gram path, entirely compiled.
 
-Guarantees: each step is the course's iteration (forward, cost, backward, update, in that
-order and with its arithmetic), working only inside a Workspace allocated once by the caller:
-no allocation per step. Two paths for layer 1, chosen by the caller:
+Guarantees: each step is the course's iteration for [LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID
+(forward, cost, backward, update, in that order and with its arithmetic), working only inside
+a Workspace allocated once by the caller: no allocation per step. (The direct path, W1·X
+every step, is the sample-tiled engine of tiled.py.)
 
-* direct: Z1 = W1·X + b1 and dW1 = (1/m) dZ1·X^T, as the course does;
 * Gram:   full-batch GD only ever touches X through products with it. After t steps
           W1_t = W1_0 - (lr/m) S_t X^T  with  S_t = Σ_{k<t} dZ1_k  (n1, m), hence
           W1_t·X = W1_0·X - (lr/m) S_t (X^T X) = P0 - (lr/m) S_t G.
@@ -32,10 +32,10 @@ class Workspace(NamedTuple):
     a_off: np.ndarray     # (L+1,) int64: offset of Z_l / A_l in Z and A (entry 0 unused)
     theta: np.ndarray     # (P,) W1, b1, W2, b2, ..., flat; W_l is (n_l, n_{l-1}), b_l (n_l, 1)
     grad: np.ndarray      # (P,) dW_l, db_l in theta's layout
-    Z: np.ndarray         # (Σ n_l m,) pre-activations of layers 1..L
-    A: np.ndarray         # (Σ n_l m,) activations of layers 1..L
-    dA: np.ndarray        # (max_{l>=1} n_l m,) gradient w.r.t. the activation of the layer below
-    dZ: np.ndarray        # (max_{l>=1} n_l m,) gradient w.r.t. Z of the current layer
+    Z: np.ndarray         # (Σ n_l m,) pre-activations of layers 1..L (Gram path) or (0,)
+    A: np.ndarray         # (Σ n_l m,) activations of layers 1..L (Gram path) or (0,)
+    dA: np.ndarray        # (max n_l m,) gradient w.r.t. the layer below's activation, or (0,)
+    dZ: np.ndarray        # (max n_l m,) gradient w.r.t. Z of the current layer, or (0,)
     cost_buf: np.ndarray  # (loss.BLOCK,) scratch for the cost's terms
     gram: np.ndarray      # (m, m) X^T X (Gram path) or (0, 0)
     P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)
@@ -75,19 +75,16 @@ def gram_weights(W1, W1_0, S, X, c):
 
 
 @kernel
-def _forward(ws, X, use_gram):
-    # Fills Z_l, A_l for l = 1..L. X: (n0, m).
+def _forward(ws, m):
+    # Fills Z_l, A_l for l = 1..L (m samples).
     L = ws.dims.size - 1
-    m = X.shape[1]
     for l in range(1, L + 1):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
         Zl = _view(ws.Z, ws.a_off[l], n, m)
-        if l == 1 and use_gram:
+        if l == 1:
             # W1·X, rebuilt from S every step (gram_sync). A flat copy: Numba's 2-D slice
             # assignment goes through a generic iterator, measurably slower here.
             ws.Z[ws.a_off[1]: ws.a_off[1] + n * m] = ws.P.reshape(-1)
-        elif l == 1:
-            np.dot(_view(ws.theta, ws.w_off[1], n, n_prev), X, Zl)
         else:
             np.dot(_view(ws.theta, ws.w_off[l], n, n_prev),
                    _view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
@@ -96,10 +93,9 @@ def _forward(ws, X, use_gram):
 
 
 @kernel
-def _backward(ws, X, Y, use_gram):
-    # Fills grad (and S on the Gram path) from the activations of _forward.
+def _backward(ws, Y, m):
+    # Fills grad (W1 aside) and adds dZ1 to S, from the activations of _forward.
     L = ws.dims.size - 1
-    m = X.shape[1]
     # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward.
     nL = ws.dims[L]
     AL = _view(ws.A, ws.a_off[L], nL, m)
@@ -109,13 +105,10 @@ def _backward(ws, X, Y, use_gram):
         dZ = _view(ws.dZ, 0, n, m)
         bias_grad(_view(ws.grad, ws.b_off[l], n, 1), dZ)
         if l == 1:
-            if use_gram:
-                S = ws.S
-                for i in range(n):
-                    for j in range(m):
-                        S[i, j] += dZ[i, j]
-            else:
-                weight_grad(_view(ws.grad, ws.w_off[1], n, n_prev), dZ, X)
+            S = ws.S
+            for i in range(n):
+                for j in range(m):
+                    S[i, j] += dZ[i, j]
             break
         A_prev = _view(ws.A, ws.a_off[l - 1], n_prev, m)
         weight_grad(_view(ws.grad, ws.w_off[l], n, n_prev), dZ, A_prev)
@@ -127,20 +120,19 @@ def _backward(ws, X, Y, use_gram):
 
 
 @kernel
-def train_steps(costs, ws, X, Y, lr, use_gram):
+def train_steps(costs, ws, Y, lr):
     # costs: (k,) out, the cost at each of k steps (before that step's update).
-    # X: (n0, m), C or F order. Y: (1, m) in X's dtype. lr: learning rate.
+    # Y: (1, m) in the workspace's dtype. lr: learning rate.
     L = ws.dims.size - 1
-    m = X.shape[1]
+    m = Y.shape[1]
     nL = ws.dims[L]
-    # The Gram path leaves W1's slot (W1_0) alone and updates everything after it.
-    first = ws.b_off[1] if use_gram else 0
+    # W1's slot holds W1_0 and stays; everything after it is updated.
+    first = ws.b_off[1]
     c = lr / m
     for it in range(costs.size):
-        _forward(ws, X, use_gram)
+        _forward(ws, m)
         a = ws.A[ws.a_off[L]: ws.a_off[L] + nL * m]
         costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
-        _backward(ws, X, Y, use_gram)
+        _backward(ws, Y, m)
         sgd_update(ws.theta[first:], ws.theta[first:], ws.grad[first:], lr)
-        if use_gram:
-            gram_sync(ws.P, ws.P0, ws.S, ws.gram, c)
+        gram_sync(ws.P, ws.P0, ws.S, ws.gram, c)

@@ -17,7 +17,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PREFIXES = ("time_", "peakmem_", "track_", "mem_")
 SMALLEST = {"size": "notebook", "m": 3, "n": 6, "path": "gram", "data": "synthetic",
-            "dtype": "float64", "threads": "serial"}
+            "dtype": "float64", "threads": "serial", "iterations": 300}
 
 MODULES = sorted(p.stem for p in (ROOT / "asv_benchmarks").glob("bench_*.py"))
 

@@ -15,7 +15,7 @@ def run(*args, timeout=300, **kw):
                           **kw)
 
 
-@pytest.mark.parametrize("sub", [[], ["train"], ["predict"], ["info"], ["bench"]])
+@pytest.mark.parametrize("sub", [[], ["train"], ["sweep"], ["predict"], ["info"], ["bench"]])
 def test_help(sub):
     r = run(*sub, "--help")
     assert r.returncode == 0 and "usage: fastdnn" in r.stdout

@@ -1,0 +1,24 @@
+"""BLAS held to one thread while the engine's kernels run.
+
+Why: the engine's kernels split work over their own threads in a fixed way; a BLAS call
+inside them must not start threads of its own (oversubscription), and a BLAS product's bits
+can depend on how many threads computed it. With BLAS at one thread the engine's results are
+the same whatever NUMBA_NUM_THREADS, OPENBLAS_NUM_THREADS or the core count.
+"""
+import contextlib
+
+_controller = None
+
+
+def one_blas_thread():
+    """A context manager limiting every loaded BLAS library to one thread (threadpoolctl)."""
+    global _controller
+    if _controller is None:
+        # The BLAS that Numba's np.dot calls (SciPy's): load it before taking stock of the
+        # libraries, so that the limit reaches it.
+        import scipy.linalg.cython_blas  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+        _controller = ThreadpoolController()
+    if not _controller.select(user_api="blas").lib_controllers:
+        return contextlib.nullcontext()
+    return _controller.limit(limits=1, user_api="blas")
