@@ -1,4 +1,4 @@
-"""BLAS held to one thread while the engine's kernels run.
+"""Threads: parallel kernels one at a time, and BLAS held to one thread inside the engine.
 
 Why: the engine's kernels split work over their own threads in a fixed way; a BLAS call
 inside them must not start threads of its own (oversubscription), and a BLAS product's bits
@@ -6,6 +6,12 @@ can depend on how many threads computed it. With BLAS at one thread the engine's
 the same whatever NUMBA_NUM_THREADS, OPENBLAS_NUM_THREADS or the core count.
 """
 import contextlib
+import threading
+
+# Threaded kernels run one at a time: Numba's fallback threading layer ("workqueue", used
+# where neither OpenMP nor TBB is available) aborts on concurrent launches, and a threaded
+# kernel already uses every core, so queueing them costs nothing measurable.
+PARALLEL_LOCK = threading.Lock()
 
 _controller = None
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _validate as v
 from .core import L_model_forward, initialize_parameters, initialize_parameters_deep_app
+from .engine import probabilities
 from .training import fit
 from .plot import learning_curve
 
@@ -44,10 +45,18 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
                   lambda i, c: "Cost after iteration %i: %f" % (i, c))
 
 
+# From this many samples on, predictions run tile by tile on every core (engine.probabilities)
+# instead of through L_model_forward's full-size activations and caches.
+TILED_PREDICTIONS = 4096
+
+
 def predictions(X, parameters):
     """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0."""
     X = v.array(X, "X")
-    probas, _ = L_model_forward(X, parameters)
+    if X.shape[1] >= TILED_PREDICTIONS:
+        probas = probabilities(X, parameters).reshape(1, -1)
+    else:
+        probas, _ = L_model_forward(X, parameters)
     p = np.zeros((1, X.shape[1]))
     p[0, :] = probas[0, :] > 0.5
     return p

@@ -358,6 +358,12 @@ def _fmt(seconds):
 
 def main(args):
     """``fastdnn bench``: print the table (or JSON); optionally save a bar chart."""
+    if getattr(args, "scale", False):
+        from . import bench_scale
+        rows = [bench_scale.scale_row(name, np.dtype(dt))
+                for dt in ("float64", "float32") for name in bench_scale.SHAPES]
+        print(json.dumps(rows, indent=2) if args.json else bench_scale.table(rows))
+        return 0
     if getattr(args, "sweep", False):
         one, k, workers = sweep_speedup(args.workers)
         result = {"sweep_grid": SWEEP_GRID, "one_at_a_time_s": one, "workers": workers,

@@ -298,6 +298,8 @@ def _parser():
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
     b.add_argument("--plot", metavar="PNG", help="bar chart of the speed-ups (needs matplotlib)")
     b.add_argument("--data", metavar="DIR", help="cat data folder for the training benchmark")
+    b.add_argument("--scale", action="store_true",
+                   help="instead: the training engine at scale against numpy, PyTorch and JAX")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
     b.add_argument("--workers", type=int, metavar="K", help="with --sweep (default: cores)")

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
+from ._threads import PARALLEL_LOCK
 
 # Name -> kernel code tables (no if-chains at call sites).
 ACTIVATIONS = {"sigmoid": K.SIGMOID, "relu": K.RELU}
@@ -37,10 +38,6 @@ def _is_fast(x):
     return type(x) is np.ndarray and (x.dtype is _F64 or x.dtype is _F32)
 
 
-# Threaded kernels run one at a time: Numba's fallback threading layer ("workqueue", used
-# where neither OpenMP nor TBB is available) aborts on concurrent launches, and a threaded
-# kernel already uses every core, so queueing them costs nothing measurable.
-PARALLEL_LOCK = threading.Lock()
 
 
 def _map(a, b, op):
@@ -113,30 +110,35 @@ def sigmoid_backward(dA, cache):
 
 
 # ---- initialisation (numpy's generator, as the course) ------------------------------------
+# The course seeds numpy's global generator and then draws from it: two threads doing that at
+# once (a threaded sweep) would interleave their draws. Seed-and-draw is one locked step.
+SEED_LOCK = threading.Lock()
+
+
 def initialize_parameters(n_x, n_h, n_y):
     """Two-layer parameters: seed 1, W = randn * 0.01, b = 0.
 
     Returns dict W1 (n_h, n_x), b1 (n_h, 1), W2 (n_y, n_h), b2 (n_y, 1).
     """
     n_x, n_h, n_y = (v.count(n, name, 1) for n, name in ((n_x, "n_x"), (n_h, "n_h"), (n_y, "n_y")))
-    np.random.seed(1)
-    W1 = np.random.randn(n_h, n_x) * 0.01
-    b1 = np.zeros((n_h, 1))
-    W2 = np.random.randn(n_y, n_h) * 0.01
-    b2 = np.zeros((n_y, 1))
-    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    with SEED_LOCK:
+        np.random.seed(1)
+        W1 = np.random.randn(n_h, n_x) * 0.01
+        W2 = np.random.randn(n_y, n_h) * 0.01
+    return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
 
 
 def _init_deep(layer_dims, seed, divide_by_sqrt):
     # The two deep initialisers differ only in seed and scaling; the scaling stays the exact
     # numpy operation of each (a division by sqrt(n_prev), or a multiplication by 0.01).
     dims = v.layer_dims(layer_dims)
-    np.random.seed(seed)
     parameters = {}
-    for l in range(1, len(dims)):
-        W = np.random.randn(dims[l], dims[l - 1])
-        parameters[f"W{l}"] = W / np.sqrt(dims[l - 1]) if divide_by_sqrt else W * 0.01
-        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    with SEED_LOCK:
+        np.random.seed(seed)
+        for l in range(1, len(dims)):
+            W = np.random.randn(dims[l], dims[l - 1])
+            parameters[f"W{l}"] = W / np.sqrt(dims[l - 1]) if divide_by_sqrt else W * 0.01
+            parameters[f"b{l}"] = np.zeros((dims[l], 1))
     return parameters
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import one_blas_thread
+from ._threads import PARALLEL_LOCK, one_blas_thread
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -65,6 +65,67 @@ def tile_width(dims):
     return WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
 
 
+def network_dims(parameters, n_x=None):
+    """[n0, n1, ..., nL] of a parameters dict, checked: W_l (n_l, n_{l-1}), b_l (n_l, 1), and
+    n0 == n_x when given (the rows of X)."""
+    L = v.layer_count(parameters)
+    dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
+    if n_x is not None and dims[0] != n_x:
+        raise ValueError(f"parameters['W1'] has {dims[0]} columns but X has {n_x} rows "
+                         "(features): they must be equal")
+    for l in range(1, L + 1):
+        W = v.array(parameters[f"W{l}"], f"parameters['W{l}']")
+        b = v.array(parameters[f"b{l}"], f"parameters['b{l}']")
+        if W.shape[1] != dims[-1]:
+            raise ValueError(f"parameters['W{l}'] has shape {W.shape}, expected "
+                             f"{dims[-1]} columns to follow layer {l - 1}")
+        v.shape(b, f"parameters['b{l}']", (W.shape[0], 1), "one bias per row of W")
+        dims.append(W.shape[0])
+    return dims
+
+
+def allocate_tiles(dims, m, dtype, n_params):
+    """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
+    (``n_params``: size of the gradient accumulators; 0 for a forward pass only)."""
+    L = len(dims) - 1
+    r_off = np.zeros(L + 1, np.int64)
+    r_off[1:] = np.cumsum([0] + dims[1:-1])
+    rows, widest = sum(dims[1:]), max(dims[1:])
+    T = tile_width(dims)
+    C = min(K.CHUNKS, -(-m // T))          # shapes only: part of the summation order
+    wsize = max(dims[l] * dims[l - 1] for l in range(1, L + 1)) if n_params else 0
+    return K.Tiles(
+        r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
+        zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
+        dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
+        gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype))
+
+
+def probabilities(X, parameters):
+    """(m,) the network's output for each column of X, computed tile by tile on every core:
+    no (n_l, m) activation is ever made. float32 when X and the parameters all are.
+
+    X: (n0, m). parameters: dict W1, b1, ..., WL, bL with WL of one row.
+    """
+    X = v.array(X, "X")
+    dims = network_dims(parameters, X.shape[0])
+    L = len(dims) - 1
+    dt = v.compute_dtype(X, *parameters.values())
+    XT = np.ascontiguousarray(X.T, dtype=dt)            # (m, n0): a copy unless X is F-ordered
+    w_off, b_off = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
+    pieces, p = [], 0
+    for l in range(1, L + 1):
+        w_off[l], p = p, p + dims[l] * dims[l - 1]
+        b_off[l], p = p, p + dims[l]
+        pieces += [np.ravel(parameters[f"W{l}"]), np.ravel(parameters[f"b{l}"])]
+    theta = np.concatenate(pieces).astype(dt, copy=False)
+    out = np.empty(XT.shape[0], dt)
+    tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
+    with PARALLEL_LOCK, one_blas_thread():
+        K.tiled_probabilities(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
+    return out
+
+
 def check_training_data(X, Y, dims):
     """Validated (X, Y) for training: 2-D, same sample count, finite X, labels in {0, 1}."""
     X = v.array(X, "X")
@@ -101,16 +162,8 @@ class Trainer:
 
     def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
                  iterations=AUTO_HORIZON):
-        L = v.layer_count(parameters)
-        dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
-        for l in range(1, L + 1):
-            W = v.array(parameters[f"W{l}"], f"parameters['W{l}']")
-            b = v.array(parameters[f"b{l}"], f"parameters['b{l}']")
-            if W.shape[1] != dims[-1]:
-                raise ValueError(f"parameters['W{l}'] has shape {W.shape}, expected "
-                                 f"{dims[-1]} columns to follow layer {l - 1}")
-            v.shape(b, f"parameters['b{l}']", (W.shape[0], 1), "one bias per row of W")
-            dims.append(W.shape[0])
+        dims = network_dims(parameters)
+        L = len(dims) - 1
         X, Y = check_training_data(X, Y, dims)
         self.dtype = np.dtype(np.float64 if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -136,8 +189,7 @@ class Trainer:
             self._b(l)[...] = parameters[f"b{l}"]
         self.iteration = 0
         if self.gram:
-            with one_blas_thread():
-                K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
+            self._gram_init()
             self.ws.P[...] = self.ws.P0
 
     def _allocate(self):
@@ -160,20 +212,14 @@ class Trainer:
             dA=np.zeros(widest, dt), dZ=np.zeros(widest, dt), cost_buf=np.zeros(K.COST_BLOCK, dt),
             gram=np.zeros(g, dt), P0=np.zeros(p1, dt), S=np.zeros(p1, dt), P=np.zeros(p1, dt))
 
+    def _gram_init(self):
+        # G = X^T X and P0 = W1_0·X from X^T as (m, n0) C: X itself, transposed, when X is
+        # F-ordered (the course's flatten); otherwise a temporary copy.
+        with PARALLEL_LOCK, one_blas_thread():
+            K.gram_init(self.ws.gram, self.ws.P0, np.ascontiguousarray(self.X.T), self._W(1))
+
     def _allocate_tiles(self):
-        dims, dt = self.dims, self.dtype
-        L = len(dims) - 1
-        r_off = np.zeros(L + 1, np.int64)
-        r_off[1:] = np.cumsum([0] + dims[1:-1])
-        rows, widest = sum(dims[1:]), max(dims[1:])
-        T = tile_width(dims)
-        C = min(K.CHUNKS, -(-self.m // T))          # shapes only: part of the summation order
-        return K.Tiles(
-            r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dt), zs=np.zeros((C, rows * T), dt),
-            dA=np.zeros((C, widest * T), dt), dZ=np.zeros((C, widest * T), dt),
-            wtmp=np.zeros((C, max(dims[l] * dims[l - 1] for l in range(1, L + 1))), dt),
-            gacc=np.zeros((C, self.ws.theta.size), dt), cost=np.zeros(C),
-            cbuf=np.zeros((C, T), dt))
+        return allocate_tiles(self.dims, self.m, self.dtype, self.ws.theta.size)
 
     def _W(self, l):
         n, n_prev = self.dims[l], self.dims[l - 1]
@@ -191,7 +237,7 @@ class Trainer:
         """
         start = self.iteration
         ws = self.ws
-        with one_blas_thread():
+        with PARALLEL_LOCK, one_blas_thread():
             if self.gram:
                 K.train_steps(costs, ws, self.Y, self.learning_rate)
             else:
@@ -232,8 +278,7 @@ class Trainer:
         if self.gram and not np.array_equal(theta[w1], self.ws.theta[w1]):
             # The state started from another W1_0 than this trainer: P0 = W1_0·X follows it.
             self.ws.theta[w1] = theta[w1]
-            with one_blas_thread():
-                K.gram_init(self.ws.gram, self.ws.P0, self.X, self._W(1))
+            self._gram_init()
         self.ws.theta[...] = theta
         self.ws.S[...] = S
         self.iteration = int(state["iteration"])

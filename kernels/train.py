@@ -15,6 +15,7 @@ every step, is the sample-tiled engine of tiled.py.)
 """
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from ._jit import kernel
@@ -49,11 +50,22 @@ def _view(buf, off, rows, cols):
     return buf[off: off + rows * cols].reshape(rows, cols)
 
 
-@kernel
-def gram_init(G, P0, X, W1):
-    # G: (m, m) out = X^T X. P0: (n1, m) out = W1·X. X: (n0, m). W1: (n1, n0).
-    np.dot(X.T, X, G)
-    np.dot(W1, X, P0)
+GRAM_BLOCKS = 8    # G is made in this many row blocks, over threads (a split set by no thread)
+
+
+@kernel(parallel=True)
+def gram_init(G, P0, XT, W1):
+    # G: (m, m) out = X^T X. P0: (n1, m) out = W1·X. XT: (m, n0) C = X^T. W1: (n1, n0).
+    # G's rows come in GRAM_BLOCKS fixed blocks, each one single-threaded BLAS call, in
+    # parallel: every core works, and each element's bits do not depend on the thread count.
+    m, n0 = XT.shape
+    for c in numba.prange(GRAM_BLOCKS):
+        j0 = c * m // GRAM_BLOCKS
+        j1 = (c + 1) * m // GRAM_BLOCKS
+        if j1 > j0:
+            rows = XT.reshape(-1)[j0 * n0: j1 * n0].reshape(j1 - j0, n0)
+            np.dot(rows, XT.T, G.reshape(-1)[j0 * m: j1 * m].reshape(j1 - j0, m))
+    np.dot(W1, XT.T, P0)
 
 
 @kernel

@@ -45,3 +45,26 @@ def test_fit_bits_do_not_depend_on_the_thread_count(case):
     assert len(one) > 0 and one == every
     if os.cpu_count() > 2:
         assert run(case, 2) == one
+
+
+PREDICT = textwrap.dedent("""
+    import sys, numpy as np, fastdnn
+    from fastdnn.engine import probabilities
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((784, 20000))
+    p = probabilities(X, fastdnn.initialize_parameters_deep([784, 128, 64, 1]))
+    sys.stdout.buffer.write(p.tobytes())
+""")
+
+
+def test_tiled_predictions_do_not_depend_on_the_thread_count():
+    outs = []
+    for threads in (1, None):
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+        if threads:
+            env.update(NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        r = subprocess.run([sys.executable, "-c", PREDICT], env=env, capture_output=True,
+                           timeout=600, cwd=tempfile.gettempdir())
+        assert r.returncode == 0, r.stderr.decode()
+        outs.append(r.stdout)
+    assert len(outs[0]) == 8 * 20000 and outs[0] == outs[1]

@@ -125,3 +125,47 @@ def test_cat_two_layer_model_matches_course_loop(cat_data, capsys):
     fastdnn.predict(X_test, Y_test, params)
     assert capsys.readouterr().out.splitlines() == ["Accuracy: 0.9999999999999998",
                                                     "Accuracy: 0.72"]
+
+
+# The shapes of the scaling table, with fewer samples (enough for several chunks of tiles).
+SCALE_SHAPES = {"tiny": ([20, 10, 1], 1000), "tabular": ([50, 64, 32, 1], 20000),
+                "mnist-like": ([784, 128, 64, 1], 3000), "cifar-like": ([3072, 256, 128, 1], 2000),
+                "cat-like": ([12288, 20, 7, 5, 1], 209)}
+
+
+@pytest.mark.parametrize("name", list(SCALE_SHAPES))
+def test_engine_parity_on_each_scaling_shape(name):
+    dims, m = SCALE_SHAPES[name]
+    rng = np.random.default_rng(len(dims))
+    X = np.asfortranarray(rng.random((dims[0], m)))
+    Y = (X[:1] + 0.1 * rng.standard_normal((1, m)) > 0.5).astype(np.int64)
+    params0 = naive.init_deep_app(dims)
+    ref_params, ref_costs = naive.train(X, Y, params0, 0.01, 10)
+    trainer = Trainer(X, Y, params0, 0.01, gram=name == "cat-like")
+    if name != "cat-like":
+        assert trainer.tiles.chunks >= 2                 # the tiled path, in parallel
+    costs = trainer.run(np.empty(10))
+    assert_close(costs, ref_costs, rtol=1e-10)
+    for k, v in ref_params.items():
+        assert_close(trainer.parameters()[k], v, rtol=1e-10)
+    result32 = fit(X.astype(np.float32), Y, dims, 0.01, 10, parameters=params0,
+                   dtype=np.float32, gram=trainer.gram)
+    assert_close(result32.costs, ref_costs, rtol=1e-4)
+
+
+def test_predictions_at_scale_are_tiled_and_match_the_forward_pass():
+    from fastdnn.app import TILED_PREDICTIONS
+    from fastdnn.engine import probabilities
+    dims, m = [30, 16, 8, 1], TILED_PREDICTIONS + 1000
+    X, _ = synthetic(3, 30, m)
+    params = naive.init_deep_app(dims)
+    expected, _ = naive.forward(X, params)
+    p = probabilities(X, params)
+    assert p.shape == (m,)
+    assert_close(p, expected[0], rtol=1e-12)
+    np.testing.assert_array_equal(fastdnn.app.predictions(X, params), expected > 0.5)
+    with pytest.raises(ValueError, match="parameters\\['W1'\\] has 30 columns but X has 29"):
+        probabilities(X[:29], params)
+    bad = dict(params, b2=np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="parameters\\['b2'\\] has shape \\(3, 1\\)"):
+        fastdnn.app.predictions(X, bad)

@@ -120,12 +120,17 @@ def test_cli_divergence_names_iteration_and_keeps_last_good_checkpoint(tmp_path)
 
     from fastdnn.model_file import load_model
     out = tmp_path / "m.h5"
-    # lr 1 on the embedded data: the output saturates and the cost becomes NaN at iteration 360.
+    # lr 1 on the embedded data: the output saturates and the cost becomes NaN (at iteration
+    # 358 on the tiled engine; the exact step depends on the summation order).
+    import re
     r = subprocess.run(["fastdnn", "train", "--iterations", "3000", "--learning-rate", "1",
                         "--checkpoint-every", "10", "--out", str(out), "--quiet"],
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 1 and "at iteration 360" in r.stderr
-    assert "last good checkpoint (360 iterations) is kept" in r.stderr
+    found = re.search(r"at iteration (\d+).*last good checkpoint \((\d+) iterations\) is kept",
+                      r.stderr)
+    assert r.returncode == 1 and found, r.stderr
+    bad, kept = int(found[1]), int(found[2])
+    assert 0 < kept <= bad < kept + 10                       # the checkpoint before the NaN
     assert not out.exists()                                  # no model from a failed run
     ck = load_model(str(tmp_path / "m.ckpt.h5"))               # the last good one, intact
-    assert np.isfinite(ck["costs"]).all() and ck["state"]["iteration"] == ck["costs"].size == 360
+    assert np.isfinite(ck["costs"]).all() and ck["state"]["iteration"] == ck["costs"].size == kept

@@ -111,10 +111,13 @@ def test_diverging_run_is_recorded_not_a_crash(tmp_path):
 
 
 def test_any_executor(tmp_path):
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
     X, Y, _, _ = digits()
     grid = {"layers_dims": [[64, 5, 1]], "learning_rate": [0.05, 0.1], "num_iterations": [200]}
-    for ex in (ThreadPoolExecutor(2), ProcessPoolExecutor(2)):
+    # spawn: this process has run parallel kernels (GNU OpenMP), which a forked child can't.
+    spawn = multiprocessing.get_context("spawn")
+    for ex in (ThreadPoolExecutor(2), ProcessPoolExecutor(2, mp_context=spawn)):
         with ex:
             records = sweep(X, Y, grid, executor=ex, out=tmp_path / type(ex).__name__)
         for r in records:
