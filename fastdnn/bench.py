@@ -198,28 +198,14 @@ def torch_training(X, Y, layers=CAT_LAYERS, iterations=2500, torch_iterations=50
     PyTorch is timed over ``torch_iterations`` and scaled (constant cost per iteration);
     the losses of those iterations are compared with fastdnn's.
     """
+    from .bench_scale import torch_model
     try:
         import torch
+        W, b, step = torch_model(X, Y, layers, np.float64, lr=0.0075)
     except ImportError:
         return None
     p0 = fastdnn.initialize_parameters_deep(layers)
     L = len(layers) - 1
-    W = [torch.tensor(p0[f"W{l}"], requires_grad=True) for l in range(1, L + 1)]
-    b = [torch.tensor(p0[f"b{l}"], requires_grad=True) for l in range(1, L + 1)]
-    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
-    Yt = torch.from_numpy(np.asarray(Y, dtype=np.float64))
-    opt = torch.optim.SGD(W + b, lr=0.0075)
-
-    def step():
-        A = Xt
-        for l in range(L - 1):
-            A = torch.relu(W[l] @ A + b[l])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(W[-1] @ A + b[-1], Yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
     step()                                   # warm-up (then restart from the same weights)
     with torch.no_grad():
         for l in range(L):

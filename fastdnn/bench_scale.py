@@ -81,12 +81,11 @@ def numpy_time(X, Y, layers, dtype):
     return _per_iteration(lambda k: baseline.train(Xd, Yd, p0, LR, k), most=20, rounds=2)
 
 
-def torch_time(X, Y, layers, dtype):
-    """Seconds per iteration of the same training in PyTorch (autograd + optim.SGD), or None."""
-    try:
-        import torch
-    except ImportError:
-        return None
+def torch_model(X, Y, layers, dtype=np.float64, lr=LR):
+    """(W, b, step) of the same training in PyTorch (autograd + optim.SGD): W and b lists of
+    leaf tensors from fastdnn's initial weights, step() one iteration returning the loss.
+    Raises ImportError without torch."""
+    import torch
     tdt = torch.float64 if dtype == np.float64 else torch.float32
     p0 = fastdnn.initialize_parameters_deep(layers)
     L = len(layers) - 1
@@ -94,18 +93,31 @@ def torch_time(X, Y, layers, dtype):
     b = [torch.tensor(p0[f"b{l}"], dtype=tdt, requires_grad=True) for l in range(1, L + 1)]
     Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=dtype))
     Yt = torch.from_numpy(np.ascontiguousarray(Y, dtype=dtype))
-    opt = torch.optim.SGD(W + b, lr=LR)
+    opt = torch.optim.SGD(W + b, lr=lr)
+
+    def step():
+        A = Xt
+        for l in range(L - 1):
+            A = torch.relu(W[l] @ A + b[l])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(W[-1] @ A + b[-1], Yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return W, b, step
+
+
+def torch_time(X, Y, layers, dtype):
+    """Seconds per iteration of the same training in PyTorch, or None without torch."""
+    try:
+        _, _, step = torch_model(X, Y, layers, dtype)
+    except ImportError:
+        return None
 
     def steps(k):
         for _ in range(k):
-            A = Xt
-            for l in range(L - 1):
-                A = torch.relu(W[l] @ A + b[l])
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(W[-1] @ A + b[-1], Yt)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return loss.item()
+            step()
 
     return _per_iteration(steps)
 

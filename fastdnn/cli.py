@@ -226,8 +226,9 @@ def cmd_info(args):
     try:
         from threadpoolctl import threadpool_info
         for pool in threadpool_info():
-            print(f"BLAS: {pool.get('internal_api')} {pool.get('version')} "
-                  f"({pool.get('num_threads')} threads) {pool.get('filepath')}")
+            print(f"{pool.get('user_api').upper()}: {pool.get('internal_api')} "
+                  f"{pool.get('version') or ''} ({pool.get('num_threads')} threads) "
+                  f"{pool.get('filepath')}")
     except ImportError:
         print("BLAS: install threadpoolctl to list the BLAS libraries in use")
     print(f"numba cache: {kernels.CACHE_DIR or 'disabled (no writable cache directory)'}")

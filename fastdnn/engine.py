@@ -84,6 +84,18 @@ def network_dims(parameters, n_x=None):
     return dims
 
 
+def parameter_layout(dims):
+    """(w_off, b_off, size): where W_l and b_l start in the flat parameter vector theta
+    (W1, b1, W2, b2, ... in that order, each row-major), and theta's size."""
+    L = len(dims) - 1
+    w_off, b_off = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
+    p = 0
+    for l in range(1, L + 1):
+        w_off[l], p = p, p + dims[l] * dims[l - 1]
+        b_off[l], p = p, p + dims[l]
+    return w_off, b_off, p
+
+
 def allocate_tiles(dims, m, dtype, n_params):
     """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
     (``n_params``: size of the gradient accumulators; 0 for a forward pass only)."""
@@ -109,16 +121,11 @@ def probabilities(X, parameters):
     """
     X = v.array(X, "X")
     dims = network_dims(parameters, X.shape[0])
-    L = len(dims) - 1
     dt = v.compute_dtype(X, *parameters.values())
     XT = np.ascontiguousarray(X.T, dtype=dt)            # (m, n0): a copy unless X is F-ordered
-    w_off, b_off = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
-    pieces, p = [], 0
-    for l in range(1, L + 1):
-        w_off[l], p = p, p + dims[l] * dims[l - 1]
-        b_off[l], p = p, p + dims[l]
-        pieces += [np.ravel(parameters[f"W{l}"]), np.ravel(parameters[f"b{l}"])]
-    theta = np.concatenate(pieces).astype(dt, copy=False)
+    w_off, b_off, _ = parameter_layout(dims)
+    theta = np.concatenate([np.ravel(parameters[f"{p}{l}"]) for l in range(1, len(dims))
+                            for p in "Wb"]).astype(dt, copy=False)
     out = np.empty(XT.shape[0], dt)
     tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
     with PARALLEL_LOCK, one_blas_thread():
@@ -195,14 +202,11 @@ class Trainer:
     def _allocate(self):
         dims, m, dt = self.dims, self.m, self.dtype
         L = len(dims) - 1
-        w_off, b_off, a_off = (np.zeros(L + 1, np.int64) for _ in range(3))
-        p = a = 0
-        for l in range(1, L + 1):
-            w_off[l], p = p, p + dims[l] * dims[l - 1]
-            b_off[l], p = p, p + dims[l]
-            a_off[l], a = a, a + dims[l] * m
-        if not self.gram:
-            a = 0              # the tiled path keeps its activations per tile (Tiles)
+        w_off, b_off, p = parameter_layout(dims)
+        a_off, a = np.zeros(L + 1, np.int64), 0
+        if self.gram:          # the tiled path keeps its activations per tile (Tiles)
+            for l in range(1, L + 1):
+                a_off[l], a = a, a + dims[l] * m
         widest = max(dims[1:]) * m if self.gram else 0   # dA/dZ of layers 1..L (no dA0)
         g = (m, m) if self.gram else (0, 0)
         p1 = (dims[1], m) if self.gram else (0, 0)

@@ -63,17 +63,17 @@ def _file_mode(path):
     return 0o666 & ~umask
 
 
-def write_atomic(path, fill):
-    """Create ``path`` by calling ``fill(h5file)`` on a temporary file, then renaming it."""
+def replace_atomically(path, write):
+    """Create ``path`` by calling ``write(temporary_path)`` on a temporary file in the same
+    folder, then fsync, rename over ``path`` and fsync the folder: a crash at any moment
+    leaves either the previous file or the complete new one."""
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
     os.close(fd)
     os.chmod(tmp, _file_mode(path))
     try:
-        with h5py.File(tmp, "w") as f:
-            fill(f)
-            f.flush()
+        write(tmp)
         with open(tmp, "rb+") as raw:
             os.fsync(raw.fileno())
         os.replace(tmp, path)
@@ -86,6 +86,23 @@ def write_atomic(path, fill):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_atomic(path, fill):
+    """Create the HDF5 file ``path`` by calling ``fill(h5file)``, atomically (see above)."""
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            fill(f)
+            f.flush()
+    replace_atomically(path, write)
+
+
+def write_bytes_atomic(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically (see replace_atomically)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+    replace_atomically(path, write)
 
 
 def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("nan"),
