@@ -183,8 +183,8 @@ class _LocalPool:
 
 
 def _threads_per_run(runs, workers):
-    """Threads for each run: all cores when there are fewer runs than workers... one when
-    runs outnumber the cores (several runs at a time, one core each)."""
+    """Threads for each run: the cores shared among the runs going at once (one each when
+    runs outnumber the cores; every core for a single run at a time)."""
     cores = os.cpu_count() or 1
     return max(1, cores // max(1, min(workers, runs)))
 
@@ -265,7 +265,9 @@ def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, work
         ``num_iterations``, ``dtype`` ("float64"/"float32"); every combination is one run.
     X_test, Y_test : optional test set for ``test_accuracy``.
     executor : None (local processes, ``workers`` of them, default one per core), any
-        ``concurrent.futures.Executor``, or a ``dask.distributed.Client``.
+        ``concurrent.futures.Executor`` (a process pool should spawn its workers: see the
+        README), or a ``dask.distributed.Client``.
+    workers : local worker processes (executor None); default: one per core.
     out : folder; ``results.csv`` (rewritten atomically after each run), ``runs/NAME.h5``
         (each run's model file) and ``best.h5``. Runs already in ``results.csv`` are not
         run again.
