@@ -13,6 +13,14 @@ from .codes import (ELEMENT_BLOCK as BLOCK, LINEAR, RELU, RELU_BACKWARD, RELU_FO
 
 
 @kernel(inline=True)
+def copy(out, a):
+    # out, a: (n,). out = a, as a loop: Numba compiles a slice assignment (out[:] = a) through
+    # its generic array-setitem code, which costs about 2 s of a first (empty-cache) compile.
+    for i in range(a.size):
+        out[i] = a[i]
+
+
+@kernel(inline=True)
 def relu_forward(out, z):
     # out, z: (n,). np.maximum(0, z) exactly: NaN stays NaN, -0.0 stays -0.0, z < 0 gives +0.0.
     for i in range(z.size):
@@ -77,7 +85,7 @@ def activation_forward(out, z, act):
     elif act == SIGMOID:
         sigmoid_forward(out, z)
     else:
-        out[:] = z
+        copy(out, z)
 
 
 @kernel(inline=True)
@@ -88,4 +96,4 @@ def activation_backward(dz, da, z, act):
     elif act == SIGMOID:
         sigmoid_backward(dz, da, z)
     else:
-        dz[:] = da
+        copy(dz, da)

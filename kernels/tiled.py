@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, SIGMOID, relu_backward
+from .activations import RELU, SIGMOID, copy, relu_backward
 from .linear import bias_activation_forward
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward, sum8
 from .update import sgd_update
@@ -117,7 +117,8 @@ def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
     m, n0 = XT.shape
     L = dims.size - 1
     g = tw.gacc[c]
-    g[:] = 0.0
+    for k in range(g.size):
+        g[k] = 0.0
     total = 0.0
     lo = c * m // tw.chunks
     hi = (c + 1) * m // tw.chunks
@@ -167,7 +168,7 @@ def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
             tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
                          tw.r_off)
             r = tw.r_off[L]
-            out[j0: j0 + t] = tw.acts[c][r * t: (r + 1) * t]
+            copy(out[j0: j0 + t], tw.acts[c][r * t: (r + 1) * t])
 
 
 @kernel

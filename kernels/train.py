@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, SIGMOID, relu_backward
+from .activations import RELU, SIGMOID, copy, relu_backward
 from .linear import bias_activation_forward, bias_grad, weight_grad
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
 from .update import sgd_update
@@ -94,9 +94,8 @@ def _forward(ws, m):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
         Zl = _view(ws.Z, ws.a_off[l], n, m)
         if l == 1:
-            # W1·X, rebuilt from S every step (gram_sync). A flat copy: Numba's 2-D slice
-            # assignment goes through a generic iterator, measurably slower here.
-            ws.Z[ws.a_off[1]: ws.a_off[1] + n * m] = ws.P.reshape(-1)
+            # W1·X, rebuilt from S every step (gram_sync). A flat copy loop (see copy()).
+            copy(ws.Z[ws.a_off[1]: ws.a_off[1] + n * m], ws.P.reshape(-1))
         else:
             np.dot(_view(ws.theta, ws.w_off[l], n, n_prev),
                    _view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
