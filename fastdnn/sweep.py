@@ -280,10 +280,8 @@ def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, work
     """
     from .engine import check_training_data
     X = v.array(X, "X")
-    runs = expand_grid(grid, X.shape[0])
-    for dims in {tuple(r["layers_dims"]) for r in runs}:
-        check_training_data(X, Y, list(dims))         # bad data fails before any run
-    X, Y = check_training_data(X, Y, runs[0]["layers_dims"])
+    runs = expand_grid(grid, X.shape[0])      # every layer set starts with n_x and ends with 1
+    X, Y = check_training_data(X, Y, runs[0]["layers_dims"])   # bad data fails before any run
     if X_test is not None:
         X_test, Y_test = check_training_data(X_test, Y_test, runs[0]["layers_dims"])
     results_path = rows = None

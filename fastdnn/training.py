@@ -8,6 +8,7 @@ kill at any moment leaves the last good checkpoint in place. The command line
 (``fastdnn train``) and sweeps are thin layers over this module.
 """
 import math
+import os
 import warnings
 
 import numpy as np
@@ -144,7 +145,11 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
                              + "; ".join(diffs))
         done = _restore(trainer, resume, saved, num_iterations)
         costs[:done.size] = done
+    # The iteration of the last good checkpoint at `checkpoint` (the resumed one counts).
     saved_at = None
+    if saved is not None and checkpoint is not None and \
+            os.path.abspath(resume) == os.path.abspath(checkpoint):
+        saved_at = trainer.iteration
     while trainer.iteration < num_iterations:
         start = trainer.iteration
         stop = min(_next_stop(start, chunk, num_iterations),

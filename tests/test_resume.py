@@ -171,3 +171,14 @@ def test_cli_resume_from_plain_parameters_prints_one_notice(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip().count("\n") == 0 and "not bit-identical" in r.stderr
     assert load_model(b)["costs"].size == 200
+
+
+def test_divergence_after_a_resume_names_the_resumed_checkpoint(tmp_path):
+    X = np.random.default_rng(0).standard_normal((3, 20)) * 3      # NaN at iteration 163
+    Y = (X[:1] > 0).astype(int)
+    ck = tmp_path / "ck.h5"
+    fastdnn.fit(X, Y, [3, 4, 1], 1.0, 150, checkpoint=ck)
+    with pytest.raises(fastdnn.DivergenceError,
+                       match=r"last good checkpoint \(150 iterations\) is kept"):
+        fastdnn.fit(X, Y, [3, 4, 1], 1.0, 2000, checkpoint=ck, checkpoint_every=100, resume=ck)
+    assert load_model(str(ck))["state"]["iteration"] == 150
