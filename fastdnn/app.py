@@ -62,6 +62,11 @@ def predictions(X, parameters):
     return p
 
 
+def accuracy(X, Y, parameters):
+    """The fraction of columns of X whose prediction equals the label in Y (1, m)."""
+    return float(np.mean(predictions(X, parameters) == Y))
+
+
 def predict(X, y, parameters):
     """Predict 1 where the model's probability is > 0.5. Prints the accuracy on ``y``.
 

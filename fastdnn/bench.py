@@ -231,9 +231,9 @@ def sweep_speedup(workers=None, iterations=None):
     as it is for a user. One at a time, each run uses every core; with k workers, each run
     gets cores // k threads.
     """
-    from .cli import _embedded, _load
+    from .data import embedded, load_flat
     from .sweep import sweep
-    X, Y, _, _ = _load(_embedded("train_digits.h5"))
+    X, Y, _, _ = load_flat(embedded("train_digits.h5"))
     grid = dict(SWEEP_GRID, num_iterations=[iterations or SWEEP_GRID["num_iterations"][0]])
     workers = workers or os.cpu_count() or 1
     seconds = []

@@ -8,7 +8,6 @@ import glob
 import os
 import sys
 import warnings
-from importlib import resources
 
 import numpy as np
 
@@ -16,10 +15,6 @@ from . import __version__
 
 
 # ---- data ---------------------------------------------------------------------------------
-def _embedded(name):
-    return str(resources.files("fastdnn") / "data" / name)
-
-
 def _pick(directory, prefix):
     found = sorted(glob.glob(os.path.join(directory, f"{prefix}*.h5")))
     if len(found) != 1:
@@ -37,13 +32,8 @@ def _data_files(args, need_train=True):
         if (need_train and not train) or not test:
             raise ValueError("give both --train FILE and --test FILE (or --data DIR)")
         return train, test
-    return _embedded("train_digits.h5"), _embedded("test_digits.h5")
-
-
-def _load(path):
-    from .data import flatten, read_dataset
-    x, y, classes = read_dataset(path)
-    return flatten(x), y, classes, x
+    from .data import embedded
+    return embedded("train_digits.h5"), embedded("test_digits.h5")
 
 
 # ---- train --------------------------------------------------------------------------------
@@ -62,14 +52,11 @@ def _layers(text, n_x):
     return dims
 
 
-def _accuracy(p, y):
-    return float(np.mean(p == y))
-
-
 def cmd_train(args):
     from tqdm.auto import tqdm
 
-    from .app import predictions
+    from .app import accuracy
+    from .data import load_flat
     from .plot import learning_curve
     from .training import fit
 
@@ -77,8 +64,8 @@ def cmd_train(args):
         from .plot import _pyplot
         _pyplot(required=True)           # fail before training, not after
     train_file, test_file = _data_files(args)
-    X, Y, _, _ = _load(train_file)
-    X_test, Y_test, _, _ = _load(test_file)
+    X, Y, _, _ = load_flat(train_file)
+    X_test, Y_test, _, _ = load_flat(test_file)
     dims = _layers(args.layers, X.shape[0])
     checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
                                      if args.checkpoint_every else None)
@@ -94,8 +81,8 @@ def cmd_train(args):
                      checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out)
     params = result.parameters
     if not args.quiet:
-        print(f"Train accuracy: {_accuracy(predictions(X, params), Y):.6f}")
-        print(f"Test accuracy: {_accuracy(predictions(X_test, params), Y_test):.6f}")
+        print(f"Train accuracy: {accuracy(X, Y, params):.6f}")
+        print(f"Test accuracy: {accuracy(X_test, Y_test, params):.6f}")
         print(f"Model written to {args.out}")
     if args.plot:
         learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
@@ -147,11 +134,12 @@ def _dask_client(address):
 def cmd_sweep(args):
     from tqdm.auto import tqdm
 
-    from .sweep import expand_grid, read_results, run_name, sweep
+    from .data import load_flat
+    from .sweep import RETRIES, expand_grid, read_results, run_name, sweep
 
     train_file, test_file = _data_files(args)
-    X, Y, _, _ = _load(train_file)
-    X_test, Y_test, _, _ = _load(test_file)
+    X, Y, _, _ = load_flat(train_file)
+    X_test, Y_test, _, _ = load_flat(test_file)
     layers = [_layers(text, X.shape[0]) for text in (args.layers or [None])]
     grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
             "num_iterations": args.iterations, "dtype": args.dtype}
@@ -186,7 +174,7 @@ def cmd_sweep(args):
               f"{os.path.join(args.out, 'best.h5')}")
     failed = [r["run"] for r in records if r["status"] == "failed"]
     if failed:
-        raise RuntimeError(f"{len(failed)} runs failed (their workers died {3} times): "
+        raise RuntimeError(f"{len(failed)} runs failed (their workers died {RETRIES} times): "
                            f"{', '.join(failed)}; run the command again to retry them")
     return 0
 
@@ -194,12 +182,13 @@ def cmd_sweep(args):
 # ---- predict ------------------------------------------------------------------------------
 def cmd_predict(args):
     from .app import predict
+    from .data import load_flat
     from .model_file import load_parameters
     from .plot import print_mislabeled_images
 
     params = load_parameters(args.model)
     _, test_file = _data_files(args, need_train=False)
-    X, Y, classes, _ = _load(test_file)
+    X, Y, classes, _ = load_flat(test_file)
     if X.shape[0] != params["W1"].shape[1]:
         raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
                          f"{params['W1'].shape[1]}")

@@ -38,8 +38,6 @@ def _is_fast(x):
     return type(x) is np.ndarray and (x.dtype is _F64 or x.dtype is _F32)
 
 
-
-
 def _map(a, b, op):
     # a, b: same shape and dtype, C-contiguous. Returns op(a, b) in a new array.
     out = np.empty_like(a)

@@ -48,6 +48,18 @@ def load_data(path="datasets"):
     return train_x, train_y, test_x, test_y, classes
 
 
+def embedded(name):
+    """Path of a file of the embedded dataset: ``train_digits.h5`` or ``test_digits.h5``."""
+    from importlib import resources
+    return str(resources.files("fastdnn") / "data" / name)
+
+
+def load_flat(path):
+    """``(X (n_x, m) flattened and scaled, y (1, m), classes or None, images (m, ...))``."""
+    x, y, classes = read_dataset(path)
+    return flatten(x), y, classes, x
+
+
 def flatten(x_orig):
     """Images (m, ...) -> (n_x, m) scaled to [0, 1], as the notebook: reshape(m, -1).T / 255."""
     return x_orig.reshape(x_orig.shape[0], -1).T / 255.

@@ -86,6 +86,7 @@ def print_mislabeled_images(classes, X, y, p, path=None):
 def sweep_plot(records, path):
     """A sweep at a glance, saved to ``path``: each run's learning curve, and test accuracy
     against learning rate for each layer set (train accuracy when there is no test set)."""
+    from .sweep import headline_accuracy
     plt = _pyplot(required=True)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     by_layers = {}
@@ -94,10 +95,8 @@ def sweep_plot(records, path):
         label = f"{'-'.join(map(str, s['layers_dims'][1:]))} lr={s['learning_rate']:g}"
         if r["costs"]:
             left.plot(np.arange(len(r["costs"])) * 100, r["costs"], label=label)
-        acc = r["test_accuracy"] if r["test_accuracy"] == r["test_accuracy"] \
-            else r["train_accuracy"]
         by_layers.setdefault(",".join(map(str, s["layers_dims"])), []).append(
-            (s["learning_rate"], acc))
+            (s["learning_rate"], headline_accuracy(r)))
     left.set_xlabel("iteration")
     left.set_ylabel("cost")
     left.set_title("learning curves")

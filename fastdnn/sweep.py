@@ -101,11 +101,6 @@ def _keep_data(X, Y, X_test, Y_test, threads):
     _DATA["threads"] = threads
 
 
-def _accuracy(X, Y, parameters):
-    from .app import predictions
-    return float(np.mean(predictions(X, parameters) == Y))
-
-
 def run_one(settings, data=None, threads=None):
     """Train one configuration; returns its record and its model file's bytes (or None).
 
@@ -114,6 +109,7 @@ def run_one(settings, data=None, threads=None):
     """
     from contextlib import nullcontext
 
+    from .app import accuracy
     from .engine import DivergenceError
     from .training import fit
 
@@ -123,10 +119,11 @@ def run_one(settings, data=None, threads=None):
     limit = nullcontext()
     if threads:
         import numba
-        import scipy.linalg.cython_blas  # noqa: F401  the BLAS the engine calls: load it now,
-        from threadpoolctl import threadpool_limits   # so that the limit below reaches it
+        from threadpoolctl import threadpool_limits
+        # The engine's threads; numpy's BLAS (small predictions) likewise. Inside the engine
+        # BLAS is held to one thread anyway (_threads.py).
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        limit = threadpool_limits(threads)
+        limit = threadpool_limits(threads, user_api="blas")
     record = {"run": run_name(settings), "settings": settings}
     costs = []
     t0 = time.perf_counter()
@@ -146,8 +143,8 @@ def run_one(settings, data=None, threads=None):
             model = f.read()
     record.update(status="ok", final_cost=float(result.costs[-1]),
                   costs=result.costs[::100].tolist(),
-                  train_accuracy=_accuracy(X, Y, result.parameters),
-                  test_accuracy=(_accuracy(X_test, Y_test, result.parameters)
+                  train_accuracy=accuracy(X, Y, result.parameters),
+                  test_accuracy=(accuracy(X_test, Y_test, result.parameters)
                                  if X_test is not None else math.nan),
                   seconds=seconds)
     return record, model
@@ -244,11 +241,15 @@ def _record_from_row(row, out):
     return record
 
 
+def headline_accuracy(record):
+    """A run's accuracy for ranking and plots: on the test set when there is one."""
+    acc = record["test_accuracy"]
+    return record["train_accuracy"] if math.isnan(acc) else acc
+
+
 def _rank_key(record):
     """Best first: test accuracy (else train accuracy), then the lowest final cost."""
-    acc = record["test_accuracy"]
-    if math.isnan(acc):
-        acc = record["train_accuracy"]
+    acc = headline_accuracy(record)
     cost = record["final_cost"]
     return (-acc if not math.isnan(acc) else math.inf, cost if not math.isnan(cost) else math.inf)
 

@@ -6,7 +6,7 @@ then sizes/codes. Each file holds one topic, forward next to backward.
 
 Importing this package is free: the codes are plain integers (codes.py), and each kernel's
 module (hence Numba) is imported on first use of one of its names (PEP 562), so
-``import fastdnn`` and the numpy-only small-input paths never pay Numba's start-up.
+``import fastdnn`` never pays Numba's start-up.
 """
 from importlib import import_module
 
@@ -19,14 +19,14 @@ _HOME = {
     "activation_backward": "activations", "activation_forward": "activations",
     "apply": "activations", "apply_parallel": "activations",
     "activation_bias_backward": "linear", "bias_activation_forward": "linear",
-    "bias_grad": "linear", "weight_grad": "linear",
+    "bias_grad": "linear", "weight_grad": "linear", "small_linear_forward": "linear",
     "cross_entropy_sum": "loss", "cross_entropy_sum_parallel": "loss",
     "cross_entropy_backward": "loss", "sigmoid_cross_entropy_backward": "loss",
     "Workspace": "train", "gram_init": "train", "gram_sync": "train",
     "gram_weights": "train", "train_steps": "train",
     "sgd_update": "update", "sgd_update_2d": "update",
     "Tiles": "tiled", "CHUNKS": "tiled", "tiled_gradient": "tiled",
-    "tiled_probabilities": "tiled", "tiled_train_steps": "tiled", "small_linear_forward": "linear",
+    "tiled_probabilities": "tiled", "tiled_train_steps": "tiled",
 }
 
 

@@ -8,16 +8,9 @@ import numba
 
 from ._jit import kernel
 from ._vmath import vsigmoid
-from .codes import (ELEMENT_BLOCK as BLOCK, LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD,
-                    SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
-
-
-@kernel(inline=True)
-def copy(out, a):
-    # out, a: (n,). out = a, as a loop: Numba compiles a slice assignment (out[:] = a) through
-    # its generic array-setitem code, which costs about 2 s of a first (empty-cache) compile.
-    for i in range(a.size):
-        out[i] = a[i]
+from .buffers import copy
+from .codes import (ELEMENT_BLOCK as BLOCK, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
+                    SIGMOID_FORWARD)
 
 
 @kernel(inline=True)

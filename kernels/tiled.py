@@ -22,7 +22,8 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, SIGMOID, copy, relu_backward
+from .activations import RELU, SIGMOID, relu_backward
+from .buffers import copy, view
 from .linear import bias_activation_forward
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward, sum8
 from .update import sgd_update
@@ -45,17 +46,11 @@ class Tiles(NamedTuple):
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
 
 
-@kernel
-def _rows(buf, r0, rows, t):
-    # Rows r0 .. r0+rows of a stacked (Σ n_l, t) tile buffer, as a (rows, t) C array.
-    return buf[r0 * t: (r0 + rows) * t].reshape(rows, t)
-
-
-@kernel
+@kernel(inline=True)
 def _samples(XT, j0, t):
     # Samples j0 .. j0+t of XT (m, n0) C: a (t, n0) C array (one contiguous block).
     n0 = XT.shape[1]
-    return XT.reshape(-1)[j0 * n0: (j0 + t) * n0].reshape(t, n0)
+    return view(XT.reshape(-1), j0 * n0, t, n0)
 
 
 @kernel
@@ -66,14 +61,14 @@ def tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off):
     t = XT_t.shape[0]
     for l in range(1, L + 1):
         n, n_prev = dims[l], dims[l - 1]
-        W = theta[w_off[l]: w_off[l] + n * n_prev].reshape(n, n_prev)
-        b = theta[b_off[l]: b_off[l] + n].reshape(n, 1)
-        Z = _rows(zs, r_off[l], n, t)
+        W = view(theta, w_off[l], n, n_prev)
+        Z = view(zs, r_off[l] * t, n, t)
         if l == 1:
             np.dot(W, XT_t.T, Z)
         else:
-            np.dot(W, _rows(acts, r_off[l - 1], n_prev, t), Z)
-        bias_activation_forward(_rows(acts, r_off[l], n, t), Z, b, RELU if l < L else SIGMOID)
+            np.dot(W, view(acts, r_off[l - 1] * t, n_prev, t), Z)
+        bias_activation_forward(view(acts, r_off[l] * t, n, t), Z, view(theta, b_off[l], n, 1),
+                                RELU if l < L else SIGMOID)
 
 
 @kernel
@@ -89,23 +84,22 @@ def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_
                                    Y_t)
     for l in range(L, 0, -1):
         n, n_prev = dims[l], dims[l - 1]
-        dZ = dZ_buf[: n * t].reshape(n, t)
+        dZ = view(dZ_buf, 0, n, t)
         for i in range(n):
             g[b_off[l] + i] += sum8(dZ[i])
-        tmp = wtmp[: n * n_prev].reshape(n, n_prev)
+        tmp = view(wtmp, 0, n, n_prev)
         if l == 1:
             np.dot(dZ, XT_t, tmp)
         else:
-            np.dot(dZ, _rows(acts, r_off[l - 1], n_prev, t).T, tmp)
+            np.dot(dZ, view(acts, r_off[l - 1] * t, n_prev, t).T, tmp)
         gw = g[w_off[l]: w_off[l] + n * n_prev]
         flat = tmp.reshape(-1)
         for k in range(n * n_prev):
             gw[k] += flat[k]
         if l == 1:
             break
-        W = theta[w_off[l]: w_off[l] + n * n_prev].reshape(n, n_prev)
-        dA = dA_buf[: n_prev * t].reshape(n_prev, t)
-        np.dot(W.T, dZ, dA)
+        dA = view(dA_buf, 0, n_prev, t)
+        np.dot(view(theta, w_off[l], n, n_prev).T, dZ, dA)
         # Layer below is relu: dZ_{l-1} = dA where Z_{l-1} > 0.
         relu_backward(dZ_buf[: n_prev * t], dA_buf[: n_prev * t],
                       zs[r_off[l - 1] * t: (r_off[l - 1] + n_prev) * t])

@@ -19,7 +19,8 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, SIGMOID, copy, relu_backward
+from .activations import RELU, SIGMOID, relu_backward
+from .buffers import copy, view
 from .linear import bias_activation_forward, bias_grad, weight_grad
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
 from .update import sgd_update
@@ -42,12 +43,6 @@ class Workspace(NamedTuple):
     P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)
     S: np.ndarray         # (n1, m) Σ dZ1 over the steps taken (Gram path) or (0, 0)
     P: np.ndarray         # (n1, m) W1_t·X (Gram path) or (0, 0)
-
-
-@kernel
-def _view(buf, off, rows, cols):
-    # A (rows, cols) C-contiguous view of buf starting at off.
-    return buf[off: off + rows * cols].reshape(rows, cols)
 
 
 GRAM_BLOCKS = 8    # G is made in this many row blocks, over threads (a split set by no thread)
@@ -92,15 +87,15 @@ def _forward(ws, m):
     L = ws.dims.size - 1
     for l in range(1, L + 1):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
-        Zl = _view(ws.Z, ws.a_off[l], n, m)
+        Zl = view(ws.Z, ws.a_off[l], n, m)
         if l == 1:
-            # W1·X, rebuilt from S every step (gram_sync). A flat copy loop (see copy()).
+            # W1·X, rebuilt from S every step (gram_sync), copied flat (see buffers.copy).
             copy(ws.Z[ws.a_off[1]: ws.a_off[1] + n * m], ws.P.reshape(-1))
         else:
-            np.dot(_view(ws.theta, ws.w_off[l], n, n_prev),
-                   _view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
-        bias_activation_forward(_view(ws.A, ws.a_off[l], n, m), Zl,
-                                _view(ws.theta, ws.b_off[l], n, 1), RELU if l < L else SIGMOID)
+            np.dot(view(ws.theta, ws.w_off[l], n, n_prev),
+                   view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
+        bias_activation_forward(view(ws.A, ws.a_off[l], n, m), Zl,
+                                view(ws.theta, ws.b_off[l], n, 1), RELU if l < L else SIGMOID)
 
 
 @kernel
@@ -109,22 +104,22 @@ def _backward(ws, Y, m):
     L = ws.dims.size - 1
     # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward.
     nL = ws.dims[L]
-    AL = _view(ws.A, ws.a_off[L], nL, m)
+    AL = view(ws.A, ws.a_off[L], nL, m)
     sigmoid_cross_entropy_backward(ws.dZ[: nL * m], AL.reshape(-1), Y.reshape(-1))
     for l in range(L, 0, -1):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
-        dZ = _view(ws.dZ, 0, n, m)
-        bias_grad(_view(ws.grad, ws.b_off[l], n, 1), dZ)
+        dZ = view(ws.dZ, 0, n, m)
+        bias_grad(view(ws.grad, ws.b_off[l], n, 1), dZ)
         if l == 1:
             S = ws.S
             for i in range(n):
                 for j in range(m):
                     S[i, j] += dZ[i, j]
             break
-        A_prev = _view(ws.A, ws.a_off[l - 1], n_prev, m)
-        weight_grad(_view(ws.grad, ws.w_off[l], n, n_prev), dZ, A_prev)
-        dA = _view(ws.dA, 0, n_prev, m)
-        np.dot(_view(ws.theta, ws.w_off[l], n, n_prev).T, dZ, dA)
+        A_prev = view(ws.A, ws.a_off[l - 1], n_prev, m)
+        weight_grad(view(ws.grad, ws.w_off[l], n, n_prev), dZ, A_prev)
+        dA = view(ws.dA, 0, n_prev, m)
+        np.dot(view(ws.theta, ws.w_off[l], n, n_prev).T, dZ, dA)
         # Layer below is relu: dZ_{l-1} = dA where Z_{l-1} > 0.
         relu_backward(ws.dZ[: n_prev * m], ws.dA[: n_prev * m],
                       ws.Z[ws.a_off[l - 1]: ws.a_off[l - 1] + n_prev * m])

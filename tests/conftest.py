@@ -1,7 +1,9 @@
 """Shared test helpers: tolerances, the ../shared data location (tests skip without it)."""
 import os
 import pathlib
+import signal
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -32,6 +34,21 @@ def assert_close(actual, expected, dtype=np.float64, rtol=None, scale=None):
     same_nan = np.isnan(actual) & np.isnan(expected)
     ok = (err <= bound) | same_nan | (actual == expected)
     assert ok.all(), f"max violation {np.max((err / bound)[~ok])} at {np.argwhere(~ok)[:5].tolist()}"
+
+
+def kill_once_written(proc, path, grace=0.0, group=False, timeout=240):
+    """SIGKILL ``proc`` (its whole process group with ``group``) ``grace`` seconds after
+    ``path`` appears; asserts it was still running, i.e. really killed mid-way."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not path.exists():
+        time.sleep(0.01)
+    time.sleep(grace)
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the process finished before it could be killed"
 
 
 @pytest.fixture(scope="session")

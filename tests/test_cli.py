@@ -1,12 +1,10 @@
 """The fastdnn command through its real entry point, in subprocesses."""
-import signal
 import subprocess
-import time
 
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, kill_once_written
 from fastdnn.model_file import load_model
 
 
@@ -77,13 +75,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
     out, ck = tmp_path / "run.h5", tmp_path / "run.ckpt.h5"
     proc = subprocess.Popen(["fastdnn", "train", "--iterations", iters, "--out", str(out),
                              "--checkpoint-every", "50", "--quiet"])
-    deadline = time.time() + 120
-    while time.time() < deadline and not ck.exists():
-        time.sleep(0.01)
-    time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    kill_once_written(proc, ck, grace=0.2)
     done = load_model(str(ck))["state"]["iteration"]      # the checkpoint survived the kill
     assert 0 < done < int(iters)
     r = run("train", "--iterations", iters, "--out", str(out), "--resume", str(ck), "--quiet")

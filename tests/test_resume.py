@@ -1,9 +1,7 @@
 """fit() checkpoints and resumes from Python and the command line: bit-identical to one run."""
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import fastdnn
 from fastdnn.model_file import load_model, save_parameters
 
 import naive
+from conftest import kill_once_written
 
 
 def data(n=30, m=400, seed=0):
@@ -81,13 +80,7 @@ def test_python_fit_killed_and_resumed_is_bit_identical(tmp_path):
     """)
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
     ck = tmp_path / "ck.h5"
-    deadline = time.time() + 120
-    while time.time() < deadline and not ck.exists():
-        time.sleep(0.01)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    kill_once_written(proc, ck, grace=0.3)
     done = load_model(str(ck))["state"]["iteration"]         # the checkpoint survived the kill
     assert 0 < done < total and done % 200 == 0
     resumed = fastdnn.fit(X, Y, [40, 16, 8, 1], 0.02, total, resume=ck)

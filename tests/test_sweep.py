@@ -3,7 +3,6 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -11,13 +10,14 @@ import pytest
 
 import fastdnn
 from fastdnn.model_file import load_model
+from conftest import kill_once_written
 from fastdnn.sweep import expand_grid, run_name, sweep
 
 
 def digits():
-    from fastdnn.cli import _embedded, _load
-    X, Y, _, _ = _load(_embedded("train_digits.h5"))
-    Xt, Yt, _, _ = _load(_embedded("test_digits.h5"))
+    from fastdnn.data import embedded, load_flat
+    X, Y, _, _ = load_flat(embedded("train_digits.h5"))
+    Xt, Yt, _, _ = load_flat(embedded("test_digits.h5"))
     return X, Y, Xt, Yt
 
 
@@ -191,12 +191,7 @@ def test_cli_sweep_killed_and_rerun_runs_each_run_once(tmp_path):
     cmd = SWEEP + ["--out", str(out)]
     proc = subprocess.Popen(cmd, start_new_session=True)
     results = out / "results.csv"
-    deadline = time.time() + 240
-    while time.time() < deadline and not results.exists():
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)                      # the sweep and its workers
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    kill_once_written(proc, results, group=True)             # the sweep and its workers
     with open(results) as f:
         first = {row["run"]: row for row in csv.DictReader(f)}
     assert 1 <= len(first) < 4
