@@ -1,7 +1,8 @@
 """Cold start: a fresh interpreter imports fastdnn and makes a first call (measured alone).
 
 empty: an empty Numba cache, so every kernel the call needs compiles; warm: a cache filled by
-a previous process. Seconds, one subprocess per sample.
+a previous process. Seconds: the median of 3 fresh interpreters (empty) or 5 (warm), since a
+single process start varies by 0.1-0.2 s on a shared machine.
 """
 from fastdnn import bench
 
@@ -9,7 +10,7 @@ from fastdnn import bench
 class ColdStart:
     timeout = 300
     rounds = 1
-    repeat = 1        # each sample is a fresh interpreter (and, empty, a full compile)
+    repeat = 1        # each value is already a median of fresh interpreters
 
     def track_empty_cache(self):
         return bench.cold_start()

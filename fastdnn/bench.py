@@ -115,11 +115,12 @@ def max_rel_diff(name, size, dtype=np.float64):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-def paired_times(f_a, f_b, args=(), min_sample=0.01, rounds=7):
-    """Best seconds per call of f_a(*args) and f_b(*args), timed in alternating rounds.
+def paired_rounds(f_a, f_b, args=(), min_sample=0.01, rounds=7):
+    """Seconds per call of f_a(*args) and f_b(*args) in each of ``rounds`` alternating rounds:
+    two arrays of length ``rounds``.
 
     Paired: each round times a batch of one, then a batch of the other, so a load that comes
-    and goes on a shared machine hits both alike; the best round of each is kept.
+    and goes on a shared machine hits both alike.
     """
     f_a(*args)                                  # warm-up: compiles, fills caches
     f_b(*args)
@@ -131,8 +132,8 @@ def paired_times(f_a, f_b, args=(), min_sample=0.01, rounds=7):
         if time.perf_counter() - t0 >= min_sample or number >= 1 << 20:
             break
         number *= 2
-    best_a = best_b = float("inf")
-    for _ in range(rounds):
+    t_a, t_b = np.empty(rounds), np.empty(rounds)
+    for r in range(rounds):
         t0 = time.perf_counter()
         for _ in range(number):
             f_a(*args)
@@ -140,8 +141,27 @@ def paired_times(f_a, f_b, args=(), min_sample=0.01, rounds=7):
         for _ in range(number):
             f_b(*args)
         t2 = time.perf_counter()
-        best_a, best_b = min(best_a, (t1 - t0) / number), min(best_b, (t2 - t1) / number)
-    return best_a, best_b
+        t_a[r], t_b[r] = (t1 - t0) / number, (t2 - t1) / number
+    return t_a, t_b
+
+
+def paired_times(f_a, f_b, args=(), min_sample=0.01, rounds=7):
+    """Best seconds per call of f_a(*args) and f_b(*args) over paired rounds (paired_rounds)."""
+    t_a, t_b = paired_rounds(f_a, f_b, args, min_sample, rounds)
+    return float(t_a.min()), float(t_b.min())
+
+
+def verdict(t_a, t_b):
+    """(low, high, word) for per-round times of a baseline (t_a) and fastdnn (t_b).
+
+    low, high: the 10th and 90th percentiles of the per-round ratios t_a/t_b. word: "faster"
+    when low > 1 (fastdnn ahead in nine rounds in ten), "slower" when high < 1, else
+    "parity": the two are within this machine's round-to-round noise, as when both spend
+    their time in the same BLAS call.
+    """
+    low, high = np.percentile(t_a / t_b, [10, 90])
+    word = "faster" if low > 1 else "slower" if high < 1 else "parity"
+    return float(low), float(high), word
 
 
 def function_speedup(name, size, dtype=np.float64, min_sample=0.01, rounds=7):
@@ -149,6 +169,18 @@ def function_speedup(name, size, dtype=np.float64, min_sample=0.01, rounds=7):
     args = case(name, size, dtype)
     return paired_times(getattr(baseline, name), getattr(fastdnn, name), args,
                         min_sample=min_sample, rounds=rounds)
+
+
+def function_row(name, size, dtype=np.float64, min_sample=0.01, rounds=15):
+    """One row of the speed table: best times, their ratio, and the round-by-round verdict."""
+    args = case(name, size, dtype)
+    t_np, t_fd = paired_rounds(getattr(baseline, name), getattr(fastdnn, name), args,
+                               min_sample, rounds)
+    low, high, word = verdict(t_np, t_fd)
+    return {"case": name, "size": size, "dtype": np.dtype(dtype).name,
+            "numpy_s": float(t_np.min()), "fastdnn_s": float(t_fd.min()),
+            "speedup": float(t_np.min() / t_fd.min()), "round_low": low, "round_high": high,
+            "verdict": word}
 
 
 def cat_shaped(real_dir=None):
@@ -270,33 +302,58 @@ def start_parts(cache_dir=None):
         return total, t_import, t_call
 
 
-def cold_start(cache_dir=None):
-    """Import plus first call, seconds, with an empty Numba cache (or ``cache_dir``)."""
-    _, t_import, t_call = start_parts(cache_dir)
+def start_samples(samples, warm):
+    """``samples`` start_parts() tuples, sorted by import + first call (the middle one is the
+    median). warm: every process shares a cache that a first, untimed process filled; else
+    each starts from an empty cache of its own."""
+    if warm:
+        with tempfile.TemporaryDirectory() as cache:
+            start_parts(cache)
+            parts = [start_parts(cache) for _ in range(samples)]
+    else:
+        parts = [start_parts() for _ in range(samples)]
+    return sorted(parts, key=lambda p: p[1] + p[2])
+
+
+def cold_start(samples=3):
+    """Import plus first call, seconds, with an empty Numba cache: the median of ``samples``."""
+    _, t_import, t_call = start_samples(samples, warm=False)[samples // 2]
     return t_import + t_call
 
 
-def warm_start_parts():
-    """start_parts() with a warm cache (a first process fills a private cache)."""
-    with tempfile.TemporaryDirectory() as cache:
-        start_parts(cache)
-        return start_parts(cache)
+def warm_start_parts(samples=5):
+    """start_parts() with a warm cache: the median of ``samples`` processes."""
+    return start_samples(samples, warm=True)[samples // 2]
 
 
-def warm_cold_start():
-    """Import plus first call, seconds, with a warm Numba cache."""
-    _, t_import, t_call = warm_start_parts()
+def warm_cold_start(samples=5):
+    """Import plus first call, seconds, with a warm Numba cache: the median of ``samples``."""
+    _, t_import, t_call = warm_start_parts(samples)
     return t_import + t_call
+
+
+# One row of the speed table, measured by a fresh interpreter; it prints the row as JSON.
+FRESH_ROW = ("import json, sys; from fastdnn import bench; "
+             "print(json.dumps(bench.function_row(sys.argv[1], sys.argv[2], sys.argv[3])))")
+
+
+def fresh_function_row(name, size, dtype="float64"):
+    """function_row() measured in a fresh interpreter (the current Numba cache is shared).
+
+    Why: both sides allocate the same large arrays, and where the allocator puts them (on
+    huge pages or not: numpy asks for them above 4 MB) lasts for the life of a process and
+    moves a BLAS-bound case by up to 4% either way. A long process drifts into such states;
+    a fresh one per case starts every case from the same state, as asv does.
+    """
+    with tempfile.TemporaryDirectory() as neutral:      # cwd: see start_parts
+        out = subprocess.run([sys.executable, "-c", FRESH_ROW, name, size, str(dtype)],
+                             cwd=neutral, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
 
 
 def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", "float32")):
-    rows = []
-    for dtype in dtypes:
-        for size in sizes:
-            for name in functions:
-                t_np, t_fd = function_speedup(name, size, np.dtype(dtype))
-                rows.append({"case": name, "size": size, "dtype": dtype, "numpy_s": t_np,
-                             "fastdnn_s": t_fd, "speedup": t_np / t_fd})
+    rows = [fresh_function_row(name, size, dtype)
+            for dtype in dtypes for size in sizes for name in functions]
     X, Y = cat_shaped(data_dir)
     for label, fn in (("L_layer_model", CAT_LAYERS), ("two_layer_model", [12288, 7, 1])):
         t_np, t_fd = training_speedup(X, Y, fn)
@@ -309,29 +366,42 @@ def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", 
             torch_rows.append({"case": label, "size": "cat x2500", "torch_s": got[0],
                                "fastdnn_s": got[1], "speedup": got[0] / got[1],
                                "max_rel_loss_diff": got[2]})
-    cold, warm = start_parts(), warm_start_parts()
+    cold, warm = start_samples(3, warm=False), start_samples(5, warm=True)
     return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
                         "numpy": np.__version__},
             "rows": rows, "torch_rows": torch_rows,
-            "cold_start_s": cold[1] + cold[2], "warm_start_s": warm[1] + warm[2],
-            "start": {"empty_cache": dict(zip(("process_s", "import_s", "first_call_s"), cold)),
-                      "warm_cache": dict(zip(("process_s", "import_s", "first_call_s"), warm))}}
+            "cold_start_s": _start_summary(cold)["median_s"],
+            "warm_start_s": _start_summary(warm)["median_s"],
+            "start": {"empty_cache": _start_summary(cold), "warm_cache": _start_summary(warm)}}
+
+
+def _start_summary(samples):
+    """The median sample's parts, and every sample's import + first call (sorted)."""
+    mid = samples[len(samples) // 2]
+    return {"process_s": mid[0], "import_s": mid[1], "first_call_s": mid[2],
+            "median_s": mid[1] + mid[2], "samples_s": [p[1] + p[2] for p in samples]}
 
 
 def _table(result):
-    lines = [f"{'case':28} {'size':10} {'dtype':8} {'numpy':>11} {'fastdnn':>11} {'speed-up':>9}"]
+    lines = [f"{'case':28} {'size':10} {'dtype':8} {'numpy':>11} {'fastdnn':>11} {'speed-up':>9}"
+             f"  {'rounds (10-90%)':>15}  verdict"]
     for r in result["rows"]:
-        lines.append(f"{r['case']:28} {r['size']:10} {r['dtype']:8} {_fmt(r['numpy_s']):>11} "
-                     f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.2f}x")
+        line = (f"{r['case']:28} {r['size']:10} {r['dtype']:8} {_fmt(r['numpy_s']):>11} "
+                f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.2f}x")
+        if "verdict" in r:
+            line += f"  {r['round_low']:6.2f}-{r['round_high']:<6.2f}x  {r['verdict']}"
+        lines.append(line)
     for r in result.get("torch_rows", []):
         lines.append(f"{r['case'] + ' vs PyTorch CPU':28} {r['size']:10} {_fmt(r['torch_s']):>11} "
                      f"{_fmt(r['fastdnn_s']):>11} {r['speedup']:8.1f}x  (losses agree to "
                      f"{r['max_rel_loss_diff']:.1e})")
     for label, key in (("empty", "empty_cache"), ("warm", "warm_cache")):
         p = result["start"][key]
+        spread = p["samples_s"]
         lines.append(f"start, {label} Numba cache: import + first L_model_forward "
-                     f"{p['import_s'] + p['first_call_s']:.2f} s (import {p['import_s']:.2f} s, "
-                     f"first call {p['first_call_s']:.2f} s; whole process {p['process_s']:.2f} s)")
+                     f"{p['median_s']:.2f} s, median of {len(spread)} processes "
+                     f"({spread[0]:.2f}-{spread[-1]:.2f} s; median's import {p['import_s']:.2f} s, "
+                     f"first call {p['first_call_s']:.2f} s, whole process {p['process_s']:.2f} s)")
     return "\n".join(lines)
 
 

@@ -181,10 +181,11 @@ def linear_forward(A, W, b):
         Z = np.empty((n, m), a.dtype)
         K.small_linear_forward(Z, w, a, bb)
         return Z, (A, W, b)
-    # One BLAS call and an in-place bias add: the in-place add saves the second (n, m) array
-    # that numpy's `np.dot(W, A) + b` allocates.
+    # One BLAS call, then the bias added in place by a kernel: no second (n, m) array as in
+    # numpy's `np.dot(W, A) + b`. (numpy's own in-place `Z += b` measured 1.5% slower than
+    # the course's add at the wide size; the kernel is not.)
     Z = np.dot(w, a)
-    Z += bb
+    K.bias_activation_forward(Z, Z, bb, K.LINEAR)
     return Z, (A, W, b)
 
 

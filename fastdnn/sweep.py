@@ -15,8 +15,7 @@ import math
 import os
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, wait
 
 import numpy as np
 
@@ -167,6 +166,8 @@ class _LocalPool:
         self.pool = None
 
     def start(self):
+        # Imported here, not at module level: `import fastdnn` stays free of multiprocessing.
+        from concurrent.futures import ProcessPoolExecutor
         self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context,
                                         initializer=_keep_data,
                                         initargs=(*self.data, self.threads))
@@ -338,6 +339,7 @@ def _failed(settings, message):
 
 
 def _run_local(todo, data, finish, workers):
+    from concurrent.futures.process import BrokenProcessPool
     workers = workers or os.cpu_count() or 1
     pool = _LocalPool(data, min(workers, len(todo)), _threads_per_run(len(todo), workers))
     attempts = {run_name(s): 0 for s in todo}

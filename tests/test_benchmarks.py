@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -93,3 +94,31 @@ def test_asv_check():
     r = subprocess.run(["asv", "check", "-E", "existing"], cwd=ROOT, capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0 and "No problems found" in r.stdout, r.stdout + r.stderr
+
+
+def test_verdict_reads_the_rounds():
+    from fastdnn.bench import verdict
+    base = np.array([2.0, 2.1, 1.9, 2.0, 2.05])
+    low, high, word = verdict(base, base / 2)          # fastdnn twice as fast every round
+    assert word == "faster" and 1.9 < low <= high < 2.1
+    assert verdict(base, base * 2)[2] == "slower"
+    low, high, word = verdict(base, base[::-1])        # same times, shuffled: noise only
+    assert word == "parity" and low < 1 < high
+
+
+def test_function_row_pairs_rounds():
+    from fastdnn import bench
+    t_a, t_b = bench.paired_rounds(lambda: None, lambda: None, rounds=3, min_sample=1e-4)
+    assert t_a.shape == t_b.shape == (3,) and (t_a > 0).all() and (t_b > 0).all()
+    row = bench.function_row("relu", "notebook", rounds=5, min_sample=1e-3)
+    assert row["verdict"] in ("faster", "parity", "slower")
+    assert row["round_low"] <= row["round_high"]
+    assert row["speedup"] == pytest.approx(row["numpy_s"] / row["fastdnn_s"])
+
+
+def test_fresh_function_row_measures_in_a_new_interpreter():
+    from fastdnn import bench
+    row = bench.fresh_function_row("sigmoid", "notebook", "float32")
+    assert (row["case"], row["size"], row["dtype"]) == ("sigmoid", "notebook", "float32")
+    assert row["numpy_s"] > 0 and row["fastdnn_s"] > 0 and row["verdict"] in (
+        "faster", "parity", "slower")
