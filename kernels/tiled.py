@@ -135,7 +135,9 @@ def tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
     # XT: (m, n0) C. Y: (m,). theta: (P,) parameters.
     m = XT.shape[0]
     for c in numba.prange(tw.chunks):
-        _chunk(c, tw, XT, Y, theta, dims, w_off, b_off)
+        # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
+        # type means _chunk compiles once (a second signature cost ~1 s of a first run).
+        _chunk(np.int64(c), tw, XT, Y, theta, dims, w_off, b_off)
     inv_m = 1.0 / m
     total = 0.0
     for k in range(grad.size):
