@@ -1,15 +1,13 @@
-"""Speed-ups over the course's numpy code, measured on this machine in one process.
+"""Speed-ups over the course's numpy code, measured on this machine.
 
 Shared by ``fastdnn bench`` and the asv suites (asv_benchmarks/), so both measure the same
 cases the same way: inputs from ``case()``, best-of-N timing by ``best_time()`` (or, for a
-ratio, ``paired_times()``, alternating rounds) after a warm-up call (JIT compilation is never
-timed), the numpy baseline from fastdnn.baseline.
+ratio, ``paired_rounds()``: alternating rounds in one process, read by ``verdict()``) after a
+warm-up call (JIT compilation is never timed), the numpy baseline from fastdnn.baseline.
+``fastdnn bench`` runs each case in a fresh interpreter; start-up is in bench_start.py.
 """
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
@@ -17,6 +15,7 @@ import numpy as np
 import fastdnn
 from . import baseline
 from .data import flatten
+from .bench_start import fresh_python, start_samples, start_summary
 from .engine import gram_is_cheaper
 
 SIZES = ("notebook", "cat", "wide")
@@ -276,62 +275,6 @@ def sweep_speedup(workers=None, iterations=None):
     return seconds[0], seconds[1], workers
 
 
-# A fresh interpreter imports fastdnn and makes a first call; it prints the seconds of each.
-COLD_START = ("import time; t0 = time.perf_counter(); import numpy as np, fastdnn; "
-              "t1 = time.perf_counter(); X = np.ones((4, 2)); "
-              "fastdnn.L_model_forward(X, fastdnn.initialize_parameters_deep([4, 3, 1])); "
-              "print(t1 - t0, time.perf_counter() - t1)")
-
-
-def start_parts(cache_dir=None):
-    """(process seconds, import seconds, first-call seconds) of a fresh interpreter that
-    imports fastdnn and calls L_model_forward once. The process time includes the
-    interpreter's own start and exit; the parts are measured inside it.
-
-    ``cache_dir`` None: an empty Numba cache (everything compiles); else that cache dir.
-    """
-    with tempfile.TemporaryDirectory() as empty:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir or empty)
-        t0 = time.perf_counter()
-        # cwd: a neutral folder, so that a source checkout in the current folder cannot
-        # shadow the installed package ("python -c" puts the current folder on sys.path).
-        out = subprocess.run([sys.executable, "-c", COLD_START], env=env, cwd=empty,
-                             check=True, capture_output=True, text=True).stdout
-        total = time.perf_counter() - t0
-        t_import, t_call = (float(x) for x in out.split())
-        return total, t_import, t_call
-
-
-def start_samples(samples, warm):
-    """``samples`` start_parts() tuples, sorted by import + first call (the middle one is the
-    median). warm: every process shares a cache that a first, untimed process filled; else
-    each starts from an empty cache of its own."""
-    if warm:
-        with tempfile.TemporaryDirectory() as cache:
-            start_parts(cache)
-            parts = [start_parts(cache) for _ in range(samples)]
-    else:
-        parts = [start_parts() for _ in range(samples)]
-    return sorted(parts, key=lambda p: p[1] + p[2])
-
-
-def cold_start(samples=3):
-    """Import plus first call, seconds, with an empty Numba cache: the median of ``samples``."""
-    _, t_import, t_call = start_samples(samples, warm=False)[samples // 2]
-    return t_import + t_call
-
-
-def warm_start_parts(samples=5):
-    """start_parts() with a warm cache: the median of ``samples`` processes."""
-    return start_samples(samples, warm=True)[samples // 2]
-
-
-def warm_cold_start(samples=5):
-    """Import plus first call, seconds, with a warm Numba cache: the median of ``samples``."""
-    _, t_import, t_call = warm_start_parts(samples)
-    return t_import + t_call
-
-
 # One row of the speed table, measured by a fresh interpreter; it prints the row as JSON.
 FRESH_ROW = ("import json, sys; from fastdnn import bench; "
              "print(json.dumps(bench.function_row(sys.argv[1], sys.argv[2], sys.argv[3])))")
@@ -345,10 +288,7 @@ def fresh_function_row(name, size, dtype="float64"):
     moves a BLAS-bound case by up to 4% either way. A long process drifts into such states;
     a fresh one per case starts every case from the same state, as asv does.
     """
-    with tempfile.TemporaryDirectory() as neutral:      # cwd: see start_parts
-        out = subprocess.run([sys.executable, "-c", FRESH_ROW, name, size, str(dtype)],
-                             cwd=neutral, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    return json.loads(fresh_python(FRESH_ROW, name, size, str(dtype)))
 
 
 def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", "float32")):
@@ -370,16 +310,9 @@ def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", 
     return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
                         "numpy": np.__version__},
             "rows": rows, "torch_rows": torch_rows,
-            "cold_start_s": _start_summary(cold)["median_s"],
-            "warm_start_s": _start_summary(warm)["median_s"],
-            "start": {"empty_cache": _start_summary(cold), "warm_cache": _start_summary(warm)}}
-
-
-def _start_summary(samples):
-    """The median sample's parts, and every sample's import + first call (sorted)."""
-    mid = samples[len(samples) // 2]
-    return {"process_s": mid[0], "import_s": mid[1], "first_call_s": mid[2],
-            "median_s": mid[1] + mid[2], "samples_s": [p[1] + p[2] for p in samples]}
+            "cold_start_s": start_summary(cold)["median_s"],
+            "warm_start_s": start_summary(warm)["median_s"],
+            "start": {"empty_cache": start_summary(cold), "warm_cache": start_summary(warm)}}
 
 
 def _table(result):
