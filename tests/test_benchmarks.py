@@ -122,3 +122,19 @@ def test_fresh_function_row_measures_in_a_new_interpreter():
     assert (row["case"], row["size"], row["dtype"]) == ("sigmoid", "notebook", "float32")
     assert row["numpy_s"] > 0 and row["fastdnn_s"] > 0 and row["verdict"] in (
         "faster", "parity", "slower")
+
+
+def test_table_and_start_summary_format_a_result():
+    from fastdnn.bench import _table
+    from fastdnn.bench_start import start_summary
+    start = start_summary(sorted([(0.9, 0.1, 0.4), (0.8, 0.1, 0.3), (1.0, 0.1, 0.5)],
+                                 key=lambda p: p[1] + p[2]))
+    assert start["median_s"] == pytest.approx(0.5) and start["samples_s"] == pytest.approx(
+        [0.4, 0.5, 0.6])
+    rows = [{"case": "relu", "size": "cat", "dtype": "float64", "numpy_s": 2e-6,
+             "fastdnn_s": 1e-6, "speedup": 2.0, "round_low": 1.9, "round_high": 2.1,
+             "verdict": "faster"},
+            {"case": "L_layer_model", "size": "cat x2500", "dtype": "float64", "numpy_s": 30.0,
+             "fastdnn_s": 0.15, "speedup": 200.0}]
+    text = _table({"rows": rows, "start": {"empty_cache": start, "warm_cache": start}})
+    assert "faster" in text and "200.00x" in text and "median of 3 processes" in text
