@@ -306,13 +306,13 @@ def run_all(data_dir=None, sizes=SIZES, functions=FUNCTIONS, dtypes=("float64", 
             torch_rows.append({"case": label, "size": "cat x2500", "torch_s": got[0],
                                "fastdnn_s": got[1], "speedup": got[0] / got[1],
                                "max_rel_loss_diff": got[2]})
-    cold, warm = start_samples(3, warm=False), start_samples(5, warm=True)
+    cold = start_summary(start_samples(3, warm=False))
+    warm = start_summary(start_samples(5, warm=True))
     return {"machine": {"cpus": os.cpu_count(), "fastdnn": fastdnn.__version__,
                         "numpy": np.__version__},
             "rows": rows, "torch_rows": torch_rows,
-            "cold_start_s": start_summary(cold)["median_s"],
-            "warm_start_s": start_summary(warm)["median_s"],
-            "start": {"empty_cache": start_summary(cold), "warm_cache": start_summary(warm)}}
+            "cold_start_s": cold["median_s"], "warm_start_s": warm["median_s"],
+            "start": {"empty_cache": cold, "warm_cache": warm}}
 
 
 def _table(result):
