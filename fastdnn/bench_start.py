@@ -61,23 +61,17 @@ def start_samples(samples, warm):
 
 def cold_start(samples=3):
     """Import plus first call, seconds, with an empty Numba cache: the median of ``samples``."""
-    _, t_import, t_call = start_samples(samples, warm=False)[samples // 2]
-    return t_import + t_call
-
-
-def warm_start_parts(samples=5):
-    """start_parts() with a warm cache: the median of ``samples`` processes."""
-    return start_samples(samples, warm=True)[samples // 2]
+    return start_summary(start_samples(samples, warm=False))["median_s"]
 
 
 def warm_cold_start(samples=5):
     """Import plus first call, seconds, with a warm Numba cache: the median of ``samples``."""
-    _, t_import, t_call = warm_start_parts(samples)
-    return t_import + t_call
+    return start_summary(start_samples(samples, warm=True))["median_s"]
 
 
 def start_summary(samples):
-    """The median sample's parts, and every sample's import + first call (sorted)."""
+    """The median sample's parts, and every sample's import + first call, for samples sorted
+    by import + first call (as start_samples returns them)."""
     mid = samples[len(samples) // 2]
     return {"process_s": mid[0], "import_s": mid[1], "first_call_s": mid[2],
             "median_s": mid[1] + mid[2], "samples_s": [p[1] + p[2] for p in samples]}

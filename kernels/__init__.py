@@ -25,7 +25,7 @@ _HOME = {
     "Workspace": "train", "gram_init": "train", "gram_sync": "train",
     "gram_weights": "train", "train_steps": "train",
     "sgd_update": "update", "sgd_update_2d": "update",
-    "Tiles": "tiled", "CHUNKS": "tiled", "tiled_gradient": "tiled",
+    "Tiles": "tiled", "CHUNKS": "tiled",
     "tiled_probabilities": "tiled", "tiled_train_steps": "tiled",
 }
 

@@ -138,7 +138,8 @@ def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
 @kernel(inline=True)
 def tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
     # grad: (P,) out = the full-batch gradient (1/m included). Returns the cost.
-    # XT: (m, n0) C. Y: (m,). theta: (P,) parameters. Parallel inside a parallel kernel.
+    # XT: (m, n0) C. Y: (m,). theta: (P,) parameters. A building block of
+    # tiled_train_steps (its prange is parallel only inside that parallel kernel).
     m = XT.shape[0]
     for c in numba.prange(tw.chunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
