@@ -4,7 +4,7 @@ empty: an empty Numba cache, so every kernel the call needs compiles; warm: a ca
 a previous process. Seconds: the median of 3 fresh interpreters (empty) or 5 (warm), since a
 single process start varies by 0.1-0.2 s on a shared machine.
 """
-from fastdnn import bench_start
+from fastdnn.bench import start as bench_start
 
 
 class ColdStart:

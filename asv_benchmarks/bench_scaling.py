@@ -8,7 +8,7 @@ the iteration's multiply-adds at numpy's GEMM rate (same run) / fastdnn's time.
 import numpy as np
 
 import fastdnn
-from fastdnn import bench_scale
+from fastdnn.bench import scale as bench_scale
 
 
 class _Shapes:

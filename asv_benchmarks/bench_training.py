@@ -7,7 +7,8 @@ this process; track_max_rel_diff compares the final parameters with the numpy lo
 import numpy as np
 
 import fastdnn
-from fastdnn import baseline, bench
+from fastdnn import bench
+from fastdnn.bench import baseline
 
 from ._data import CAT_DATA, cat_available
 

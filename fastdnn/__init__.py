@@ -15,16 +15,16 @@ except ImportError as exc:      # imported from the source folder instead of an 
         "installed fastdnn (kernels/ is installed as fastdnn.kernels). Install it with "
         "'pip install .' or 'pip install -e .', and run from outside the source folder "
         "(use 'pytest', not 'python -m pytest')") from exc
+from .dnn_utils import relu, relu_backward, sigmoid, sigmoid_backward
 from .core import (L_model_backward, L_model_forward, compute_cost, initialize_parameters,
                    linear_activation_backward, linear_activation_forward, linear_backward,
-                   linear_forward, relu, relu_backward, sigmoid, sigmoid_backward,
-                   update_parameters)
+                   linear_forward, update_parameters)
 from .core import initialize_parameters_deep_app as initialize_parameters_deep
 from .app import L_layer_model, predict, two_layer_model
 from .data import load_data
 from .engine import DivergenceError, FitResult, Trainer
 from .training import InexactResumeWarning, fit
-from .sweep import sweep
+from .sweeps import sweep
 from .plot import print_mislabeled_images
 
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",

@@ -64,14 +64,37 @@ def choice(value, name, table):
         raise ValueError(f"{name} must be one of {valid}, got {value!r}") from None
 
 
+def real(x, name):
+    """``x`` as a finite Python float (a step's learning rate in update_parameters)."""
+    if type(x) is float and x - x == 0.0:      # fast path: a finite Python float
+        return x
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
+    return float(x)
+
+
 def learning_rate(lr, name="learning_rate"):
-    if type(lr) is float and lr - lr == 0.0:      # fast path: a finite Python float
-        return lr
+    """The one rule for a training run's learning rate (fit, fastdnn train, sweeps): a finite
+    real number > 0."""
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(lr).__name__}")
-    if not math.isfinite(lr):
-        raise ValueError(f"{name} must be finite, got {lr}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {lr!r}")
     return float(lr)
+
+
+def network_layers(dims, n_x, name="layers_dims"):
+    """``dims`` checked for a network on data with ``n_x`` features: >= 2 positive integers,
+    starting with n_x and ending with 1 (one sigmoid output unit)."""
+    dims = layer_dims(dims, name)
+    if dims[0] != n_x:
+        raise ValueError(f"{name} {dims} starts with {dims[0]} but the data has {n_x} "
+                         "features (rows of X)")
+    if dims[-1] != 1:
+        raise ValueError(f"{name} {dims} must end with 1 (one output unit)")
+    return dims
 
 
 def count(value, name, minimum):

@@ -5,11 +5,10 @@ return values; training runs in fastdnn.engine (same numbers, ~100x faster).
 """
 import numpy as np
 
-from . import _validate as v
-from .core import L_model_forward, initialize_parameters, initialize_parameters_deep_app
-from .engine import probabilities
-from .training import fit
+from .core import initialize_parameters, initialize_parameters_deep_app
+from .inference import predictions
 from .plot import learning_curve
+from .training import fit
 
 
 def _print_every_100(fmt):
@@ -43,28 +42,6 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
     parameters = initialize_parameters_deep_app(layers_dims)   # seed 1, / sqrt(n_prev)
     return _train(X, Y, layers_dims, parameters, learning_rate, num_iterations, print_cost,
                   lambda i, c: "Cost after iteration %i: %f" % (i, c))
-
-
-# From this many samples on, predictions run tile by tile on every core (engine.probabilities)
-# instead of through L_model_forward's full-size activations and caches.
-TILED_PREDICTIONS = 4096
-
-
-def predictions(X, parameters):
-    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0."""
-    X = v.array(X, "X")
-    if X.shape[1] >= TILED_PREDICTIONS:
-        probas = probabilities(X, parameters).reshape(1, -1)
-    else:
-        probas, _ = L_model_forward(X, parameters)
-    p = np.zeros((1, X.shape[1]))
-    p[0, :] = probas[0, :] > 0.5
-    return p
-
-
-def accuracy(X, Y, parameters):
-    """The fraction of columns of X whose prediction equals the label in Y (1, m)."""
-    return float(np.mean(predictions(X, parameters) == Y))
 
 
 def predict(X, y, parameters):

@@ -1,300 +1,195 @@
-"""The ``fastdnn`` command: train, sweep, predict, info, bench.
+"""The ``fastdnn`` command line: its options, their rules, and exit codes.
 
-Exit codes: 0 success, 2 bad usage (argparse), 1 failure with a one-line error
-(``--debug`` shows the traceback).
+Exit codes: 0 success; 2 bad usage, with argparse's usage line (a malformed or out-of-range
+option value, or one that does not fit the data, like --layers); 1 a failure, with a
+one-line error naming what failed (a missing or corrupted file, a diverged run; ``--debug``
+shows the traceback); 130 interrupted. What each command does is in commands.py.
 """
 import argparse
-import glob
 import os
+import re
 import sys
 import warnings
 
-import numpy as np
+from . import _validate as v
+from ._version import __version__
+from .commands import UsageError, cmd_info, cmd_predict, cmd_sweep, cmd_train
 
-from . import __version__
-
-
-# ---- data ---------------------------------------------------------------------------------
-def _pick(directory, prefix):
-    found = sorted(glob.glob(os.path.join(directory, f"{prefix}*.h5")))
-    if len(found) != 1:
-        raise FileNotFoundError(f"{directory}: expected one {prefix}*.h5 file, found "
-                                f"{[os.path.basename(p) for p in found]}")
-    return found[0]
+DTYPES = ("float64", "float32")
 
 
-def _data_files(args, need_train=True):
-    """(train_file, test_file) from --data/--train/--test, else the embedded dataset."""
-    if getattr(args, "data", None):
-        return (_pick(args.data, "train") if need_train else None), _pick(args.data, "test")
-    train, test = getattr(args, "train", None), getattr(args, "test", None)
-    if train or test:
-        if (need_train and not train) or not test:
-            raise ValueError("give both --train FILE and --test FILE (or --data DIR)")
-        return train, test
-    from .data import embedded
-    return embedded("train_digits.h5"), embedded("test_digits.h5")
-
-
-# ---- train --------------------------------------------------------------------------------
-def _layers(text, n_x):
-    if text is None:
-        return [n_x, 20, 7, 5, 1]
-    try:
-        dims = [int(t) for t in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--layers must be comma-separated integers, got {text!r}") from None
-    if dims[0] != n_x:
-        raise ValueError(f"--layers starts with {dims[0]} but the data has {n_x} features "
-                         f"per image")
-    if dims[-1] != 1:
-        raise ValueError(f"--layers must end with 1 (one output unit), got {text!r}")
-    return dims
-
-
-def cmd_train(args):
-    from tqdm.auto import tqdm
-
-    from .app import accuracy
-    from .data import load_flat
-    from .plot import learning_curve
-    from .training import fit
-
-    if args.plot:
-        from .plot import _pyplot
-        _pyplot(required=True)           # fail before training, not after
-    train_file, test_file = _data_files(args)
-    X, Y, _, _ = load_flat(train_file)
-    X_test, Y_test, _, _ = load_flat(test_file)
-    dims = _layers(args.layers, X.shape[0])
-    checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
-                                     if args.checkpoint_every else None)
-    quiet = args.quiet or not sys.stderr.isatty()
-    with tqdm(total=args.iterations, disable=quiet, unit="it", desc="training") as bar:
-        def progress(start, costs):
-            bar.n = start + costs.size
-            bar.set_postfix(cost=f"{costs[-1]:.6f}")     # also refreshes the bar
-
-        result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
-                     gram={"auto": "auto", "on": True, "off": False}[args.gram],
-                     callback=progress, checkpoint=checkpoint,
-                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out)
-    params = result.parameters
-    if not args.quiet:
-        print(f"Train accuracy: {accuracy(X, Y, params):.6f}")
-        print(f"Test accuracy: {accuracy(X_test, Y_test, params):.6f}")
-        print(f"Model written to {args.out}")
-    if args.plot:
-        learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
-    return 0
-
-
-# ---- sweep --------------------------------------------------------------------------------
-def _list_of(kind, minimum=None):
-    """An argparse type: comma-separated values of ``kind`` (errors name the option: exit 2)."""
+# ---- option values: each converter raises on a bad value, which argparse reports (exit 2) --
+def _option(convert):
+    """An argparse type from ``convert(text)``; its ValueError/TypeError is a usage error."""
     def parse(text):
         try:
-            values = [kind(t) for t in text.split(",")]
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected comma-separated {kind.__name__} values, got {text!r}") from None
-        if minimum is not None and any(x < minimum for x in values):
-            raise argparse.ArgumentTypeError(f"values must be >= {minimum}, got {text!r}")
-        return values
+            return convert(text)
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = convert.__name__
     return parse
 
 
-def _dtypes(text):
-    values = text.split(",")
-    bad = [x for x in values if x not in ("float64", "float32")]
-    if bad:
-        raise argparse.ArgumentTypeError(f"unknown dtype {bad[0]!r} (float64 or float32)")
+def integer(minimum):
+    def integer(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer >= {minimum}, got {text!r}") from None
+        return v.count(value, "the value", minimum)
+    return integer
+
+
+def learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number > 0, got {text!r}") from None
+    return v.learning_rate(value, "the learning rate")
+
+
+def parse_layers(text):
+    """'N0,N1,...,1' as a list of positive integers (the CLI's and the sweep's one parser);
+    how it must fit the data is _validate.network_layers."""
+    try:
+        dims = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers like 64,20,1, got {text!r}") \
+            from None
+    return v.layer_dims(dims, "the layer sizes")
+
+
+def path(text):
+    if not text.strip():
+        raise ValueError("expected a path, got an empty string")
+    return text
+
+
+def dtype(text):
+    if text not in DTYPES:
+        raise ValueError(f"expected one of {', '.join(DTYPES)}, got {text!r}")
+    return text
+
+
+def scheduler(text):
+    if not re.fullmatch(r"([a-z][a-z0-9+]*://)?[^\s:/]+:\d+", text):
+        raise ValueError(f"expected a scheduler address like tcp://HOST:PORT, got {text!r}")
+    return text
+
+
+def list_of(convert):
+    def values(text):
+        return [convert(t) for t in text.split(",")]
+    values.__name__ = f"list of {convert.__name__}"
     return values
 
 
-def _dask_client(address):
-    import logging
-    try:
-        from distributed import Client
-    except ImportError:
-        raise RuntimeError("--scheduler needs Dask: pip install 'fastdnn[dask]'") from None
-    quiet = logging.getLogger("distributed")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
-    try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
-            from None
-    finally:
-        quiet.setLevel(level)
+# ---- the parser -----------------------------------------------------------------------------
+def _data_options(p, need_train=True):
+    p.add_argument("--data", metavar="DIR", type=_option(path),
+                   help="folder with train*.h5 and test*.h5")
+    if need_train:
+        p.add_argument("--train", metavar="FILE", type=_option(path),
+                       help="training file (course HDF5 layout)")
+    p.add_argument("--test", metavar="FILE", type=_option(path),
+                   help="test file (course HDF5 layout)")
 
 
-def cmd_sweep(args):
-    from tqdm.auto import tqdm
-
-    from .data import load_flat
-    from .sweep import RETRIES, expand_grid, read_results, run_name, sweep
-
-    train_file, test_file = _data_files(args)
-    X, Y, _, _ = load_flat(train_file)
-    X_test, Y_test, _, _ = load_flat(test_file)
-    layers = [_layers(text, X.shape[0]) for text in (args.layers or [None])]
-    grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
-            "num_iterations": args.iterations, "dtype": args.dtype}
-    runs = expand_grid(grid, X.shape[0])
-    recorded = {row["run"] for row in read_results(os.path.join(args.out, "results.csv"))
-                if row["status"] in ("ok", "diverged")}
-    already = sum(run_name(s) in recorded for s in runs)
-    if not args.quiet:
-        print(f"{len(runs)} runs, {already} already recorded in {args.out}")
-    client = _dask_client(args.scheduler) if args.scheduler else None
-    quiet = args.quiet or not sys.stderr.isatty()
-    try:
-        with tqdm(total=len(runs), initial=already, disable=quiet, unit="run",
-                  desc="sweep") as bar:
-            records = sweep(X, Y, grid, X_test=X_test, Y_test=Y_test, executor=client,
-                            out=args.out, workers=args.workers,
-                            progress=lambda record: bar.update(1))
-    finally:
-        if client is not None:
-            client.close()
-    try:
-        from .plot import sweep_plot
-        sweep_plot(records, os.path.join(args.out, "sweep.png"))
-    except ImportError:
-        pass                                  # the plot extra is not installed
-    if not args.quiet:
-        print(f"{'run':44} {'status':8} {'final cost':>11} {'train':>7} {'test':>7}")
-        for r in records[:10]:
-            print(f"{r['run']:44} {r['status']:8} {r['final_cost']:11.6f} "
-                  f"{r['train_accuracy']:7.4f} {r['test_accuracy']:7.4f}")
-        print(f"Results in {os.path.join(args.out, 'results.csv')}; best model "
-              f"{os.path.join(args.out, 'best.h5')}")
-    failed = [r["run"] for r in records if r["status"] == "failed"]
-    if failed:
-        raise RuntimeError(f"{len(failed)} runs failed (their workers died {RETRIES} times): "
-                           f"{', '.join(failed)}; run the command again to retry them")
-    return 0
-
-
-# ---- predict ------------------------------------------------------------------------------
-def cmd_predict(args):
-    from .app import predict
-    from .data import load_flat
-    from .model_file import load_parameters
-    from .plot import print_mislabeled_images
-
-    params = load_parameters(args.model)
-    _, test_file = _data_files(args, need_train=False)
-    X, Y, classes, _ = load_flat(test_file)
-    if X.shape[0] != params["W1"].shape[1]:
-        raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
-                         f"{params['W1'].shape[1]}")
-    p = predict(X, Y, params)
-    if args.predictions:
-        np.savetxt(args.predictions, p.reshape(-1, 1).astype(int), fmt="%d")
-    if args.mislabeled:
-        names = classes if classes is not None else np.array([b"0", b"1"])
-        print_mislabeled_images(names, X, Y, p, path=args.mislabeled)
-    return 0
-
-
-# ---- info ---------------------------------------------------------------------------------
-def cmd_info(args):
-    import h5py
-    import numba
-    import scipy
-
-    from . import kernels
-    print(f"fastdnn {__version__}")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"scipy {scipy.__version__}, h5py {h5py.__version__}")
-    print(f"numba threads: {numba.get_num_threads()} (layer: {numba.config.THREADING_LAYER})")
-    try:
-        from threadpoolctl import threadpool_info
-        for pool in threadpool_info():
-            print(f"{pool.get('user_api').upper()}: {pool.get('internal_api')} "
-                  f"{pool.get('version') or ''} ({pool.get('num_threads')} threads) "
-                  f"{pool.get('filepath')}")
-    except ImportError:
-        print("BLAS: install threadpoolctl to list the BLAS libraries in use")
-    print(f"numba cache: {kernels.CACHE_DIR or 'disabled (no writable cache directory)'}")
-    return 0
-
-
-# ---- parser -------------------------------------------------------------------------------
-def _parser():
-    parser = argparse.ArgumentParser(prog="fastdnn", description="Train and use fastdnn models.")
-    parser.add_argument("--version", action="version", version=f"fastdnn {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def data_options(p, need_train=True):
-        p.add_argument("--data", metavar="DIR", help="folder with train*.h5 and test*.h5")
-        if need_train:
-            p.add_argument("--train", metavar="FILE", help="training file (course HDF5 layout)")
-        p.add_argument("--test", metavar="FILE", help="test file (course HDF5 layout)")
-
+def _train_parser(sub):
     t = sub.add_parser("train", help="train a model (default: the embedded digits dataset)")
-    data_options(t)
-    t.add_argument("--layers", metavar="N0,N1,...,1", help="layer sizes (default N0,20,7,5,1)")
-    t.add_argument("--iterations", type=int, default=2500, help="total iterations (default 2500)")
-    t.add_argument("--learning-rate", type=float, default=0.0075, help="default 0.0075")
-    t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    _data_options(t)
+    t.add_argument("--layers", metavar="N0,N1,...,1", type=_option(parse_layers),
+                   help="layer sizes (default N0,20,7,5,1)")
+    t.add_argument("--iterations", type=_option(integer(0)), default=2500,
+                   help="total iterations (default 2500)")
+    t.add_argument("--learning-rate", type=_option(learning_rate), default=0.0075,
+                   help="default 0.0075")
+    t.add_argument("--dtype", choices=DTYPES, default="float64")
     t.add_argument("--gram", choices=["auto", "on", "off"], default="auto",
                    help="first-layer Gram path (default auto)")
-    t.add_argument("--out", default="model.h5", help="model file to write (default model.h5)")
-    t.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+    t.add_argument("--out", default="model.h5", type=_option(path),
+                   help="model file to write (default model.h5)")
+    t.add_argument("--checkpoint-every", type=_option(integer(0)), default=0, metavar="N",
                    help="write a checkpoint every N iterations")
-    t.add_argument("--checkpoint", metavar="FILE", help="checkpoint path (default OUT.ckpt.h5)")
-    t.add_argument("--resume", metavar="FILE",
+    t.add_argument("--checkpoint", metavar="FILE", type=_option(path),
+                   help="checkpoint path (default OUT.ckpt.h5)")
+    t.add_argument("--resume", metavar="FILE", type=_option(path),
                    help="continue a run up to --iterations from its checkpoint or model file")
-    t.add_argument("--plot", metavar="PNG", help="save the learning curve (needs matplotlib)")
+    t.add_argument("--plot", metavar="PNG", type=_option(path),
+                   help="save the learning curve (needs matplotlib)")
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    t.set_defaults(func=cmd_train)
+    t.set_defaults(func=cmd_train, command_parser=t)
 
+
+def _sweep_parser(sub):
     w = sub.add_parser("sweep", help="train every combination of settings, in parallel "
                        "(local processes or a Dask cluster)")
-    data_options(w)
+    _data_options(w)
     w.add_argument("--layers", action="append", metavar="N0,N1,...,1",
+                   type=_option(parse_layers),
                    help="a layer set (repeat for several; default N0,20,7,5,1)")
-    w.add_argument("--learning-rate", type=_list_of(float, 1e-300), default=[0.0075],
+    w.add_argument("--learning-rate", type=_option(list_of(learning_rate)), default=[0.0075],
                    metavar="LR[,LR...]", help="learning rates (default 0.0075)")
-    w.add_argument("--iterations", type=_list_of(int, 1), default=[2500], metavar="N[,N...]",
-                   help="iteration counts (default 2500)")
-    w.add_argument("--dtype", type=_dtypes, default=["float64"], metavar="float64[,float32]")
-    w.add_argument("--out", default="sweep", help="results folder (default ./sweep)")
+    w.add_argument("--iterations", type=_option(list_of(integer(1))), default=[2500],
+                   metavar="N[,N...]", help="iteration counts (default 2500)")
+    w.add_argument("--dtype", type=_option(list_of(dtype)), default=["float64"],
+                   metavar="float64[,float32]")
+    w.add_argument("--out", default="sweep", type=_option(path),
+                   help="results folder (default ./sweep)")
     where = w.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, metavar="K",
+    where.add_argument("--workers", type=_option(integer(1)), metavar="K",
                        help="local worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=_option(scheduler),
                        help="run on a Dask cluster (needs fastdnn[dask])")
     w.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    w.set_defaults(func=cmd_sweep)
+    w.set_defaults(func=cmd_sweep, command_parser=w)
 
+
+def _predict_parser(sub):
     p = sub.add_parser("predict", help="predict with a saved model and print the accuracy")
-    p.add_argument("--model", required=True, help="model file from 'fastdnn train'")
-    data_options(p, need_train=False)
-    p.add_argument("--predictions", metavar="FILE", help="write one 0/1 prediction per line")
-    p.add_argument("--mislabeled", metavar="PNG", help="draw the misclassified images")
-    p.set_defaults(func=cmd_predict)
+    p.add_argument("--model", required=True, type=_option(path),
+                   help="model file from 'fastdnn train'")
+    _data_options(p, need_train=False)
+    p.add_argument("--predictions", metavar="FILE", type=_option(path),
+                   help="write one 0/1 prediction per line")
+    p.add_argument("--mislabeled", metavar="PNG", type=_option(path),
+                   help="draw the misclassified images")
+    p.set_defaults(func=cmd_predict, command_parser=p)
 
-    i = sub.add_parser("info", help="versions, threads, BLAS and the Numba cache location")
-    i.set_defaults(func=cmd_info)
 
+def _bench(args):
+    from .bench.command import main as bench_main     # the benchmarks load only when asked
+    return bench_main(args)
+
+
+def _bench_parser(sub):
     b = sub.add_parser("bench", help="measure fastdnn's speed-ups over numpy on this machine")
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    b.add_argument("--plot", metavar="PNG", help="bar chart of the speed-ups (needs matplotlib)")
-    b.add_argument("--data", metavar="DIR", help="cat data folder for the training benchmark")
+    b.add_argument("--plot", metavar="PNG", type=_option(path),
+                   help="bar chart of the speed-ups (needs matplotlib)")
+    b.add_argument("--data", metavar="DIR", type=_option(path),
+                   help="cat data folder for the training benchmark")
     b.add_argument("--scale", action="store_true",
                    help="instead: the training engine at scale against numpy, PyTorch and JAX")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
-    b.add_argument("--workers", type=int, metavar="K", help="with --sweep (default: cores)")
-    b.set_defaults(func=lambda a: __import__("fastdnn.bench", fromlist=["main"]).main(a))
-    return parser
+    b.add_argument("--workers", type=_option(integer(1)), metavar="K",
+                   help="with --sweep (default: cores)")
+    b.set_defaults(func=_bench, command_parser=b)
+
+
+def parser():
+    """The ``fastdnn`` argument parser."""
+    top = argparse.ArgumentParser(prog="fastdnn", description="Train and use fastdnn models.")
+    top.add_argument("--version", action="version", version=f"fastdnn {__version__}")
+    top.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = top.add_subparsers(dest="command", required=True)
+    for add in (_train_parser, _sweep_parser, _predict_parser):
+        add(sub)
+    i = sub.add_parser("info", help="versions, threads, BLAS and the Numba cache location")
+    i.set_defaults(func=cmd_info, command_parser=i)
+    _bench_parser(sub)
+    return top
 
 
 def _one_line_warning(message, category, *args, **kwargs):
@@ -303,18 +198,13 @@ def _one_line_warning(message, category, *args, **kwargs):
 
 def main(argv=None):
     warnings.showwarning = _one_line_warning      # library warnings as one line, no source
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "workers", None) is not None and args.workers < 1:
-        parser.error("--workers must be >= 1")
-    for name in ("iterations", "checkpoint_every"):
-        value = getattr(args, name, 0)
-        if isinstance(value, int) and value < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    args = parser().parse_args(argv)
     try:
         code = args.func(args)
         sys.stdout.flush()           # a closed pipe shows up here, not at interpreter exit
         return code
+    except UsageError as exc:        # an option that does not fit the data: exit 2, usage
+        args.command_parser.error(str(exc))
     except KeyboardInterrupt:
         print("fastdnn: interrupted", file=sys.stderr)
         return 130

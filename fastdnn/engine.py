@@ -10,8 +10,8 @@ The first layer has two exact paths:
 over every core (kernels/tiled.py): a tile's activations stay in cache;
 ``gram=True`` keeps G = X^T X and the sum S of dZ1, so a step costs n1·m² instead of
 2·n1·n0·m; W1 = W1_0 - (lr/m)·S·X^T is rebuilt whenever parameters are read
-(kernels/train.py has the algebra).
-``gram="auto"`` picks the cheaper one when G fits in ``gram_max_bytes``.
+(kernels/gram.py has the algebra).
+``gram="auto"`` picks the cheaper one when G fits in GRAM_MAX_BYTES.
 
 Determinism: BLAS runs on one thread inside the engine (_threads.py) and the tiled path
 splits samples in a way set by the shapes only, so costs and parameters are the same bits
@@ -113,26 +113,6 @@ def allocate_tiles(dims, m, dtype, n_params):
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype))
 
 
-def probabilities(X, parameters):
-    """(m,) the network's output for each column of X, computed tile by tile on every core:
-    no (n_l, m) activation is ever made. float32 when X and the parameters all are.
-
-    X: (n0, m). parameters: dict W1, b1, ..., WL, bL with WL of one row.
-    """
-    X = v.array(X, "X")
-    dims = network_dims(parameters, X.shape[0])
-    dt = v.compute_dtype(X, *parameters.values())
-    XT = np.ascontiguousarray(X.T, dtype=dt)            # (m, n0): a copy unless X is F-ordered
-    w_off, b_off, _ = parameter_layout(dims)
-    theta = np.concatenate([np.ravel(parameters[f"{p}{l}"]) for l in range(1, len(dims))
-                            for p in "Wb"]).astype(dt, copy=False)
-    out = np.empty(XT.shape[0], dt)
-    tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
-    with PARALLEL_LOCK, one_blas_thread():
-        K.tiled_probabilities(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
-    return out
-
-
 def check_training_data(X, Y, dims):
     """Validated (X, Y) for training: 2-D, same sample count, finite X, labels in {0, 1}."""
     X = v.array(X, "X")
@@ -163,12 +143,10 @@ class Trainer:
     X : (n0, m) array.  Y : (1, m) labels in {0, 1}.
     parameters : dict W1, b1, ..., WL, bL (copied; never modified).
     learning_rate : float.  dtype : float64 (default) or float32.
-    gram : "auto", True or False.  iterations : the horizon over which "auto" weighs G's
-        one-time cost (default AUTO_HORIZON; fit never changes it, see above).
+    gram : "auto", True or False ("auto" weighs G's one-time cost over AUTO_HORIZON steps).
     """
 
-    def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
-                 iterations=AUTO_HORIZON):
+    def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto"):
         dims = network_dims(parameters)
         L = len(dims) - 1
         X, Y = check_training_data(X, Y, dims)
@@ -178,7 +156,7 @@ class Trainer:
         self.learning_rate = v.learning_rate(learning_rate)
         self.dims, self.m = dims, X.shape[1]
         if gram == "auto":
-            gram = gram_is_cheaper(dims, self.m, iterations, self.dtype.itemsize)
+            gram = gram_is_cheaper(dims, self.m, AUTO_HORIZON, self.dtype.itemsize)
         elif not isinstance(gram, (bool, np.bool_)):
             raise ValueError(f"gram must be 'auto', True or False, got {gram!r}")
         self.gram = bool(gram)

@@ -12,18 +12,17 @@ Layout (format "fastdnn-model", version 1)::
                             model files written by fit/fastdnn train (absent from files saved
                             from plain parameters)
 
-Guarantees: a file is either the previous good one or the complete new one (temporary file
-in the same directory, flush, fsync, rename, fsync of the directory); every dataset's SHA-256
-is checked on load, so corruption is reported rather than read.
+Guarantees: a file is either the previous good one or the complete new one (files.py); every
+dataset's SHA-256 is checked on load, so corruption is reported rather than read.
 """
 import hashlib
 import os
-import tempfile
 
 import h5py
 import numpy as np
 
 from ._version import __version__
+from .files import replace_atomically
 
 FORMAT, FORMAT_VERSION = "fastdnn-model", 1
 
@@ -51,57 +50,12 @@ def _get(path, group, name):
     return data
 
 
-def _file_mode(path):
-    """The mode ``path`` should get: its current one, else what the umask gives a new file
-    (mkstemp's temporary files are private, 0600, and the rename would keep that)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        pass
-    umask = os.umask(0o022)      # read the umask (set it back at once)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def replace_atomically(path, write):
-    """Create ``path`` by calling ``write(temporary_path)`` on a temporary file in the same
-    folder, then fsync, rename over ``path`` and fsync the folder: a crash at any moment
-    leaves either the previous file or the complete new one."""
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
-    os.close(fd)
-    os.chmod(tmp, _file_mode(path))
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as raw:
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def write_atomic(path, fill):
-    """Create the HDF5 file ``path`` by calling ``fill(h5file)``, atomically (see above)."""
+    """Create the HDF5 file ``path`` by calling ``fill(h5file)``, atomically (files.py)."""
     def write(tmp):
         with h5py.File(tmp, "w") as f:
             fill(f)
             f.flush()
-    replace_atomically(path, write)
-
-
-def write_bytes_atomic(path, data):
-    """Write ``data`` (bytes) to ``path`` atomically (see replace_atomically)."""
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(data)
     replace_atomically(path, write)
 
 

@@ -5,7 +5,7 @@ Same semantics as ``fastdnn.step_by_step``, with the notebook's keyword names
 (``dA1`` has X's shape).
 """
 from . import core
-from .core import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
+from .dnn_utils import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
 
 inicializar_parametros = core.initialize_parameters
 inicializar_parametros_deep = core.initialize_parameters_deep_notebook

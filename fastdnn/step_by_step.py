@@ -5,8 +5,9 @@ Differs from ``fastdnn`` in one place: ``initialize_parameters_deep`` is the not
 """
 from .core import (L_model_backward, L_model_forward, compute_cost,  # noqa: F401
                    initialize_parameters, linear_activation_backward,
-                   linear_activation_forward, linear_backward, linear_forward, relu,
-                   relu_backward, sigmoid, sigmoid_backward, update_parameters)
+                   linear_activation_forward, linear_backward, linear_forward,
+                   update_parameters)
+from .dnn_utils import relu, relu_backward, sigmoid, sigmoid_backward  # noqa: F401
 from .core import initialize_parameters_deep_notebook as initialize_parameters_deep  # noqa: F401
 
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",

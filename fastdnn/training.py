@@ -85,6 +85,83 @@ def save_run(path, trainer, costs, fingerprint, kind="model"):
                     state=trainer.state(), data_fingerprint=fingerprint, kind=kind)
 
 
+class _Checkpoints:
+    """Where and when a run writes its checkpoints, and the last good one written."""
+
+    def __init__(self, path, every, fingerprint):
+        self.path, self.every, self.fingerprint = path, every, fingerprint
+        self.saved_at = None           # iterations in the last good checkpoint at path
+
+    def stop(self, start, total):
+        """Where the piece of the run starting at ``start`` must end to write a checkpoint."""
+        return _next_stop(start, self.every, total)
+
+    def after_piece(self, trainer, costs, total):
+        if self.every and trainer.iteration % self.every == 0 and trainer.iteration < total:
+            self.write(trainer, costs)
+
+    def write(self, trainer, costs):
+        if self.path is not None:
+            save_run(self.path, trainer, costs, self.fingerprint, "checkpoint")
+            self.saved_at = trainer.iteration
+
+    def diverged(self, exc):
+        """The DivergenceError to raise, naming the checkpoint that is kept."""
+        kept = ("" if self.path is None else
+                f"; the last good checkpoint ({self.saved_at} iterations) is kept in {self.path}"
+                if self.saved_at is not None else "; no checkpoint was written")
+        return DivergenceError(f"{exc}: lower the learning rate or check the data{kept}")
+
+
+def _options(layers_dims, num_iterations, chunk, checkpoint, checkpoint_every):
+    dims = v.layer_dims(layers_dims)
+    num_iterations = v.count(num_iterations, "num_iterations", 0)
+    chunk = v.count(chunk, "chunk", 1)
+    checkpoint_every = v.count(checkpoint_every, "checkpoint_every", 0)
+    if checkpoint_every and checkpoint is None:
+        raise ValueError("checkpoint_every needs checkpoint=PATH (where to write them)")
+    return dims, num_iterations, chunk, checkpoint_every
+
+
+def _origin(resume, dims, gram, parameters):
+    """(saved run or None, first-layer path, initial parameters) of a run."""
+    saved = None
+    if resume is not None:
+        saved, gram = _load_resume(resume, dims, gram)
+        if saved["state"] is None:
+            parameters = saved["parameters"]
+    if parameters is None:
+        parameters = initialize_parameters_deep_app(dims)
+    return saved, gram, parameters
+
+
+def _start(trainer, costs, resume, saved, fingerprint, checkpoints):
+    """Continue ``trainer`` from the saved run (refused if it differs from this one)."""
+    diffs = _differences(resume, saved, trainer.dims, trainer, fingerprint)
+    if diffs:
+        raise ValueError(f"{resume}: cannot resume: the file was made with " + "; ".join(diffs))
+    done = _restore(trainer, resume, saved, costs.size)
+    costs[:done.size] = done
+    if checkpoints.path is not None and os.path.abspath(resume) == \
+            os.path.abspath(checkpoints.path):
+        checkpoints.saved_at = trainer.iteration       # the resumed checkpoint is a good one
+
+
+def _train(trainer, costs, chunk, checkpoints, callback):
+    """Run ``trainer`` to ``costs.size`` iterations in pieces of at most ``chunk``."""
+    total = costs.size
+    while trainer.iteration < total:
+        start = trainer.iteration
+        stop = min(_next_stop(start, chunk, total), checkpoints.stop(start, total))
+        try:
+            part = trainer.run(costs[start:stop])
+        except DivergenceError as exc:
+            raise checkpoints.diverged(exc) from None
+        checkpoints.after_piece(trainer, costs, total)
+        if callback is not None:
+            callback(start, part)
+
+
 def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
         dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
         resume=None, out=None):
@@ -94,6 +171,7 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     ----------
     X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
     layers_dims : [n_x, n_1, ..., 1].
+    learning_rate : a finite number > 0.
     num_iterations : the run's total length (a resumed run continues up to it).
     parameters : initial dict; default: the application's ``initialize_parameters_deep``.
     dtype : float64 (default) or float32.  gram : "auto", True, False (see engine.py).
@@ -117,19 +195,9 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     DivergenceError : the cost became NaN or infinite; names the iteration and, when
         checkpointing, the last good checkpoint, which is kept.
     """
-    dims = v.layer_dims(layers_dims)
-    num_iterations = v.count(num_iterations, "num_iterations", 0)
-    chunk = v.count(chunk, "chunk", 1)
-    checkpoint_every = v.count(checkpoint_every, "checkpoint_every", 0)
-    if checkpoint_every and checkpoint is None:
-        raise ValueError("checkpoint_every needs checkpoint=PATH (where to write them)")
-    saved = None
-    if resume is not None:
-        saved, gram = _load_resume(resume, dims, gram)
-        if saved["state"] is None:
-            parameters = saved["parameters"]
-    if parameters is None:
-        parameters = initialize_parameters_deep_app(dims)
+    dims, num_iterations, chunk, checkpoint_every = _options(
+        layers_dims, num_iterations, chunk, checkpoint, checkpoint_every)
+    saved, gram, parameters = _origin(resume, dims, gram, parameters)
     trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram)
     if trainer.dims != dims:
         raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
@@ -137,39 +205,12 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     if saved is not None or checkpoint is not None or out is not None:
         from .model_file import data_fingerprint
         fingerprint = data_fingerprint(X, Y)
+    checkpoints = _Checkpoints(checkpoint, checkpoint_every, fingerprint)
     costs = np.empty(num_iterations)
     if saved is not None:
-        diffs = _differences(resume, saved, dims, trainer, fingerprint)
-        if diffs:
-            raise ValueError(f"{resume}: cannot resume: the file was made with "
-                             + "; ".join(diffs))
-        done = _restore(trainer, resume, saved, num_iterations)
-        costs[:done.size] = done
-    # The iteration of the last good checkpoint at `checkpoint` (the resumed one counts).
-    saved_at = None
-    if saved is not None and checkpoint is not None and \
-            os.path.abspath(resume) == os.path.abspath(checkpoint):
-        saved_at = trainer.iteration
-    while trainer.iteration < num_iterations:
-        start = trainer.iteration
-        stop = min(_next_stop(start, chunk, num_iterations),
-                   _next_stop(start, checkpoint_every, num_iterations))
-        try:
-            part = trainer.run(costs[start:stop])
-        except DivergenceError as exc:
-            kept = ("" if checkpoint is None else
-                    f"; the last good checkpoint ({saved_at} iterations) is kept in {checkpoint}"
-                    if saved_at is not None else "; no checkpoint was written")
-            raise DivergenceError(f"{exc}: lower the learning rate or check the data{kept}") \
-                from None
-        if checkpoint_every and trainer.iteration % checkpoint_every == 0 \
-                and trainer.iteration < num_iterations:
-            save_run(checkpoint, trainer, costs, fingerprint, "checkpoint")
-            saved_at = trainer.iteration
-        if callback is not None:
-            callback(start, part)
-    if checkpoint is not None:
-        save_run(checkpoint, trainer, costs, fingerprint, "checkpoint")
+        _start(trainer, costs, resume, saved, fingerprint, checkpoints)
+    _train(trainer, costs, chunk, checkpoints, callback)
+    checkpoints.write(trainer, costs)
     if out is not None:
         save_run(out, trainer, costs, fingerprint)
     return FitResult(trainer.parameters(), costs)

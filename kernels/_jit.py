@@ -51,7 +51,9 @@ def _writable(directory):
 
 
 def _choose_cache_dir():
-    """``$NUMBA_CACHE_DIR`` or the user cache dir, plus ``fastdnn-<source key>``; None if unwritable."""
+    """``$NUMBA_CACHE_DIR`` (else ``$XDG_CACHE_HOME/fastdnn``, else ``~/.cache/fastdnn``) plus
+    ``fastdnn-kernels-<source key>``; None (no on-disk cache) when that is not writable or
+    when ``FASTDNN_DISABLE_CACHE`` is set to a non-empty value."""
     if os.environ.get("FASTDNN_DISABLE_CACHE"):
         return None
     base = os.environ.get("NUMBA_CACHE_DIR")

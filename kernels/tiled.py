@@ -54,7 +54,7 @@ def _samples(XT, j0, t):
 
 
 @kernel(inline=True)
-def tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off):
+def _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off):
     # One tile of t samples through every layer. XT_t: (t, n0) C (the tile of X^T).
     # acts, zs: this chunk's flat buffers; layer l's A and Z at rows r_off[l].
     L = dims.size - 1
@@ -121,7 +121,7 @@ def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
         XT_t = _samples(XT, j0, t)
         Y_t = Y[j0: j0 + t]
         acts, zs = tw.acts[c], tw.zs[c]
-        tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off)
+        _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off)
         r = tw.r_off[L]
         total += cross_entropy_sum(acts[r * t: (r + dims[L]) * t], Y_t, tw.cbuf[c])
         _tile_backward(g, tw.dA[c], tw.dZ[c], tw.wtmp[c], acts, zs, XT_t, Y_t, theta, dims,
@@ -130,20 +130,18 @@ def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
 
 
 # Compile time: Numba re-optimises a callee's machine code inside every caller that links it,
-# so each level of separately compiled kernels costs a first (empty-cache) run again. Hence
-# tile_forward and _tile_backward are inlined, and tiled_gradient is inlined into the parallel
-# tiled_train_steps (its prange runs in parallel there); 8.4 s -> 6.6 s of compiling on the
-# build machine. _chunk stays a kernel of its own: inlined into the parallel loop, it made
-# Numba's parfor analysis slower than the compile it saved.
+# so each separately compiled level costs a first (empty-cache) run again: the building
+# blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
+# of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
+def _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
     # grad: (P,) out = the full-batch gradient (1/m included). Returns the cost.
     # XT: (m, n0) C. Y: (m,). theta: (P,) parameters. A building block of
     # tiled_train_steps (its prange is parallel only inside that parallel kernel).
     m = XT.shape[0]
     for c in numba.prange(tw.chunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
-        # type means _chunk compiles once (a second signature cost ~1 s of a first run).
+        # type means _chunk compiles once, not twice.
         _chunk(np.int64(c), tw, XT, Y, theta, dims, w_off, b_off)
     inv_m = 1.0 / m
     total = 0.0
@@ -168,7 +166,7 @@ def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
         hi = (c + 1) * m // tw.chunks
         for j0 in range(lo, hi, tw.T):
             t = min(tw.T, hi - j0)
-            tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
+            _tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
                          tw.r_off)
             r = tw.r_off[L]
             copy(out[j0: j0 + t], tw.acts[c][r * t: (r + 1) * t])
@@ -178,5 +176,5 @@ def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
 def tiled_train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
     # costs: (k,) out, the cost at each of k steps (before that step's update).
     for it in range(costs.size):
-        costs[it] = tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off)
+        costs[it] = _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off)
         sgd_update(theta, theta, grad, lr)

@@ -3,7 +3,7 @@ import numpy as np
 
 import naive
 from conftest import assert_close
-from fastdnn import baseline
+from fastdnn.bench import baseline
 
 
 def test_baseline_training_matches_reference():

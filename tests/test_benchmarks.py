@@ -125,8 +125,8 @@ def test_fresh_function_row_measures_in_a_new_interpreter():
 
 
 def test_table_and_start_summary_format_a_result():
-    from fastdnn.bench import _table
-    from fastdnn.bench_start import start_summary
+    from fastdnn.bench.command import table as _table
+    from fastdnn.bench.start import start_summary
     start = start_summary(sorted([(0.9, 0.1, 0.4), (0.8, 0.1, 0.3), (1.0, 0.1, 0.5)],
                                  key=lambda p: p[1] + p[2]))
     assert start["median_s"] == pytest.approx(0.5) and start["samples_s"] == pytest.approx(

@@ -49,7 +49,7 @@ def test_fit_bits_do_not_depend_on_the_thread_count(case):
 
 PREDICT = textwrap.dedent("""
     import sys, numpy as np, fastdnn
-    from fastdnn.engine import probabilities
+    from fastdnn.inference import probabilities
     rng = np.random.default_rng(1)
     X = rng.standard_normal((784, 20000))
     p = probabilities(X, fastdnn.initialize_parameters_deep([784, 128, 64, 1]))

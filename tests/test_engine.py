@@ -154,8 +154,8 @@ def test_engine_parity_on_each_scaling_shape(name):
 
 
 def test_predictions_at_scale_are_tiled_and_match_the_forward_pass():
-    from fastdnn.app import TILED_PREDICTIONS
-    from fastdnn.engine import probabilities
+    from fastdnn.inference import TILED_PREDICTIONS
+    from fastdnn.inference import probabilities
     dims, m = [30, 16, 8, 1], TILED_PREDICTIONS + 1000
     X, _ = synthetic(3, 30, m)
     params = naive.init_deep_app(dims)
@@ -163,9 +163,9 @@ def test_predictions_at_scale_are_tiled_and_match_the_forward_pass():
     p = probabilities(X, params)
     assert p.shape == (m,)
     assert_close(p, expected[0], rtol=1e-12)
-    np.testing.assert_array_equal(fastdnn.app.predictions(X, params), expected > 0.5)
+    np.testing.assert_array_equal(fastdnn.inference.predictions(X, params), expected > 0.5)
     with pytest.raises(ValueError, match="parameters\\['W1'\\] has 30 columns but X has 29"):
         probabilities(X[:29], params)
     bad = dict(params, b2=np.zeros((3, 1)))
     with pytest.raises(ValueError, match="parameters\\['b2'\\] has shape \\(3, 1\\)"):
-        fastdnn.app.predictions(X, bad)
+        fastdnn.inference.predictions(X, bad)

@@ -11,7 +11,8 @@ import pytest
 import fastdnn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = [("fastdnn", p) for p in sorted((ROOT / "fastdnn").glob("*.py"))] + \
+SOURCES = [(".".join(("fastdnn",) + p.parent.relative_to(ROOT / "fastdnn").parts), p)
+           for p in sorted((ROOT / "fastdnn").rglob("*.py"))] + \
           [("fastdnn.kernels", p) for p in sorted((ROOT / "kernels").glob("*.py"))]
 
 

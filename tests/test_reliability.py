@@ -85,6 +85,17 @@ def test_install_without_any_writable_cache_still_imports_and_computes(tmp_path)
             p.chmod(0o755 if p.is_dir() else 0o644)
 
 
+def test_disable_cache_variable_compiles_without_writing_a_cache(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "FASTDNN_DISABLE_CACHE": "1"}
+    total, cache = run_python(LAYER, env, tmp_path).split()
+    assert cache == "None"
+    assert not list((tmp_path / "cache").rglob("*.nbi"))
+    env["FASTDNN_DISABLE_CACHE"] = ""                        # empty: the cache is on
+    again, cache = run_python(LAYER, env, tmp_path).split()
+    assert again == total and "fastdnn-kernels-" in cache
+    assert list(pathlib.Path(cache).rglob("*.nbi"))
+
+
 def test_processes_compiling_at_once_leave_a_sound_cache(tmp_path):
     code = """
         import numpy as np, fastdnn

@@ -11,7 +11,7 @@ import pytest
 import fastdnn
 from fastdnn.model_file import load_model
 from conftest import kill_once_written
-from fastdnn.sweep import expand_grid, run_name, sweep
+from fastdnn.sweeps import expand_grid, run_name, sweep
 
 
 def digits():
@@ -34,6 +34,13 @@ def assert_same_as_fit(record, X, Y):
     for k, w in alone.parameters.items():
         np.testing.assert_array_equal(saved["parameters"][k], w)
     assert record["final_cost"] == alone.costs[-1]
+
+
+def test_the_sweeps_module_is_reachable_beside_the_function():
+    import fastdnn.sweeps
+    assert fastdnn.sweep is fastdnn.sweeps.sweep and fastdnn.sweeps.RETRIES >= 1
+    r = fastdnn.sweeps.Record("run", {}, "ok", final_cost=0.5)
+    assert r["final_cost"] == r.final_cost == 0.5 and r.as_dict()["status"] == "ok"
 
 
 def test_grid_expansion_and_bad_grids():
@@ -210,8 +217,8 @@ def test_cli_sweep_killed_and_rerun_runs_each_run_once(tmp_path):
     (["--learning-rate", "0.1,x"], 2, "--learning-rate"),
     (["--dtype", "float16"], 2, "--dtype"),
     (["--iterations", "0"], 2, "--iterations"),
-    (["--layers", "32,8,1"], 1, "--layers"),
-    (["--layers", "64,8,2"], 1, "--layers"),
+    (["--layers", "32,8,1"], 2, "--layers"),
+    (["--layers", "64,8,2"], 2, "--layers"),
 ])
 def test_cli_sweep_bad_options_fail_before_any_run(tmp_path, args, code, words):
     base = {"--layers": "64,8,1", "--learning-rate": "0.05", "--iterations": "100"}

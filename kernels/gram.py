@@ -81,8 +81,7 @@ def gram_weights(W1, W1_0, S, X, c):
             W1[i, j] = W1_0[i, j] - c * W1[i, j]
 
 
-# _forward and _backward are inlined into train_steps: one compiled level less, about 0.6 s
-# less compiling on a first (empty-cache) run (see tiled.py on why levels cost compile time).
+# Inlined into train_steps: each separately compiled level costs compile time again.
 @kernel(inline=True)
 def _forward(ws, m):
     # Fills Z_l, A_l for l = 1..L (m samples).

@@ -1,0 +1,207 @@
+"""What each ``fastdnn`` command does: train, sweep, predict, info (bench: fastdnn/bench/).
+
+Each handler takes the parsed options (cli.py checked their form) and returns the exit code;
+it raises UsageError for an option that does not fit the data (exit 2) and any other error
+for a failure (exit 1, one line). Heavy imports happen inside the handler that needs them.
+"""
+import glob
+import os
+import sys
+
+import numpy as np
+
+from . import _validate as v
+from ._version import __version__
+
+
+class UsageError(ValueError):
+    """An option's value does not fit the data (the command line exits 2 with its usage)."""
+
+
+# ---- data ---------------------------------------------------------------------------------
+def _pick(directory, prefix):
+    found = sorted(glob.glob(os.path.join(directory, f"{prefix}*.h5")))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{directory}: expected one {prefix}*.h5 file, found "
+                                f"{[os.path.basename(p) for p in found]}")
+    return found[0]
+
+
+def _data_files(args, need_train=True):
+    """(train_file, test_file) from --data/--train/--test, else the embedded dataset."""
+    if getattr(args, "data", None):
+        return (_pick(args.data, "train") if need_train else None), _pick(args.data, "test")
+    train, test = getattr(args, "train", None), getattr(args, "test", None)
+    if train or test:
+        if (need_train and not train) or not test:
+            raise UsageError("give both --train FILE and --test FILE (or --data DIR)")
+        return train, test
+    from .data import embedded
+    return embedded("train_digits.h5"), embedded("test_digits.h5")
+
+
+# ---- train --------------------------------------------------------------------------------
+def _layers(dims, n_x):
+    """--layers (already parsed) checked against the data; default [n_x, 20, 7, 5, 1]."""
+    if dims is None:
+        return [n_x, 20, 7, 5, 1]
+    try:
+        return v.network_layers(dims, n_x, "--layers")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_train(args):
+    from tqdm.auto import tqdm
+
+    from .data import load_flat
+    from .inference import accuracy
+    from .plot import learning_curve
+    from .training import fit
+
+    if args.plot:
+        from .plot import _pyplot
+        _pyplot(required=True)           # fail before training, not after
+    train_file, test_file = _data_files(args)
+    X, Y, _, _ = load_flat(train_file)
+    X_test, Y_test, _, _ = load_flat(test_file)
+    dims = _layers(args.layers, X.shape[0])
+    checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
+                                     if args.checkpoint_every else None)
+    quiet = args.quiet or not sys.stderr.isatty()
+    with tqdm(total=args.iterations, disable=quiet, unit="it", desc="training") as bar:
+        def progress(start, costs):
+            bar.n = start + costs.size
+            bar.set_postfix(cost=f"{costs[-1]:.6f}")     # also refreshes the bar
+
+        result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
+                     gram={"auto": "auto", "on": True, "off": False}[args.gram],
+                     callback=progress, checkpoint=checkpoint,
+                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out)
+    params = result.parameters
+    if not args.quiet:
+        print(f"Train accuracy: {accuracy(X, Y, params):.6f}")
+        print(f"Test accuracy: {accuracy(X_test, Y_test, params):.6f}")
+        print(f"Model written to {args.out}")
+    if args.plot:
+        learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
+    return 0
+
+
+# ---- sweep --------------------------------------------------------------------------------
+def _dask_client(address):
+    import logging
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask: pip install 'fastdnn[dask]'") from None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
+            from None
+    finally:
+        quiet.setLevel(level)
+
+
+def _report(records, out, quiet):
+    """The sweep's picture (when matplotlib is there) and its ten best runs."""
+    try:
+        from .sweeps.plot import sweep_plot
+        sweep_plot(records, os.path.join(out, "sweep.png"))
+    except ImportError:
+        pass                                  # the plot extra is not installed
+    if quiet:
+        return
+    print(f"{'run':44} {'status':8} {'final cost':>11} {'train':>7} {'test':>7}")
+    for r in records[:10]:
+        print(f"{r.run:44} {r.status:8} {r.final_cost:11.6f} {r.train_accuracy:7.4f} "
+              f"{r.test_accuracy:7.4f}")
+    print(f"Results in {os.path.join(out, 'results.csv')}; best model "
+          f"{os.path.join(out, 'best.h5')}")
+
+
+def cmd_sweep(args):
+    from tqdm.auto import tqdm
+
+    from .data import load_flat
+    from .sweeps import RETRIES, expand_grid, run_name, sweep
+    from .sweeps.records import finished_rows
+
+    train_file, test_file = _data_files(args)
+    X, Y, _, _ = load_flat(train_file)
+    X_test, Y_test, _, _ = load_flat(test_file)
+    layers = [_layers(dims, X.shape[0]) for dims in (args.layers or [None])]
+    grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
+            "num_iterations": args.iterations, "dtype": args.dtype}
+    runs = expand_grid(grid, X.shape[0])
+    recorded = finished_rows(os.path.join(args.out, "results.csv"))
+    already = sum(run_name(s) in recorded for s in runs)
+    if not args.quiet:
+        print(f"{len(runs)} runs, {already} already recorded in {args.out}")
+    client = _dask_client(args.scheduler) if args.scheduler else None
+    quiet = args.quiet or not sys.stderr.isatty()
+    try:
+        with tqdm(total=len(runs), initial=already, disable=quiet, unit="run",
+                  desc="sweep") as bar:
+            records = sweep(X, Y, grid, X_test=X_test, Y_test=Y_test, executor=client,
+                            out=args.out, workers=args.workers,
+                            progress=lambda record: bar.update(1))
+    finally:
+        if client is not None:
+            client.close()
+    _report(records, args.out, args.quiet)
+    failed = [r.run for r in records if r.status == "failed"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} runs failed (their workers died {RETRIES} times): "
+                           f"{', '.join(failed)}; run the command again to retry them")
+    return 0
+
+
+# ---- predict ------------------------------------------------------------------------------
+def cmd_predict(args):
+    from .app import predict
+    from .data import load_flat
+    from .model_file import load_parameters
+    from .plot import print_mislabeled_images
+
+    params = load_parameters(args.model)
+    _, test_file = _data_files(args, need_train=False)
+    X, Y, classes, _ = load_flat(test_file)
+    if X.shape[0] != params["W1"].shape[1]:
+        raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
+                         f"{params['W1'].shape[1]}")
+    p = predict(X, Y, params)
+    if args.predictions:
+        np.savetxt(args.predictions, p.reshape(-1, 1).astype(int), fmt="%d")
+    if args.mislabeled:
+        names = classes if classes is not None else np.array([b"0", b"1"])
+        print_mislabeled_images(names, X, Y, p, path=args.mislabeled)
+    return 0
+
+
+# ---- info ---------------------------------------------------------------------------------
+def cmd_info(args):
+    import h5py
+    import numba
+    import scipy
+
+    from . import kernels
+    print(f"fastdnn {__version__}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__}, "
+          f"scipy {scipy.__version__}, h5py {h5py.__version__}")
+    print(f"numba threads: {numba.get_num_threads()} (layer: {numba.config.THREADING_LAYER})")
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            print(f"{pool.get('user_api').upper()}: {pool.get('internal_api')} "
+                  f"{pool.get('version') or ''} ({pool.get('num_threads')} threads) "
+                  f"{pool.get('filepath')}")
+    except ImportError:
+        print("BLAS: install threadpoolctl to list the BLAS libraries in use")
+    print(f"numba cache: {kernels.CACHE_DIR or 'disabled (no writable cache directory)'}")
+    return 0

@@ -1,0 +1,55 @@
+"""Predictions of a trained network: probabilities, 0/1 predictions, accuracy.
+
+Guarantees: the course's forward pass (the same numbers as L_model_forward's AL, to ~1e-12
+relative in float64); a prediction is 1 where the probability is > 0.5 (strictly), as the
+course's predict. Shared by the application, the command line and sweeps, below all of them.
+"""
+import numpy as np
+
+from . import _validate as v
+from . import kernels as K
+from ._threads import PARALLEL_LOCK, one_blas_thread
+from .core import L_model_forward
+from .engine import allocate_tiles, network_dims, parameter_layout
+
+
+def probabilities(X, parameters):
+    """(m,) the network's output for each column of X, computed tile by tile on every core:
+    no (n_l, m) activation is ever made. float32 when X and the parameters all are.
+
+    X: (n0, m). parameters: dict W1, b1, ..., WL, bL with WL of one row.
+    """
+    X = v.array(X, "X")
+    dims = network_dims(parameters, X.shape[0])
+    dt = v.compute_dtype(X, *parameters.values())
+    XT = np.ascontiguousarray(X.T, dtype=dt)            # (m, n0): a copy unless X is F-ordered
+    w_off, b_off, _ = parameter_layout(dims)
+    theta = np.concatenate([np.ravel(parameters[f"{p}{l}"]) for l in range(1, len(dims))
+                            for p in "Wb"]).astype(dt, copy=False)
+    out = np.empty(XT.shape[0], dt)
+    tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
+    with PARALLEL_LOCK, one_blas_thread():
+        K.tiled_probabilities(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
+    return out
+
+
+# From this many samples on, predictions run tile by tile on every core (probabilities above)
+# instead of through L_model_forward's full-size activations and caches.
+TILED_PREDICTIONS = 4096
+
+
+def predictions(X, parameters):
+    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0."""
+    X = v.array(X, "X")
+    if X.shape[1] >= TILED_PREDICTIONS:
+        probas = probabilities(X, parameters).reshape(1, -1)
+    else:
+        probas, _ = L_model_forward(X, parameters)
+    p = np.zeros((1, X.shape[1]))
+    p[0, :] = probas[0, :] > 0.5
+    return p
+
+
+def accuracy(X, Y, parameters):
+    """The fraction of columns of X whose prediction equals the label in Y (1, m)."""
+    return float(np.mean(predictions(X, parameters) == Y))
