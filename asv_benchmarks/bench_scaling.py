@@ -3,11 +3,13 @@
 time_iteration: one fastdnn iteration (asv's own timing). track_vs_numpy: numpy course loop
 time / fastdnn time per iteration, same process. track_vs_peer: the faster of PyTorch and JAX
 (CPU, same thread count) / fastdnn; skipped when neither is installed. track_of_gemm_floor:
-the iteration's multiply-adds at numpy's GEMM rate (same run) / fastdnn's time.
+the iteration's multiply-adds at the best GEMM rate in the process (same run) / fastdnn's
+time. ProductRates: each library's GEMM rate. Interleaved: the engine next to the user's numpy.
 """
 import numpy as np
 
 import fastdnn
+from fastdnn.bench import interleave
 from fastdnn.bench import scale as bench_scale
 
 
@@ -68,3 +70,48 @@ class ScalingPeers(_Shapes):
         return min(p(self.X, self.Y, self.layers, self.dtype) for p in self.peers) / ours
 
     track_vs_peer.unit = "x"
+
+
+class ProductRates:
+    """Each library's GEMM rate (GFLOP/s, one 1024 x 1024 product) in this process: numpy's
+    BLAS, the kernels' BLAS (SciPy's), and each installed peer's; skipped where missing."""
+    params = [["numpy", "kernels", "torch", "jax"], ["float64", "float32"]]
+    param_names = ["library", "dtype"]
+    timeout = 300
+    rounds = 1
+    repeat = 1
+
+    def setup(self, library, dtype):
+        rates = {r["library"]: r["gflops"]
+                 for r in bench_scale.product_rates(np.dtype(dtype), peers=True)}
+        if library not in rates:
+            raise NotImplementedError(f"{library} is not installed")
+        self.rate = rates[library]
+
+    def track_gflops(self, library, dtype):
+        return self.rate
+
+    track_gflops.unit = "GFLOP/s"
+
+
+class Interleaved:
+    """The engine next to the user's numpy (fastdnn.bench.interleave): each a ratio to the
+    same work alone; 1.00 means the thread pools do not get in each other's way."""
+    timeout = 300
+    rounds = 1
+    repeat = 1
+
+    def track_engine_with_numpy(self):
+        return interleave.engine_with_numpy()
+
+    track_engine_with_numpy.unit = "x"
+
+    def track_fit_with_callback(self):
+        return interleave.fit_with_callback()
+
+    track_fit_with_callback.unit = "x"
+
+    def track_numpy_after_engine(self):
+        return interleave.numpy_after_engine()
+
+    track_numpy_after_engine.unit = "x"

@@ -1,19 +1,99 @@
-"""Threads: parallel kernels one at a time, and BLAS held to one thread inside the engine.
+"""Threads: when fastdnn's kernels run on every core, and how they leave the cores to others.
 
-Why: the engine's kernels split work over their own threads in a fixed way; a BLAS call
-inside them must not start threads of its own (oversubscription), and a BLAS product's bits
-can depend on how many threads computed it. With BLAS at one thread the engine's results are
-the same whatever NUMBA_NUM_THREADS, OPENBLAS_NUM_THREADS or the core count.
+Guarantees:
+* Threaded kernels run one at a time (PARALLEL_LOCK): Numba's fallback threading layer
+  ("workqueue") aborts on concurrent launches, and a threaded kernel already uses every core.
+* Inside the engine BLAS runs on one thread (one_blas_thread): the kernels split the work in
+  a way set by the shapes, a BLAS call must not start threads of its own, and a product's
+  bits can depend on how many threads computed it. So results are the same bits whatever
+  NUMBA_NUM_THREADS, OPENBLAS_NUM_THREADS or the core count.
+* Every parallel kernel has a ``_serial`` twin with the same bits. ``pick`` takes the twin
+  for work too small to share (thread start-up would cost more than it saves), and in a
+  child forked from a process whose threaded kernels ran: GNU OpenMP cannot run in such a
+  child (Numba stops it), so fork, forkserver, spawn and forks of forks all train.
+* Idle threads hand their cores back soon: before the first threaded kernel loads the
+  OpenMP runtime, its spin-wait is shortened (GOMP_SPINCOUNT, for that load only, and only
+  when neither it nor OMP_WAIT_POLICY is set: a user's setting always wins). Otherwise the
+  runtime's threads spin for milliseconds after each kernel and slow the user's next numpy
+  product.
 """
 import contextlib
+import os
 import threading
 
-# Threaded kernels run one at a time: Numba's fallback threading layer ("workqueue", used
-# where neither OpenMP nor TBB is available) aborts on concurrent launches, and a threaded
-# kernel already uses every core, so queueing them costs nothing measurable.
 PARALLEL_LOCK = threading.Lock()
+# Below this many multiply-adds (or element operations) per call, the serial twin runs.
+SERIAL_WORK = 1 << 15
+# OpenMP's spin-wait before an idle thread sleeps: long enough to span the serial gap
+# between two training steps, short enough to leave the core within a millisecond.
+SPIN_COUNT = "10000"
 
+_state = {"started": False, "launched": False, "forked": False}
 _controller = None
+
+
+def _after_fork_in_child():
+    # A lock held by another thread at fork time would stay held forever in the child.
+    PARALLEL_LOCK._at_fork_reinit()
+    if _state["launched"]:
+        _state["forked"] = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _openmp_loaded():
+    """Whether GNU OpenMP's shared libgomp.so (the one Numba's threading layer links) is loaded
+    already: its settings are then fixed. Copies bundled under another name (PyTorch's
+    libgomp-<hash>.so) are other libraries and do not count."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return "/libgomp.so" in maps.read()
+    except OSError:
+        return False
+
+
+def start_threads():
+    """Launch Numba's threads (once), with a short OpenMP spin-wait (see the guarantees).
+    Returns what sets the spin-wait, in words."""
+    import numba
+    users = [f"{k}={os.environ[k]}" for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+             if k in os.environ]
+    if _state["started"] or users or _openmp_loaded():
+        _state["started"] = True
+        numba.get_num_threads()
+        return _state.get("spin") or (f"your {' '.join(users)}" if users else
+                                      "the OpenMP runtime's default (it was loaded before)")
+    _state["started"] = True
+    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+    try:
+        numba.get_num_threads()           # loads the threading layer: OpenMP reads it now
+    finally:
+        del os.environ["GOMP_SPINCOUNT"]  # for this load only: children see the user's env
+    _state["spin"] = f"GOMP_SPINCOUNT={SPIN_COUNT} (fastdnn's, at their start)"
+    return _state["spin"]
+
+
+@contextlib.contextmanager
+def _threaded():
+    with PARALLEL_LOCK:
+        if not _state["started"]:
+            start_threads()
+        _state["launched"] = True
+        yield
+
+
+def threads_allowed(work):
+    """Whether a kernel call doing ``work`` multiply-adds may run on every core."""
+    return work >= SERIAL_WORK and not _state["forked"]
+
+
+def pick(parallel_kernel, serial_kernel, work):
+    """(kernel, context manager to call it in): the parallel build under PARALLEL_LOCK, or
+    its serial twin (same bits) where threads_allowed(work) is False."""
+    if threads_allowed(work):
+        return parallel_kernel, _threaded()
+    return serial_kernel, contextlib.nullcontext()
 
 
 def one_blas_thread():

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import PARALLEL_LOCK
-from .dnn_utils import _F32, _F64, PARALLEL_MIN
+from ._threads import pick
+from .dnn_utils import _F32, _F64, PARALLEL_MIN, PARALLEL_WORK
 
 # Name -> kernel code tables (no if-chains at call sites).
 ACTIVATIONS = {"sigmoid": K.SIGMOID, "relu": K.RELU}
@@ -150,11 +150,12 @@ def compute_cost(AL, Y):
     dt = v.compute_dtype(AL, Y)
     a, y = v.c_array(AL, dt), v.c_array(Y, dt)
     m = Y.shape[1]
-    if a.size >= PARALLEL_MIN:
-        with PARALLEL_LOCK:
-            total = K.cross_entropy_sum_parallel(a.reshape(-1), y.reshape(-1))
-    else:
-        total = K.cross_entropy_sum(a.reshape(-1), y.reshape(-1), np.empty(K.COST_BLOCK, dt))
+    work = a.size * PARALLEL_WORK if a.size >= PARALLEL_MIN else 0
+    total_of, threads = pick(K.cross_entropy_sum_parallel,
+                             lambda a, y: K.cross_entropy_sum(a, y, np.empty(K.COST_BLOCK, dt)),
+                             work)
+    with threads:
+        total = total_of(a.reshape(-1), y.reshape(-1))
     cost = dt.type((-1.0 / m) * total)
     if not np.isfinite(cost):
         # Edge values: let numpy produce the course's exact inf/nan and its warnings.

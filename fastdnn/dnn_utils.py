@@ -3,16 +3,17 @@
 Guarantees: the course's names, arguments and return structures ((A, cache) forward, dZ
 backward) and numbers (to ~1e-12 relative in float64; relu exactly np.maximum, -0.0 and NaN
 included); float32 in gives float32 out; inputs are never modified. Large arrays run on
-every core (kernels one at a time, _threads.PARALLEL_LOCK); small ones on the caller's thread.
+every core (_threads.pick); small ones on the caller's thread.
 """
 import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import PARALLEL_LOCK
+from ._threads import pick
 
 # Below this many elements one thread is faster than starting the thread pool.
 PARALLEL_MIN = 1 << 16
+PARALLEL_WORK = 8      # element-wise work counted as this many multiply-adds per element
 # Below this many elements relu calls np.maximum directly (see relu).
 TINY = 64
 
@@ -30,8 +31,9 @@ def _map(a, b, op):
     # a, b: same shape and dtype, C-contiguous. Returns op(a, b) in a new array.
     out = np.empty_like(a)
     if a.size >= PARALLEL_MIN:
-        with PARALLEL_LOCK:
-            K.apply_parallel(out, a, b, op)
+        apply, threads = pick(K.apply_parallel, K.apply, a.size * PARALLEL_WORK)
+        with threads:
+            apply(out, a, b, op)
     else:
         K.apply(out, a, b, op)
     return out

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import PARALLEL_LOCK, one_blas_thread
+from ._threads import one_blas_thread, pick
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -39,6 +39,13 @@ class DivergenceError(FloatingPointError):
 class FitResult(NamedTuple):
     parameters: dict      # W1, b1, ..., WL, bL after training
     costs: np.ndarray     # (num_iterations,) the cost at every iteration, before its update
+
+
+def step_work(dims, m, gram):
+    """Multiply-adds of one training step (what decides whether it runs on every core)."""
+    pairs = [dims[l] * dims[l - 1] for l in range(1, len(dims))]
+    first = dims[1] * m * m if gram else 2 * pairs[0] * m
+    return first + 3 * m * sum(pairs[1:])
 
 
 def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM_MAX_BYTES):
@@ -192,13 +199,16 @@ class Trainer:
             dims=np.asarray(dims, np.int64), w_off=w_off, b_off=b_off, a_off=a_off,
             theta=np.zeros(p, dt), grad=np.zeros(p, dt), Z=np.zeros(a, dt), A=np.zeros(a, dt),
             dA=np.zeros(widest, dt), dZ=np.zeros(widest, dt), cost_buf=np.zeros(K.COST_BLOCK, dt),
-            gram=np.zeros(g, dt), P0=np.zeros(p1, dt), S=np.zeros(p1, dt), P=np.zeros(p1, dt))
+            gram=np.zeros(g, dt), P0=np.zeros(p1, dt), S=np.zeros(p1, dt), P=np.zeros(p1, dt),
+            Pb=np.zeros(p1[0] * p1[1], dt))
 
     def _gram_init(self):
         # G = X^T X and P0 = W1_0·X from X^T as (m, n0) C: X itself, transposed, when X is
         # F-ordered (the course's flatten); otherwise a temporary copy.
-        with PARALLEL_LOCK, one_blas_thread():
-            K.gram_init(self.ws.gram, self.ws.P0, np.ascontiguousarray(self.X.T), self._W(1))
+        n0, m = self.X.shape
+        init, threads = pick(K.gram_init, K.gram_init_serial, n0 * m * m)
+        with threads, one_blas_thread():
+            init(self.ws.gram, self.ws.P0, np.ascontiguousarray(self.X.T), self._W(1))
 
     def _allocate_tiles(self):
         return allocate_tiles(self.dims, self.m, self.dtype, self.ws.theta.size)
@@ -219,12 +229,18 @@ class Trainer:
         """
         start = self.iteration
         ws = self.ws
-        with PARALLEL_LOCK, one_blas_thread():
-            if self.gram:
-                K.train_steps(costs, ws, self.Y, self.learning_rate)
-            else:
-                K.tiled_train_steps(costs, ws.grad, self.tiles, self.XT, self.Y.reshape(-1),
-                                    ws.theta, ws.dims, ws.w_off, ws.b_off, self.learning_rate)
+        work = step_work(self.dims, self.m, self.gram)
+        if self.tiles is not None and self.tiles.chunks == 1:
+            work = 0                                    # one chunk: nothing to share
+        if self.gram:
+            steps, threads = pick(K.train_steps, K.train_steps_serial, work)
+            with threads, one_blas_thread():
+                steps(costs, ws, self.Y, self.learning_rate)
+        else:
+            steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
+            with threads, one_blas_thread():
+                steps(costs, ws.grad, self.tiles, self.XT, self.Y.reshape(-1), ws.theta,
+                      ws.dims, ws.w_off, ws.b_off, self.learning_rate)
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
@@ -265,6 +281,7 @@ class Trainer:
         self.ws.S[...] = S
         self.iteration = int(state["iteration"])
         if self.gram:
+            # The serial twin: the same bits as the steps' own sync, and a one-off.
             with one_blas_thread():
-                K.gram_sync(self.ws.P, self.ws.P0, self.ws.S, self.ws.gram,
+                K.gram_sync_serial(self.ws.P, self.ws.Pb, self.ws.P0, self.ws.S, self.ws.gram,
                             self.learning_rate / self.m)

@@ -8,8 +8,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import PARALLEL_LOCK, one_blas_thread
-from .core import L_model_forward
+from ._threads import one_blas_thread, pick
 from .engine import allocate_tiles, network_dims, parameter_layout
 
 
@@ -28,25 +27,24 @@ def probabilities(X, parameters):
                             for p in "Wb"]).astype(dt, copy=False)
     out = np.empty(XT.shape[0], dt)
     tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
-    with PARALLEL_LOCK, one_blas_thread():
-        K.tiled_probabilities(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
+    work = XT.shape[0] * sum(dims[l] * dims[l - 1] for l in range(1, len(dims)))
+    work *= tiles.chunks > 1                            # one chunk: nothing to share
+    forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work)
+    with threads, one_blas_thread():
+        forward(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
     return out
 
 
-# From this many samples on, predictions run tile by tile on every core (probabilities above)
-# instead of through L_model_forward's full-size activations and caches.
-TILED_PREDICTIONS = 4096
-
-
 def predictions(X, parameters):
-    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0."""
+    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0.
+
+    Computed by the compiled, tiled forward pass at every size (probabilities): no
+    full-size activation is made, and no multi-threaded numpy product is started whose
+    idle threads would then compete with the next training run for the cores.
+    """
     X = v.array(X, "X")
-    if X.shape[1] >= TILED_PREDICTIONS:
-        probas = probabilities(X, parameters).reshape(1, -1)
-    else:
-        probas, _ = L_model_forward(X, parameters)
     p = np.zeros((1, X.shape[1]))
-    p[0, :] = probas[0, :] > 0.5
+    p[0, :] = probabilities(X, parameters) > 0.5
     return p
 
 

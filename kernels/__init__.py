@@ -22,11 +22,13 @@ _HOME = {
     "bias_grad": "linear", "weight_grad": "linear", "small_linear_forward": "linear",
     "cross_entropy_sum": "loss", "cross_entropy_sum_parallel": "loss",
     "cross_entropy_backward": "loss", "sigmoid_cross_entropy_backward": "loss",
-    "Workspace": "gram", "gram_init": "gram", "gram_sync": "gram",
-    "gram_weights": "gram", "train_steps": "gram",
+    "Workspace": "gram", "gram_init": "gram", "gram_init_serial": "gram",
+    "gram_sync": "gram", "gram_sync_serial": "gram", "gram_weights": "gram",
+    "train_steps": "gram", "train_steps_serial": "gram", "GRAM_BLOCKS": "gram",
     "sgd_update": "update", "sgd_update_2d": "update",
     "Tiles": "tiled", "CHUNKS": "tiled",
-    "tiled_probabilities": "tiled", "tiled_train_steps": "tiled",
+    "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
+    "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
 }
 
 

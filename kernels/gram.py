@@ -12,6 +12,12 @@ every step, is the sample-tiled engine of tiled.py.)
           per step by one (n1 x m x m) product. P is rebuilt from S every step (not updated
           incrementally), so rounding never accumulates in P; W1 is recovered at the end
           with gram_weights(). theta keeps W1_0 in W1's slot while this path runs.
+
+Threads: G and the per-step product S·G are cut into GRAM_BLOCKS fixed blocks (a split set
+by the shapes, never by the thread count), each one single-threaded BLAS call, run in
+parallel; so every core works and the bits are the same for any thread count. Each parallel
+kernel has a ``_serial`` twin (the same inlined body, one thread, the same bits) for children
+forked from a process whose OpenMP threads ran, and for work too small to share.
 """
 from typing import NamedTuple
 
@@ -43,16 +49,16 @@ class Workspace(NamedTuple):
     P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)
     S: np.ndarray         # (n1, m) Σ dZ1 over the steps taken (Gram path) or (0, 0)
     P: np.ndarray         # (n1, m) W1_t·X (Gram path) or (0, 0)
+    Pb: np.ndarray        # (n1 m,) S·G by column blocks, before P0 - c· (Gram path) or (0,)
 
 
-GRAM_BLOCKS = 8    # G is made in this many row blocks, over threads (a split set by no thread)
+GRAM_BLOCKS = 8    # G and S·G are made in this many fixed blocks, over threads
 
 
-@kernel(parallel=True)
-def gram_init(G, P0, XT, W1):
+@kernel(inline=True)
+def _gram_init(G, P0, XT, W1):
     # G: (m, m) out = X^T X. P0: (n1, m) out = W1·X. XT: (m, n0) C = X^T. W1: (n1, n0).
-    # G's rows come in GRAM_BLOCKS fixed blocks, each one single-threaded BLAS call, in
-    # parallel: every core works, and each element's bits do not depend on the thread count.
+    # G's rows come in GRAM_BLOCKS fixed blocks, each one single-threaded BLAS call.
     m, n0 = XT.shape
     for c in numba.prange(GRAM_BLOCKS):
         j0 = c * m // GRAM_BLOCKS
@@ -63,13 +69,42 @@ def gram_init(G, P0, XT, W1):
     np.dot(W1, XT.T, P0)
 
 
+@kernel(parallel=True)
+def gram_init(G, P0, XT, W1):
+    _gram_init(G, P0, XT, W1)
+
+
 @kernel
-def gram_sync(P, P0, S, G, c):
-    # P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S.
-    np.dot(S, G, P)
-    for i in range(P.shape[0]):
-        for j in range(P.shape[1]):
-            P[i, j] = P0[i, j] - c * P[i, j]
+def gram_init_serial(G, P0, XT, W1):
+    _gram_init(G, P0, XT, W1)
+
+
+@kernel(inline=True)
+def _sync(P, Pb, P0, S, G, c):
+    # P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S. Pb: (n1 m,)
+    # scratch. Columns j0..j1 of S·G are S·(G[j0:j1, :])^T (G = X^T X is symmetric): rows of G
+    # are contiguous, so each of the GRAM_BLOCKS fixed blocks is one single-threaded product.
+    n1, m = P.shape
+    for blk in numba.prange(GRAM_BLOCKS):
+        j0 = blk * m // GRAM_BLOCKS
+        j1 = (blk + 1) * m // GRAM_BLOCKS
+        w = j1 - j0
+        if w > 0:
+            out = view(Pb, n1 * j0, n1, w)
+            np.dot(S, view(G.reshape(-1), j0 * m, w, m).T, out)
+            for i in range(n1):
+                for j in range(w):
+                    P[i, j0 + j] = P0[i, j0 + j] - c * out[i, j]
+
+
+@kernel(parallel=True)
+def gram_sync(P, Pb, P0, S, G, c):
+    _sync(P, Pb, P0, S, G, c)
+
+
+@kernel
+def gram_sync_serial(P, Pb, P0, S, G, c):
+    _sync(P, Pb, P0, S, G, c)
 
 
 @kernel
@@ -126,8 +161,8 @@ def _backward(ws, Y, m):
                       ws.Z[ws.a_off[l - 1]: ws.a_off[l - 1] + n_prev * m])
 
 
-@kernel
-def train_steps(costs, ws, Y, lr):
+@kernel(inline=True)
+def _steps(costs, ws, Y, lr):
     # costs: (k,) out, the cost at each of k steps (before that step's update).
     # Y: (1, m) in the workspace's dtype. lr: learning rate.
     L = ws.dims.size - 1
@@ -142,4 +177,14 @@ def train_steps(costs, ws, Y, lr):
         costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
         _backward(ws, Y, m)
         sgd_update(ws.theta[first:], ws.theta[first:], ws.grad[first:], lr)
-        gram_sync(ws.P, ws.P0, ws.S, ws.gram, c)
+        _sync(ws.P, ws.Pb, ws.P0, ws.S, ws.gram, c)
+
+
+@kernel(parallel=True)
+def train_steps(costs, ws, Y, lr):
+    _steps(costs, ws, Y, lr)
+
+
+@kernel
+def train_steps_serial(costs, ws, Y, lr):
+    _steps(costs, ws, Y, lr)

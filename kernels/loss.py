@@ -78,16 +78,22 @@ def cross_entropy_sum(a, y, buf):
 
 @kernel(parallel=True)
 def cross_entropy_sum_parallel(a, y):
-    # a, y: (n,). Same as cross_entropy_sum with blocks spread over threads.
+    # a, y: (n,). Same as cross_entropy_sum, bit for bit: the blocks' sums are made over
+    # threads, then added in block order (a reduction over threads would add them in an
+    # order that depends on the thread count).
     n = a.size
     binary = _count_soft_labels(y) == 0
-    total = 0.0
-    for t in numba.prange((n + BLOCK - 1) // BLOCK):
+    blocks = (n + BLOCK - 1) // BLOCK
+    sums = np.empty(blocks)
+    for t in numba.prange(blocks):
         lo = t * BLOCK
         hi = min(lo + BLOCK, n)
         part = np.empty(hi - lo, a.dtype)
         _xent_terms(part, a[lo:hi], y[lo:hi], binary)
-        total += sum8(part)
+        sums[t] = sum8(part)
+    total = 0.0
+    for t in range(blocks):
+        total += sums[t]
     return total
 
 

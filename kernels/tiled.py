@@ -7,7 +7,7 @@ every layer, and add the tile's dW/db to an accumulator. A tile's activations st
 and no (n_l, m) array exists.
 
 Determinism: the m columns are cut into min(CHUNKS, number of tiles) fixed ranges: a number
-set by the shapes, whatever the thread count.
+set by the shapes, whatever the thread count (one thread, in the _serial twins, included).
 Chunks run in parallel; each sums its tiles, in order, into its own accumulator; the
 accumulators are then added in chunk order. Every product inside a tile is one BLAS call
 made by one thread (the caller holds BLAS to one thread while these kernels run). So the
@@ -155,10 +155,10 @@ def _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
     return (-1.0 / m) * total
 
 
-@kernel(parallel=True)
-def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
-    # out: (m,) the network's output for each sample, computed tile by tile in parallel
-    # (each sample's value is independent of the split: same bits for any thread count).
+@kernel(inline=True)
+def _probabilities(out, tw, XT, theta, dims, w_off, b_off):
+    # out: (m,) the network's output for each sample, computed tile by tile, chunks in
+    # parallel (each sample's value is independent of the split: same bits for any threads).
     m = XT.shape[0]
     L = dims.size - 1
     for c in numba.prange(tw.chunks):
@@ -167,14 +167,36 @@ def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
         for j0 in range(lo, hi, tw.T):
             t = min(tw.T, hi - j0)
             _tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
-                         tw.r_off)
+                          tw.r_off)
             r = tw.r_off[L]
             copy(out[j0: j0 + t], tw.acts[c][r * t: (r + 1) * t])
 
 
-@kernel(parallel=True)
-def tiled_train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
+@kernel(inline=True)
+def _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
     # costs: (k,) out, the cost at each of k steps (before that step's update).
     for it in range(costs.size):
         costs[it] = _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off)
         sgd_update(theta, theta, grad, lr)
+
+
+# Each entry point in two builds: on every core, and a _serial twin (one thread, same bits)
+# for children forked after OpenMP ran and for work too small to share (fastdnn/_threads.py).
+@kernel(parallel=True)
+def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
+    _probabilities(out, tw, XT, theta, dims, w_off, b_off)
+
+
+@kernel
+def tiled_probabilities_serial(out, tw, XT, theta, dims, w_off, b_off):
+    _probabilities(out, tw, XT, theta, dims, w_off, b_off)
+
+
+@kernel(parallel=True)
+def tiled_train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
+    _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr)
+
+
+@kernel
+def tiled_train_steps_serial(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
+    _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr)

@@ -69,10 +69,24 @@ def _fmt(seconds):
 
 
 def _scale(args):
-    from . import scale
-    rows = [scale.scale_row(name, np.dtype(dt))
-            for dt in ("float64", "float32") for name in scale.SHAPES]
-    print(json.dumps(rows, indent=2) if args.json else scale.table(rows))
+    from ..blas import RATE_NOTE
+    from . import interleave, scale
+    result = {"rates": {}, "rows": []}
+    for dt in ("float64", "float32"):
+        rates = result["rates"][dt] = scale.product_rates(np.dtype(dt))
+        best = max(r["gflops"] for r in rates) * 1e9 / 2          # multiply-adds per second
+        result["rows"] += [scale.scale_row(name, np.dtype(dt), rate=best)
+                           for name in scale.SHAPES]
+    result["interleaved"] = interleave.fresh_rows()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for dt, rates in result["rates"].items():
+        print(f"GEMM rates, {dt} ({RATE_NOTE}; the floor below uses the best):")
+        print(scale.rates_table(rates))
+    print(scale.table(result["rows"]))
+    for r in result["interleaved"]:
+        print(f"{r['case']:56} {r['ratio']:5.2f}x the same work alone")
 
 
 def _sweep(args):

@@ -88,3 +88,27 @@ def jax_time(X, Y, layers, dtype):
         return jax.block_until_ready(compiled[k](params))
 
     return per_iteration(steps, most=1000, rounds=1, warm_k=True)
+
+
+def products(dtype, n):
+    """{peer: (kernels in words, one n x n product)} for each installed peer (its own GEMM)."""
+    found = {}
+    try:
+        import torch
+        a = torch.ones((n, n), dtype=torch.float64 if dtype == np.float64 else torch.float32)
+        found["torch"] = (f"torch {torch.__version__}, "
+                          f"{torch.backends.cpu.get_cpu_capability()} kernels",
+                          lambda: torch.mm(a, a))
+    except ImportError:
+        pass
+    try:
+        import jax
+        if dtype == np.float64:
+            jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        b = jnp.ones((n, n), dtype)
+        dot = jax.jit(jnp.dot)
+        found["jax"] = (f"jax {jax.__version__}, XLA:CPU", lambda: dot(b, b).block_until_ready())
+    except ImportError:
+        pass
+    return found

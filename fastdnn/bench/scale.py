@@ -5,23 +5,28 @@ Shared by ``fastdnn bench --scale`` and asv's bench_scaling.py. Every peer train
 network from the same initial weights with full-batch plain gradient descent and the course's
 cost, in the same process and with the same thread count; JIT compilation (Numba, torch's
 first call, JAX's jit) is done before timing. ``gemm_floor_s`` is the iteration's
-multiply-adds at numpy's own GEMM rate, measured in the same run.
+multiply-adds at the best GEMM rate of any library in the process (numpy's BLAS, the
+kernels' BLAS, each peer's), measured in the same run (product_rates).
 """
 import os
 
 import numpy as np
 
 import fastdnn
+from ..engine import gram_is_cheaper
 from . import baseline
-from .peers import LR, jax_time, torch_time
-from .timing import clock, per_iteration
+from .peers import LR, jax_time, products, torch_time
+from .timing import per_iteration
 
 # name -> (layers, m): the scaling table's shapes.
 SHAPES = {
     "tiny": ([20, 10, 1], 1000),
     "tabular": ([50, 64, 32, 1], 100_000),
+    "deep": ([100, 64, 64, 64, 64, 1], 50_000),
     "mnist": ([784, 128, 64, 1], 60_000),
     "cifar": ([3072, 256, 128, 1], 10_000),
+    "wide": ([1024, 1024, 1], 4096),
+    "gram": ([4096, 64, 1], 2000),
     "cat": ([12288, 20, 7, 5, 1], 209),
 }
 
@@ -42,11 +47,25 @@ def multiply_adds(layers, m):
     return m * (3 * sum(pairs) - pairs[0])
 
 
-def gemm_rate(dtype=np.float64, n=1024):
-    """numpy's multiply-adds per second on an (n x n) by (n x n) product (best of 5)."""
-    a = np.ones((n, n), dtype)
-    np.dot(a, a)                                # warm-up: BLAS threads started
-    return n ** 3 / min(clock(lambda: np.dot(a, a)) for _ in range(5))
+def product_rates(dtype=np.float64, peers=True):
+    """Each library's GEMM rate in this process: [{library, kernels, gflops}] for numpy's
+    BLAS, the kernels' (SciPy's, which Numba's np.dot calls) and each installed peer's."""
+    from ..blas import RATE_SIZE, _product, gflops, libraries
+    rates = []
+    for lib in libraries(rates=False):
+        product = _product(lib["owner"], dtype)
+        if product is not None:
+            rates.append({"library": lib["owner"], "gflops": gflops(product),
+                          "kernels": f"{lib['internal_api']} {lib['version']}, "
+                                     f"{lib['architecture']} kernels, {lib['threads']} threads"})
+    for name, (kernels, product) in (products(dtype, RATE_SIZE) if peers else {}).items():
+        rates.append({"library": name, "kernels": kernels, "gflops": gflops(product)})
+    return rates
+
+
+def gemm_rate(dtype=np.float64, peers=False):
+    """The best multiply-adds per second of any library's GEMM here (product_rates)."""
+    return max(r["gflops"] for r in product_rates(dtype, peers)) * 1e9 / 2
 
 
 def fastdnn_time(X, Y, layers, dtype):
@@ -61,8 +80,9 @@ def numpy_time(X, Y, layers, dtype):
     return per_iteration(lambda k: baseline.train(Xd, Yd, p0, LR, k), most=20, rounds=2)
 
 
-def scale_row(name, dtype=np.float64, peers=True):
-    """One row of the scaling table: seconds per iteration of each, and the GEMM floor."""
+def scale_row(name, dtype=np.float64, peers=True, rate=None):
+    """One row of the scaling table: seconds per iteration of each, and the GEMM floor at
+    ``rate`` multiply-adds per second (default: gemm_rate, measured now)."""
     dtype = np.dtype(dtype).type
     X, Y, layers = data(name, dtype)
     m = X.shape[1]
@@ -71,12 +91,18 @@ def scale_row(name, dtype=np.float64, peers=True):
            "numpy_s": numpy_time(X, Y, layers, dtype),
            "torch_s": torch_time(X, Y, layers, dtype) if peers else None,
            "jax_s": jax_time(X, Y, layers, dtype) if peers else None,
-           "gemm_floor_s": multiply_adds(layers, m) / gemm_rate(dtype)}
+           "gemm_floor_s": multiply_adds(layers, m) / (rate or gemm_rate(dtype, peers)),
+           "path": "gram" if gram_is_cheaper(layers, m) else "direct"}
     peer = [t for t in (row["torch_s"], row["jax_s"]) if t]
     row["vs_numpy"] = row["numpy_s"] / row["fastdnn_s"]
     row["vs_best_peer"] = min(peer) / row["fastdnn_s"] if peer else None
     row["of_gemm_floor"] = row["gemm_floor_s"] / row["fastdnn_s"]
     return row
+
+
+def rates_table(rates):
+    return "\n".join(f"  {r['library']:8} {r['gflops']:7.1f} GFLOP/s  ({r['kernels']})"
+                     for r in rates)
 
 
 def table(rows):
