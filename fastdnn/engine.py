@@ -23,7 +23,9 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
+from . import optim
 from ._threads import one_blas_thread, pick
+from .workspace import allocate_tiles, network_dims, parameter_layout, step_work
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -41,13 +43,6 @@ class FitResult(NamedTuple):
     costs: np.ndarray     # (num_iterations,) the cost at every iteration, before its update
 
 
-def step_work(dims, m, gram):
-    """Multiply-adds of one training step (what decides whether it runs on every core)."""
-    pairs = [dims[l] * dims[l - 1] for l in range(1, len(dims))]
-    first = dims[1] * m * m if gram else 2 * pairs[0] * m
-    return first + 3 * m * sum(pairs[1:])
-
-
 def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM_MAX_BYTES):
     """True when the Gram path costs fewer multiply-adds over ``iterations`` steps and G fits
     in max_bytes."""
@@ -57,67 +52,6 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     direct = iterations * 2 * n1 * n0 * m               # W1·X and dZ1·X^T each step
     gram = n0 * m * m + iterations * n1 * m * m + n1 * m * n0   # G once, S·G each step, W1 at the end
     return gram < 0.5 * direct
-
-
-# Samples per tile of the tiled step (measured on the scaling shapes, 2-core build machine):
-# 256 keeps a tile's activations in L2 for narrow networks; where a weight matrix is large,
-# each tile's BLAS call re-packs it, and 1024 samples amortise that.
-TILE, WIDE_TILE, WIDE_WEIGHTS = 256, 1024, 1 << 16
-
-
-def tile_width(dims):
-    """Samples per tile: set by the shapes only (never by the thread count), so it is part
-    of the fixed summation order."""
-    biggest = max(dims[l] * dims[l - 1] for l in range(1, len(dims)))
-    return WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
-
-
-def network_dims(parameters, n_x=None):
-    """[n0, n1, ..., nL] of a parameters dict, checked: W_l (n_l, n_{l-1}), b_l (n_l, 1), and
-    n0 == n_x when given (the rows of X)."""
-    L = v.layer_count(parameters)
-    dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
-    if n_x is not None and dims[0] != n_x:
-        raise ValueError(f"parameters['W1'] has {dims[0]} columns but X has {n_x} rows "
-                         "(features): they must be equal")
-    for l in range(1, L + 1):
-        W = v.array(parameters[f"W{l}"], f"parameters['W{l}']")
-        b = v.array(parameters[f"b{l}"], f"parameters['b{l}']")
-        if W.shape[1] != dims[-1]:
-            raise ValueError(f"parameters['W{l}'] has shape {W.shape}, expected "
-                             f"{dims[-1]} columns to follow layer {l - 1}")
-        v.shape(b, f"parameters['b{l}']", (W.shape[0], 1), "one bias per row of W")
-        dims.append(W.shape[0])
-    return dims
-
-
-def parameter_layout(dims):
-    """(w_off, b_off, size): where W_l and b_l start in the flat parameter vector theta
-    (W1, b1, W2, b2, ... in that order, each row-major), and theta's size."""
-    L = len(dims) - 1
-    w_off, b_off = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
-    p = 0
-    for l in range(1, L + 1):
-        w_off[l], p = p, p + dims[l] * dims[l - 1]
-        b_off[l], p = p, p + dims[l]
-    return w_off, b_off, p
-
-
-def allocate_tiles(dims, m, dtype, n_params):
-    """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
-    (``n_params``: size of the gradient accumulators; 0 for a forward pass only)."""
-    L = len(dims) - 1
-    r_off = np.zeros(L + 1, np.int64)
-    r_off[1:] = np.cumsum([0] + dims[1:-1])
-    rows, widest = sum(dims[1:]), max(dims[1:])
-    T = tile_width(dims)
-    C = min(K.CHUNKS, -(-m // T))          # shapes only: part of the summation order
-    wsize = max(dims[l] * dims[l - 1] for l in range(1, L + 1)) if n_params else 0
-    return K.Tiles(
-        r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
-        zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
-        dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
-        gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype))
 
 
 def check_training_data(X, Y, dims):
@@ -150,10 +84,14 @@ class Trainer:
     X : (n0, m) array.  Y : (1, m) labels in {0, 1}.
     parameters : dict W1, b1, ..., WL, bL (copied; never modified).
     learning_rate : float.  dtype : float64 (default) or float32.
-    gram : "auto", True or False ("auto" weighs G's one-time cost over AUTO_HORIZON steps).
+    gram : "auto", True or False ("auto" weighs G's one-time cost over AUTO_HORIZON steps;
+        the Gram path carries only the course's plain full-batch gradient descent).
+    options : optim.Settings (optimizer, mini-batches, L2, dropout); default the course's.
+        An iteration is an epoch: one step on a full batch, or one pass of mini-batches.
     """
 
-    def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto"):
+    def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
+                 options=None):
         dims = network_dims(parameters)
         L = len(dims) - 1
         X, Y = check_training_data(X, Y, dims)
@@ -161,12 +99,9 @@ class Trainer:
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         self.learning_rate = v.learning_rate(learning_rate)
+        self.options = options or optim.Settings()
         self.dims, self.m = dims, X.shape[1]
-        if gram == "auto":
-            gram = gram_is_cheaper(dims, self.m, AUTO_HORIZON, self.dtype.itemsize)
-        elif not isinstance(gram, (bool, np.bool_)):
-            raise ValueError(f"gram must be 'auto', True or False, got {gram!r}")
-        self.gram = bool(gram)
+        self.gram = self._path(gram)
         self.Y = v.c_array(Y, self.dtype)          # (1, m)
         if self.gram:
             self.X = v.blas_array(X, self.dtype)   # (n0, m): C or F order, no copy if possible
@@ -175,7 +110,10 @@ class Trainer:
             # transposed without a copy, when X is F-ordered (as the course's flatten makes it).
             self.XT = np.ascontiguousarray(X.T, dtype=self.dtype)
         self.ws = self._allocate()
-        self.tiles = None if self.gram else self._allocate_tiles()
+        self.tiles = None if self.gram else allocate_tiles(
+            dims, self.m, self.dtype, self.ws.theta.size, self.options.mini_batch_size)
+        self.opt = optim.state(self.options, self.learning_rate, self.ws.theta.size,
+                               self.dtype)
         for l in range(1, L + 1):
             self._W(l)[...] = parameters[f"W{l}"]
             self._b(l)[...] = parameters[f"b{l}"]
@@ -183,6 +121,18 @@ class Trainer:
         if self.gram:
             self._gram_init()
             self.ws.P[...] = self.ws.P0
+
+    def _path(self, gram):
+        """The first-layer path: True for the Gram path (see the module's docstring)."""
+        if gram == "auto":
+            return self.options.plain and gram_is_cheaper(self.dims, self.m, AUTO_HORIZON,
+                                                          self.dtype.itemsize)
+        if not isinstance(gram, (bool, np.bool_)):
+            raise ValueError(f"gram must be 'auto', True or False, got {gram!r}")
+        if gram and not self.options.plain:
+            raise ValueError("gram=True carries only full-batch gradient descent without L2 "
+                             f"or dropout; this run asks for {self.options}: use gram='auto'")
+        return bool(gram)
 
     def _allocate(self):
         dims, m, dt = self.dims, self.m, self.dtype
@@ -210,9 +160,6 @@ class Trainer:
         with threads, one_blas_thread():
             init(self.ws.gram, self.ws.P0, np.ascontiguousarray(self.X.T), self._W(1))
 
-    def _allocate_tiles(self):
-        return allocate_tiles(self.dims, self.m, self.dtype, self.ws.theta.size)
-
     def _W(self, l):
         n, n_prev = self.dims[l], self.dims[l - 1]
         o = self.ws.w_off[l]
@@ -223,29 +170,37 @@ class Trainer:
         return self.ws.theta[o: o + self.dims[l]].reshape(-1, 1)
 
     def run(self, costs):
-        """Take ``len(costs)`` steps, writing each step's cost into ``costs`` (1-D, float64).
-
-        Raises DivergenceError, naming the iteration, if a cost is NaN or infinite.
-        """
+        """Take ``len(costs)`` iterations (epochs), writing each one's cost into ``costs``
+        (1-D, float64). Raises DivergenceError, naming the iteration, if a cost is NaN or
+        infinite."""
         start = self.iteration
-        ws = self.ws
-        work = step_work(self.dims, self.m, self.gram)
-        if self.tiles is not None and self.tiles.chunks == 1:
-            work = 0                                    # one chunk: nothing to share
         if self.gram:
+            work = step_work(self.dims, self.m, True)
             steps, threads = pick(K.train_steps, K.train_steps_serial, work)
             with threads, one_blas_thread():
-                steps(costs, ws, self.Y, self.learning_rate)
+                steps(costs, self.ws, self.Y, self.learning_rate)
+        elif self.options.mini_batch_size is None:
+            self._tiled(costs, np.empty(0, np.int64), self.m)
         else:
-            steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
-            with threads, one_blas_thread():
-                steps(costs, ws.grad, self.tiles, self.XT, self.Y.reshape(-1), ws.theta,
-                      ws.dims, ws.w_off, ws.b_off, self.learning_rate)
+            for e in range(costs.size):            # each epoch in its own shuffled order
+                order = optim.epoch_order(self.options.seed, start + e, self.m)
+                self._tiled(costs[e:e + 1], order, self.options.mini_batch_size)
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
             raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}")
         return costs
+
+    def _tiled(self, costs, order, batch):
+        """Epochs of the tiled path in batches of ``batch`` samples, in ``order`` (empty: as
+        they are), on every core where a batch has more than one chunk."""
+        ws, tw = self.ws, self.tiles
+        chunks = min(tw.chunks, -(-min(batch, self.m) // tw.T))
+        work = step_work(self.dims, min(batch, self.m), False) if chunks > 1 else 0
+        steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
+        with threads, one_blas_thread():
+            steps(costs, ws.grad, tw, self.XT, self.Y.reshape(-1), order, ws.theta, ws.dims,
+                  ws.w_off, ws.b_off, self.opt, batch)
 
     def parameters(self):
         """A new dict of the current parameters (W1 rebuilt from S on the Gram path)."""
@@ -262,9 +217,11 @@ class Trainer:
 
     # Checkpoint support: the exact state that determines every later step.
     def state(self):
-        """Arrays that, with the data and settings, resume this run bit for bit."""
+        """Arrays that, with the data and settings, resume this run bit for bit: the
+        parameters, the Gram path's S, the optimizer's moments and step count."""
         return {"theta": self.ws.theta.copy(), "S": self.ws.S.copy(),
-                "iteration": self.iteration, "gram": self.gram}
+                "iteration": self.iteration, "gram": self.gram, "v": self.opt.v.copy(),
+                "s": self.opt.s.copy(), "t": int(self.opt.t[0])}
 
     def load_state(self, state):
         """Restore a state() taken from a run with the same data, layers and settings."""
@@ -280,6 +237,14 @@ class Trainer:
         self.ws.theta[...] = theta
         self.ws.S[...] = S
         self.iteration = int(state["iteration"])
+        for name in ("v", "s"):
+            saved = np.asarray(state.get(name, np.zeros(0)))
+            if saved.shape != getattr(self.opt, name).shape:
+                raise ValueError(f"checkpoint holds optimizer state {name} of shape "
+                                 f"{saved.shape}, this run needs {getattr(self.opt, name).shape}")
+            getattr(self.opt, name)[...] = saved
+        # Plain gradient descent counts one step an iteration (files without "t").
+        self.opt.t[0] = int(state.get("t", self.iteration))
         if self.gram:
             # The serial twin: the same bits as the steps' own sync, and a one-off.
             with one_blas_thread():

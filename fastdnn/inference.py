@@ -9,7 +9,8 @@ import numpy as np
 from . import _validate as v
 from . import kernels as K
 from ._threads import one_blas_thread, pick
-from .engine import allocate_tiles, network_dims, parameter_layout
+from .optim import inference
+from .workspace import allocate_tiles, network_dims, parameter_layout
 
 
 def probabilities(X, parameters):
@@ -31,7 +32,7 @@ def probabilities(X, parameters):
     work *= tiles.chunks > 1                            # one chunk: nothing to share
     forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work)
     with threads, one_blas_thread():
-        forward(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off)
+        forward(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off, inference())
     return out
 
 

@@ -1,6 +1,6 @@
 """Model files and checkpoints (HDF5): a documented layout, checksummed, written atomically.
 
-Layout (format "fastdnn-model", version 1)::
+Layout (format "fastdnn-model", version 2; version 1 files, without optimizer, still load)::
 
     /                       attrs: format, format_version, fastdnn_version, layer_dims,
                                    learning_rate, iterations_done, dtype, kind ("model" or
@@ -11,11 +11,14 @@ Layout (format "fastdnn-model", version 1)::
     /state/theta, /state/S  the engine's exact state (Trainer.state()): in checkpoints and in
                             model files written by fit/fastdnn train (absent from files saved
                             from plain parameters)
+    /state/v, /state/s      the optimizer's moments (empty for gradient descent); attrs t
+    /  attrs optimizer      (version 2) the run's optimizer settings, JSON (optim.Settings)
 
 Guarantees: a file is either the previous good one or the complete new one (files.py); every
 dataset's SHA-256 is checked on load, so corruption is reported rather than read.
 """
 import hashlib
+import json
 import os
 
 import h5py
@@ -24,7 +27,8 @@ import numpy as np
 from ._version import __version__
 from .files import replace_atomically
 
-FORMAT, FORMAT_VERSION = "fastdnn-model", 1
+FORMAT, FORMAT_VERSION = "fastdnn-model", 2
+READABLE_VERSIONS = (1, 2)
 
 
 class ModelFileError(ValueError):
@@ -60,12 +64,13 @@ def write_atomic(path, fill):
 
 
 def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("nan"),
-                    costs=(), state=None, data_fingerprint="", kind="model"):
+                    costs=(), state=None, data_fingerprint="", kind="model", optimizer=None):
     """Write a model or checkpoint file atomically.
 
     parameters: dict W1, b1, ..., WL, bL. costs: the cost of every iteration done.
     state: Trainer.state() for an exact resume (model files from ``fit`` carry it too).
     kind: "model" (a finished run) or "checkpoint" (a run in progress).
+    optimizer: the run's optimizer settings (a dict, optim.Settings.as_dict()), or None.
     """
     L = len(parameters) // 2
     if layer_dims is None:
@@ -77,8 +82,8 @@ def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("n
         f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, fastdnn_version=__version__,
                        layer_dims=np.asarray(layer_dims, np.int64), learning_rate=learning_rate,
                        iterations_done=costs.size, dtype=str(parameters["W1"].dtype),
-                       kind=kind,
-                       data_fingerprint=data_fingerprint)
+                       kind=kind, data_fingerprint=data_fingerprint,
+                       optimizer=json.dumps(optimizer) if optimizer is not None else "")
         g = f.create_group("parameters")
         for key in sorted(parameters):
             _put(g, key, parameters[key])
@@ -87,7 +92,10 @@ def save_parameters(path, parameters, *, layer_dims=None, learning_rate=float("n
             s = f.create_group("state")
             _put(s, "theta", state["theta"])
             _put(s, "S", state["S"])
-            s.attrs.update(gram=bool(state["gram"]), iteration=int(state["iteration"]))
+            _put(s, "v", state.get("v", np.zeros(0)))
+            _put(s, "s", state.get("s", np.zeros(0)))
+            s.attrs.update(gram=bool(state["gram"]), iteration=int(state["iteration"]),
+                           t=int(state.get("t", state["iteration"])))
 
     write_atomic(path, fill)
 
@@ -101,9 +109,9 @@ def load_model(path):
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise ModelFileError(f"{path}: not a fastdnn model file (no '{FORMAT}' format tag)")
-            if int(f.attrs.get("format_version", -1)) != FORMAT_VERSION:
+            if int(f.attrs.get("format_version", -1)) not in READABLE_VERSIONS:
                 raise ModelFileError(f"{path}: model format version {f.attrs.get('format_version')}"
-                                     f" is not supported (expected {FORMAT_VERSION})")
+                                     f" is not supported (expected one of {READABLE_VERSIONS})")
             dims = [int(d) for d in f.attrs["layer_dims"]]
             if "parameters" not in f:
                 raise ModelFileError(f"{path}: missing group /parameters")
@@ -118,11 +126,15 @@ def load_model(path):
             out = {"parameters": params, "costs": _get(path, f, "costs"), "layer_dims": dims,
                    "learning_rate": float(f.attrs["learning_rate"]), "dtype": str(f.attrs["dtype"]),
                    "kind": str(f.attrs["kind"]), "fastdnn_version": str(f.attrs["fastdnn_version"]),
-                   "data_fingerprint": str(f.attrs.get("data_fingerprint", "")), "state": None}
+                   "data_fingerprint": str(f.attrs.get("data_fingerprint", "")), "state": None,
+                   "optimizer": json.loads(f.attrs.get("optimizer", "") or "null")}
             if "state" in f:
                 s = f["state"]
                 out["state"] = {"theta": _get(path, s, "theta"), "S": _get(path, s, "S"),
                                 "gram": bool(s.attrs["gram"]), "iteration": int(s.attrs["iteration"])}
+                if "v" in s:                                  # version 2: the optimizer's state
+                    out["state"].update(v=_get(path, s, "v"), s=_get(path, s, "s"),
+                                        t=int(s.attrs["t"]))
             return out
     except ModelFileError:
         raise

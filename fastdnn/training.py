@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from . import _validate as v
+from . import optim
 from .core import initialize_parameters_deep_app
 from .engine import DivergenceError, FitResult, Trainer
 
@@ -41,6 +42,9 @@ def _differences(path, saved, dims, trainer, fingerprint):
     if saved["data_fingerprint"] and saved["data_fingerprint"] != fingerprint:
         diffs.append(f"other training data (fingerprint {saved['data_fingerprint']}, "
                      f"this run's: {fingerprint})")
+    # Files from before the optimizer options (format 1) were the course's algorithm.
+    diffs += optim.describe_differences(saved["optimizer"] or optim.Settings().as_dict(),
+                                        trainer.options)
     return diffs
 
 
@@ -82,7 +86,8 @@ def save_run(path, trainer, costs, fingerprint, kind="model"):
     from .model_file import save_parameters
     save_parameters(path, trainer.parameters(), layer_dims=trainer.dims,
                     learning_rate=trainer.learning_rate, costs=costs[:trainer.iteration],
-                    state=trainer.state(), data_fingerprint=fingerprint, kind=kind)
+                    state=trainer.state(), data_fingerprint=fingerprint, kind=kind,
+                    optimizer=trainer.options.as_dict())
 
 
 class _Checkpoints:
@@ -164,15 +169,18 @@ def _train(trainer, costs, chunk, checkpoints, callback):
 
 def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
         dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
-        resume=None, out=None):
-    """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID by full-batch gradient descent.
+        resume=None, out=None, optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9,
+        beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0):
+    """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID; by default the course's full-batch
+    gradient descent, with the optimizer options below its sequel's tools.
 
     Parameters
     ----------
     X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
     layers_dims : [n_x, n_1, ..., 1].
     learning_rate : a finite number > 0.
-    num_iterations : the run's total length (a resumed run continues up to it).
+    num_iterations : the run's total length in epochs (a resumed run continues up to it);
+        with a full batch an epoch is one step.
     parameters : initial dict; default: the application's ``initialize_parameters_deep``.
     dtype : float64 (default) or float32.  gram : "auto", True, False (see engine.py).
     callback : called as ``callback(first_iteration, costs)`` after each piece of at most
@@ -184,11 +192,18 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
         file without engine state (``save_parameters``) continues from its parameters with an
         ``InexactResumeWarning``. Other data, layers, learning rate or dtype: ValueError.
     out : path; the finished model (parameters, costs, engine state) is written there.
+    optimizer : "gd" (default), "momentum" or "adam" (the course's formulas, optim.py).
+    mini_batch_size : None (default: full batch) or the batch size; each epoch walks the
+        samples in the order ``optim.epoch_order(seed, epoch, m)``, the last batch smaller.
+    beta : momentum's (0.9).  beta1, beta2, epsilon : Adam's (0.9, 0.999, 1e-8).
+    lambd : L2 regularisation (0.0).  keep_prob : dropout on the hidden layers (1.0: none).
+    seed : the shuffles' and dropout masks' seed (0).
 
     Returns
     -------
-    FitResult(parameters, costs): costs is (num_iterations,), the cost at each iteration
-    (including those of the resumed run).
+    FitResult(parameters, costs): costs is (num_iterations,), the cost of each epoch: the
+    sample-weighted mean of its mini-batches' costs, each before its update (including the
+    epochs of the resumed run).
 
     Raises
     ------
@@ -197,8 +212,10 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     """
     dims, num_iterations, chunk, checkpoint_every = _options(
         layers_dims, num_iterations, chunk, checkpoint, checkpoint_every)
+    options = optim.settings(optimizer, mini_batch_size, beta, beta1, beta2, epsilon, lambd,
+                             keep_prob, seed)
     saved, gram, parameters = _origin(resume, dims, gram, parameters)
-    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram)
+    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram, options=options)
     if trainer.dims != dims:
         raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
     fingerprint = ""

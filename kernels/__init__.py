@@ -10,8 +10,8 @@ module (hence Numba) is imported on first use of one of its names (PEP 562), so
 """
 from importlib import import_module
 
-from .codes import (COST_BLOCK, ELEMENT_BLOCK, LINEAR, RELU, RELU_BACKWARD, RELU_FORWARD,
-                    SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
+from .codes import (ADAM, COST_BLOCK, ELEMENT_BLOCK, GD, LINEAR, MOMENTUM, RELU,
+                    RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
 
 # public name -> the submodule that defines it
 _HOME = {
@@ -25,7 +25,7 @@ _HOME = {
     "Workspace": "gram", "gram_init": "gram", "gram_init_serial": "gram",
     "gram_sync": "gram", "gram_sync_serial": "gram", "gram_weights": "gram",
     "train_steps": "gram", "train_steps_serial": "gram", "GRAM_BLOCKS": "gram",
-    "sgd_update": "update", "sgd_update_2d": "update",
+    "sgd_update": "update", "sgd_update_2d": "update", "Optimizer": "optim",
     "Tiles": "tiled", "CHUNKS": "tiled",
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",

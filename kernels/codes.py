@@ -11,3 +11,6 @@ RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
 
 ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
 COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel task)
+
+# Optimizer codes for optim.optimizer_update() (the update rule of a training step).
+GD, MOMENTUM, ADAM = 0, 1, 2

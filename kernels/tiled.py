@@ -15,6 +15,10 @@ bits never depend on how many threads ran, and every sum is the course's sum up 
 
 Layout: X arrives as XT = X^T, (m, n0) C-contiguous (so a tile of samples is one contiguous
 block), Y as (m,). Per-chunk buffers live in a Tiles workspace allocated once.
+
+Mini-batches: an epoch walks the samples in batches (in a shuffled order, whose tiles are
+gathered into a tile-sized buffer); each batch is cut into chunks by its own size, and each
+step's update is the rule of optim.py (gradient descent, momentum or Adam, L2, dropout).
 """
 from typing import NamedTuple
 
@@ -26,7 +30,7 @@ from .activations import RELU, SIGMOID, relu_backward
 from .buffers import copy, view
 from .linear import bias_activation_forward
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward, sum8
-from .update import sgd_update
+from .optim import dropout, l2_penalty, optimizer_update
 
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
 
@@ -44,6 +48,9 @@ class Tiles(NamedTuple):
     gacc: np.ndarray      # (C, P) each chunk's gradient sums (no 1/m yet), theta's layout
     cost: np.ndarray      # (C,) each chunk's sum of cross-entropy terms (float64)
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
+    xt: np.ndarray        # (C, T · n0) a tile of shuffled samples, gathered (or (C, 0))
+    yt: np.ndarray        # (C, T) their labels, gathered (or (C, 0))
+    idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
 
 
 @kernel(inline=True)
@@ -54,9 +61,22 @@ def _samples(XT, j0, t):
 
 
 @kernel(inline=True)
-def _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off):
+def _gather(xt, yt, XT, Y, rows):
+    # The samples ``rows`` (t,) of XT (m, n0) C and Y (m,), copied: a (t, n0) C tile and (t,).
+    n0 = XT.shape[1]
+    for j in range(rows.size):
+        r = rows[j]
+        for k in range(n0):
+            xt[j * n0 + k] = XT[r, k]
+        yt[j] = Y[r]
+    return view(xt, 0, rows.size, n0), yt[: rows.size]
+
+
+@kernel(inline=True)
+def _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off, opt, step, samples):
     # One tile of t samples through every layer. XT_t: (t, n0) C (the tile of X^T).
-    # acts, zs: this chunk's flat buffers; layer l's A and Z at rows r_off[l].
+    # acts, zs: this chunk's flat buffers; layer l's A and Z at rows r_off[l]. Dropout
+    # (opt.keep_prob < 1) on hidden layers' activations, by step and sample index.
     L = dims.size - 1
     t = XT_t.shape[0]
     for l in range(1, L + 1):
@@ -67,13 +87,15 @@ def _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off):
             np.dot(W, XT_t.T, Z)
         else:
             np.dot(W, view(acts, r_off[l - 1] * t, n_prev, t), Z)
-        bias_activation_forward(view(acts, r_off[l] * t, n, t), Z, view(theta, b_off[l], n, 1),
-                                RELU if l < L else SIGMOID)
+        A = view(acts, r_off[l] * t, n, t)
+        bias_activation_forward(A, Z, view(theta, b_off[l], n, 1), RELU if l < L else SIGMOID)
+        if l < L and opt.keep_prob < 1.0:
+            dropout(A, l, samples, opt, step)
 
 
 @kernel(inline=True)
 def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_off, b_off,
-                   r_off):
+                   r_off, opt, step, samples):
     # Adds one tile's gradient sums to g (theta's layout, no 1/m): db_l += Σ_j dZ_l,
     # dW_l += dZ_l · A_{l-1}^T. Needs the tile's forward pass in acts and zs.
     L = dims.size - 1
@@ -100,32 +122,42 @@ def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_
             break
         dA = view(dA_buf, 0, n_prev, t)
         np.dot(view(theta, w_off[l], n, n_prev).T, dZ, dA)
+        if opt.keep_prob < 1.0:
+            dropout(dA, l - 1, samples, opt, step)
         # Layer below is relu: dZ_{l-1} = dA where Z_{l-1} > 0.
         relu_backward(dZ_buf[: n_prev * t], dA_buf[: n_prev * t],
                       zs[r_off[l - 1] * t: (r_off[l - 1] + n_prev) * t])
 
 
 @kernel
-def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
-    # Chunk c: its tiles in order, into tw.gacc[c] and tw.cost[c].
-    m, n0 = XT.shape
+def _chunk(c, nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt):
+    # Chunk c of nchunks of the mini-batch at positions b0..b1 (of order; of the samples
+    # themselves when order is empty): its tiles in order, into tw.gacc[c] and tw.cost[c].
     L = dims.size - 1
     g = tw.gacc[c]
     for k in range(g.size):
         g[k] = 0.0
     total = 0.0
-    lo = c * m // tw.chunks
-    hi = (c + 1) * m // tw.chunks
+    lo = b0 + c * (b1 - b0) // nchunks
+    hi = b0 + (c + 1) * (b1 - b0) // nchunks
+    step = opt.t[0]
     for j0 in range(lo, hi, tw.T):
         t = min(tw.T, hi - j0)
-        XT_t = _samples(XT, j0, t)
-        Y_t = Y[j0: j0 + t]
+        if order.size == 0:
+            XT_t = _samples(XT, j0, t)
+            Y_t = Y[j0: j0 + t]
+            samples = tw.idx[c][:t]
+            for j in range(t):
+                samples[j] = j0 + j
+        else:
+            samples = order[j0: j0 + t]
+            XT_t, Y_t = _gather(tw.xt[c], tw.yt[c], XT, Y, samples)
         acts, zs = tw.acts[c], tw.zs[c]
-        _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off)
+        _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off, opt, step, samples)
         r = tw.r_off[L]
         total += cross_entropy_sum(acts[r * t: (r + dims[L]) * t], Y_t, tw.cbuf[c])
         _tile_backward(g, tw.dA[c], tw.dZ[c], tw.wtmp[c], acts, zs, XT_t, Y_t, theta, dims,
-                       w_off, b_off, tw.r_off)
+                       w_off, b_off, tw.r_off, opt, step, samples)
     tw.cost[c] = total
 
 
@@ -134,29 +166,32 @@ def _chunk(c, tw, XT, Y, theta, dims, w_off, b_off):
 # blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
 # of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off):
-    # grad: (P,) out = the full-batch gradient (1/m included). Returns the cost.
-    # XT: (m, n0) C. Y: (m,). theta: (P,) parameters. A building block of
-    # tiled_train_steps (its prange is parallel only inside that parallel kernel).
-    m = XT.shape[0]
-    for c in numba.prange(tw.chunks):
+def _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off, opt):
+    # grad: (P,) out = the mini-batch's gradient (1/mb included, L2 added). Returns its cost.
+    # The batch's chunks: min(tw.chunks, its tiles), set by its size alone.
+    mb = b1 - b0
+    nchunks = min(tw.chunks, (mb + tw.T - 1) // tw.T)
+    for c in numba.prange(nchunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
         # type means _chunk compiles once, not twice.
-        _chunk(np.int64(c), tw, XT, Y, theta, dims, w_off, b_off)
-    inv_m = 1.0 / m
+        _chunk(np.int64(c), nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt)
+    inv_m = 1.0 / mb
     total = 0.0
     for k in range(grad.size):
         s = tw.gacc[0, k]
-        for c in range(1, tw.chunks):
+        for c in range(1, nchunks):
             s += tw.gacc[c, k]
         grad[k] = inv_m * s
-    for c in range(tw.chunks):
+    for c in range(nchunks):
         total += tw.cost[c]
-    return (-1.0 / m) * total
+    cost = (-1.0 / mb) * total
+    if opt.lambd != 0.0:
+        cost += (opt.lambd / (2 * mb)) * l2_penalty(grad, theta, dims, w_off, opt.lambd / mb)
+    return cost
 
 
 @kernel(inline=True)
-def _probabilities(out, tw, XT, theta, dims, w_off, b_off):
+def _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
     # out: (m,) the network's output for each sample, computed tile by tile, chunks in
     # parallel (each sample's value is independent of the split: same bits for any threads).
     m = XT.shape[0]
@@ -167,36 +202,47 @@ def _probabilities(out, tw, XT, theta, dims, w_off, b_off):
         for j0 in range(lo, hi, tw.T):
             t = min(tw.T, hi - j0)
             _tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
-                          tw.r_off)
+                          tw.r_off, opt, 0, tw.idx[c])
             r = tw.r_off[L]
             copy(out[j0: j0 + t], tw.acts[c][r * t: (r + 1) * t])
 
 
 @kernel(inline=True)
-def _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
-    # costs: (k,) out, the cost at each of k steps (before that step's update).
-    for it in range(costs.size):
-        costs[it] = _tiled_gradient(grad, tw, XT, Y, theta, dims, w_off, b_off)
-        sgd_update(theta, theta, grad, lr)
+def _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb):
+    # costs: (k,) out: k epochs, each the cost of its mini-batches (before their updates),
+    # weighted by their sizes. An epoch walks the samples in batches of mb, in the order of
+    # ``order`` (m,), or as they are when order is empty; mb >= m: one full-batch step.
+    m = XT.shape[0]
+    for e in range(costs.size):
+        total = 0.0
+        for b0 in range(0, m, mb):
+            b1 = min(b0 + mb, m)
+            opt.t[0] += 1
+            cost = _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off,
+                                   opt)
+            optimizer_update(theta, grad, opt)
+            total += ((b1 - b0) / m) * cost
+        costs[e] = total
 
 
 # Each entry point in two builds: on every core, and a _serial twin (one thread, same bits)
 # for children forked after OpenMP ran and for work too small to share (fastdnn/_threads.py).
 @kernel(parallel=True)
-def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off):
-    _probabilities(out, tw, XT, theta, dims, w_off, b_off)
+def tiled_probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
+    _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt)
 
 
 @kernel
-def tiled_probabilities_serial(out, tw, XT, theta, dims, w_off, b_off):
-    _probabilities(out, tw, XT, theta, dims, w_off, b_off)
+def tiled_probabilities_serial(out, tw, XT, theta, dims, w_off, b_off, opt):
+    _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt)
 
 
 @kernel(parallel=True)
-def tiled_train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
-    _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr)
+def tiled_train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb):
+    _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb)
 
 
 @kernel
-def tiled_train_steps_serial(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr):
-    _train_steps(costs, grad, tw, XT, Y, theta, dims, w_off, b_off, lr)
+def tiled_train_steps_serial(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt,
+                             mb):
+    _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb)

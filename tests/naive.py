@@ -94,3 +94,98 @@ def init_two_layer(n_x, n_h, n_y):
     W1 = np.random.randn(n_h, n_x) * 0.01
     W2 = np.random.randn(n_y, n_h) * 0.01
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
+
+
+# ---- the sequel's tools: mini-batches, momentum, Adam, L2, dropout (fastdnn.fit's options) ---
+MASK64 = (1 << 64) - 1
+
+
+def _splitmix(x):
+    # splitmix64's finaliser, on Python integers (the documented dropout hash).
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def dropout_mask(seed, step, layer, units, samples, keep_prob):
+    """(units, len(samples)) of 0/1: keep unit i for sample j when u < keep_prob, with
+    u = (h >> 11) / 2^53, h = mix(mix(mix(mix(seed + G) ^ step) ^ (layer << 32 | i)) ^ j)."""
+    h = _splitmix((seed + 0x9E3779B97F4A7C15) & MASK64)
+    h = _splitmix(h ^ step)
+    D = np.empty((units, len(samples)))
+    for i in range(units):
+        key = _splitmix(h ^ ((layer << 32) | i))
+        for c, j in enumerate(samples):
+            D[i, c] = float((_splitmix(key ^ int(j)) >> 11) / 2.0 ** 53 < keep_prob)
+    return D
+
+
+def _batch_step(Xb, Yb, idx, params, opt, t):
+    """Cost and gradients of one mini-batch (samples idx) at step t, with L2 and dropout."""
+    L, mb, kp = len(params) // 2, Xb.shape[1], opt["keep_prob"]
+    A, tape, masks = Xb, [], {}
+    for l in range(1, L + 1):
+        W, b = params["W%d" % l], params["b%d" % l]
+        Z = W @ A + b
+        A_next = relu(Z) if l < L else sigmoid(Z)
+        if l < L and kp < 1:
+            masks[l] = dropout_mask(opt["seed"], t, l, W.shape[0], idx, kp)
+            A_next = A_next * masks[l] / kp
+        tape.append((A, W, Z))
+        A = A_next
+    c = cost(A, Yb) + opt["lambd"] / (2 * mb) * sum(np.sum(params["W%d" % l] ** 2)
+                                                     for l in range(1, L + 1))
+    grads, dZ = {}, A - Yb
+    for l in range(L, 0, -1):
+        A_prev, W, Z = tape[l - 1]
+        grads["dW%d" % l] = dZ @ A_prev.T / mb + opt["lambd"] / mb * W
+        grads["db%d" % l] = dZ.sum(axis=1, keepdims=True) / mb
+        if l > 1:
+            dA = W.T @ dZ
+            if kp < 1:
+                dA = dA * masks[l - 1] / kp
+            dZ = relu_grad(dA, tape[l - 2][2])
+    return float(c), grads
+
+
+def _apply(params, grads, state, opt, t):
+    lr, new = opt["lr"], {}
+    for k in params:
+        g = grads["d" + k]
+        if opt["optimizer"] == "gd":
+            new[k] = params[k] - lr * g
+        elif opt["optimizer"] == "momentum":
+            state["v" + k] = opt["beta"] * state["v" + k] + (1 - opt["beta"]) * g
+            new[k] = params[k] - lr * state["v" + k]
+        else:
+            b1, b2 = opt["beta1"], opt["beta2"]
+            state["v" + k] = b1 * state["v" + k] + (1 - b1) * g
+            state["s" + k] = b2 * state["s" + k] + (1 - b2) * g ** 2
+            v_hat, s_hat = state["v" + k] / (1 - b1 ** t), state["s" + k] / (1 - b2 ** t)
+            new[k] = params[k] - lr * v_hat / (np.sqrt(s_hat) + opt["epsilon"])
+    return new
+
+
+def train_optimized(X, Y, params, epochs, **opt):
+    """fit's options in plain numpy: each epoch in the order
+    default_rng([seed, epoch]).permutation(m) (mini-batches) or as is (full batch).
+    Returns (params, costs per epoch: the sample-weighted mean of the batch costs)."""
+    opt = dict(dict(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
+                    epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0), **opt)
+    m = X.shape[1]
+    state = {p + k: np.zeros_like(v) for k, v in params.items() for p in "vs"}
+    costs, t = [], 0
+    for epoch in range(epochs):
+        mb = opt["mini_batch_size"]
+        order = np.arange(m) if mb is None else \
+            np.random.default_rng([opt["seed"], epoch]).permutation(m)
+        mb = mb or m
+        total = 0.0
+        for b0 in range(0, m, mb):
+            idx = order[b0:b0 + mb]
+            t += 1
+            c, grads = _batch_step(X[:, idx], Y[:, idx], idx, params, opt, t)
+            params = _apply(params, grads, state, opt, t)
+            total += len(idx) / m * c
+        costs.append(total)
+    return params, np.array(costs)

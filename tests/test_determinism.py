@@ -9,11 +9,13 @@ import pytest
 
 CODE = textwrap.dedent("""
     import sys, numpy as np, fastdnn
-    n, m, dims, gram, dtype = eval(sys.argv[1])
+    n, m, dims, gram, dtype, *options = eval(sys.argv[1])
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, m))
     Y = (X[:1] + rng.standard_normal((1, m)) > 0).astype(np.int64)
-    r = fastdnn.fit(X, Y, dims, 0.05, 12, gram=gram, dtype=dtype)
+    r = fastdnn.fit(X, Y, dims, 0.05 if not options else 0.01, 12 if not options else 3,
+                    gram=gram, dtype=dtype,
+                    **(options[0] if options else {}))
     parts = [r.costs] + [r.parameters[k] for k in sorted(r.parameters)]
     sys.stdout.buffer.write(b"".join(np.ascontiguousarray(p).tobytes() for p in parts))
 """)
@@ -24,6 +26,11 @@ SHAPES = [
     (50, 20000, [50, 64, 32, 1], False, "float32"),
     (784, 3000, [784, 128, 64, 1], False, "float64"),    # mnist-like
     (3000, 300, [3000, 20, 7, 5, 1], True, "float64"),   # cat-like, Gram path
+    # The optimizer options: mini-batches split over chunks, and ones of a single chunk.
+    (50, 20000, [50, 64, 32, 1], "auto", "float64",
+     dict(optimizer="adam", mini_batch_size=4096, lambd=0.1, keep_prob=0.9)),
+    (50, 5000, [50, 64, 32, 1], "auto", "float32",
+     dict(optimizer="momentum", mini_batch_size=64, keep_prob=0.8, seed=3)),
 ]
 
 

@@ -1,0 +1,122 @@
+"""A training run's optimizer: its settings (checked once), its state, the epochs' shuffles and
+the dropout mask, in numpy, as the kernels compute them (kernels/optim.py).
+
+Guarantees: the defaults (gradient descent, full batch, no L2, no dropout) are the course's
+algorithm, bit for bit as before these options existed. ``epoch_order`` and ``dropout_keep``
+are the documented functions a numpy reference reproduces: an epoch's order depends on the
+seed and the epoch number alone; a dropout mask on (seed, step, layer, unit, sample index).
+"""
+import math
+import numbers
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import _validate as v
+from . import kernels as K
+
+CODES = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """fit's optimizer options (see fit's docstring); ``Settings()`` is the course's."""
+    optimizer: str = "gd"
+    mini_batch_size: int = None
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    lambd: float = 0.0
+    keep_prob: float = 1.0
+    seed: int = 0
+
+    def as_dict(self):
+        return asdict(self)
+
+    @property
+    def plain(self):
+        """The course's full-batch gradient descent, with no L2 and no dropout."""
+        return self.optimizer == "gd" and self.mini_batch_size is None and \
+            self.lambd == 0 and self.keep_prob == 1
+
+
+def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
+    x = v.real(x, name)
+    if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}, got {x!r}")
+    return x
+
+
+def settings(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
+             epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0):
+    """Settings checked: each bad value raises naming the option, the value and the range."""
+    optimizer = v.choice(optimizer, "optimizer", {k: k for k in CODES})
+    if mini_batch_size is not None:
+        mini_batch_size = v.count(mini_batch_size, "mini_batch_size", 1)
+    eps = v.real(epsilon, "epsilon")
+    if eps <= 0:
+        raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
+    lambd = v.real(lambd, "lambd")
+    if lambd < 0:
+        raise ValueError(f"lambd must be >= 0, got {lambd!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) \
+            or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+    return Settings(optimizer, mini_batch_size, _fraction(beta, "beta", False, True),
+                    _fraction(beta1, "beta1", False, True),
+                    _fraction(beta2, "beta2", False, True), eps, lambd,
+                    _fraction(keep_prob, "keep_prob", True, False), int(seed))
+
+
+def state(options, lr, n_params, dtype):
+    """The kernels' Optimizer for a run: settings, learning rate, and zeroed state."""
+    moments = n_params if options.optimizer != "gd" else 0
+    return K.Optimizer(CODES[options.optimizer], float(lr), options.beta, options.beta1,
+                       options.beta2, options.epsilon, options.lambd, options.keep_prob,
+                       options.seed, np.zeros(moments, dtype),
+                       np.zeros(n_params if options.optimizer == "adam" else 0, dtype),
+                       np.zeros(1, np.int64))
+
+
+def inference():
+    """An Optimizer that changes nothing (forward passes only: no dropout)."""
+    return state(Settings(), 1.0, 0, np.float64)
+
+
+def epoch_order(seed, epoch, m):
+    """(m,) int64: the order in which epoch ``epoch`` (from 0) walks the samples, for
+    mini-batch training: ``np.random.default_rng([seed, epoch]).permutation(m)``."""
+    return np.random.default_rng([seed, epoch]).permutation(m).astype(np.int64, copy=False)
+
+
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_G = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x):
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * _M1
+        x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def dropout_keep(seed, step, layer, units, samples, keep_prob):
+    """(units, len(samples)) of 1.0 (kept) and 0.0: the mask D of hidden layer ``layer``
+    (1..L-1) at optimizer step ``step`` (from 1) for the given sample indices."""
+    with np.errstate(over="ignore"):
+        h = _mix(np.uint64(seed) + _G)
+        h = _mix(h ^ np.uint64(step))
+        keys = _mix(h ^ ((np.uint64(layer) << np.uint64(32)) |
+                         np.arange(units, dtype=np.uint64)))
+        bits = _mix(keys[:, None] ^ np.asarray(samples, np.uint64)[None, :]) >> np.uint64(11)
+    return (bits.astype(np.float64) * 2.0 ** -53 < keep_prob).astype(np.float64)
+
+
+def describe_differences(saved, options):
+    """Human-readable differences between saved settings (a dict) and ``options``."""
+    now = options.as_dict()
+    return [f"{k} {saved[k]!r} (this run: {now[k]!r})" for k in now
+            if k in saved and saved[k] != now[k] and not
+            (isinstance(saved[k], float) and math.isnan(saved[k]))]

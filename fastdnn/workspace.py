@@ -1,0 +1,82 @@
+"""Where a network's numbers live: its dims, the flat parameter vector's layout, the tiles'
+buffers, and a step's work. Set by the shapes alone (never by the thread count), so they are
+part of the fixed summation order that makes results the same bits on any number of threads.
+"""
+import numpy as np
+
+from . import _validate as v
+from . import kernels as K
+
+
+def step_work(dims, m, gram):
+    """Multiply-adds of one training step (what decides whether it runs on every core)."""
+    pairs = [dims[l] * dims[l - 1] for l in range(1, len(dims))]
+    first = dims[1] * m * m if gram else 2 * pairs[0] * m
+    return first + 3 * m * sum(pairs[1:])
+
+
+# Samples per tile of the tiled step (measured on the scaling shapes, 2-core build machine):
+# 256 keeps a tile's activations in L2 for narrow networks; where a weight matrix is large,
+# each tile's BLAS call re-packs it, and 1024 samples amortise that.
+TILE, WIDE_TILE, WIDE_WEIGHTS = 256, 1024, 1 << 16
+
+
+def tile_width(dims):
+    """Samples per tile: set by the shapes only (never by the thread count), so it is part
+    of the fixed summation order."""
+    biggest = max(dims[l] * dims[l - 1] for l in range(1, len(dims)))
+    return WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
+
+
+def network_dims(parameters, n_x=None):
+    """[n0, n1, ..., nL] of a parameters dict, checked: W_l (n_l, n_{l-1}), b_l (n_l, 1), and
+    n0 == n_x when given (the rows of X)."""
+    L = v.layer_count(parameters)
+    dims = [v.array(parameters["W1"], "parameters['W1']").shape[1]]
+    if n_x is not None and dims[0] != n_x:
+        raise ValueError(f"parameters['W1'] has {dims[0]} columns but X has {n_x} rows "
+                         "(features): they must be equal")
+    for l in range(1, L + 1):
+        W = v.array(parameters[f"W{l}"], f"parameters['W{l}']")
+        b = v.array(parameters[f"b{l}"], f"parameters['b{l}']")
+        if W.shape[1] != dims[-1]:
+            raise ValueError(f"parameters['W{l}'] has shape {W.shape}, expected "
+                             f"{dims[-1]} columns to follow layer {l - 1}")
+        v.shape(b, f"parameters['b{l}']", (W.shape[0], 1), "one bias per row of W")
+        dims.append(W.shape[0])
+    return dims
+
+
+def parameter_layout(dims):
+    """(w_off, b_off, size): where W_l and b_l start in the flat parameter vector theta
+    (W1, b1, W2, b2, ... in that order, each row-major), and theta's size."""
+    L = len(dims) - 1
+    w_off, b_off = np.zeros(L + 1, np.int64), np.zeros(L + 1, np.int64)
+    p = 0
+    for l in range(1, L + 1):
+        w_off[l], p = p, p + dims[l] * dims[l - 1]
+        b_off[l], p = p, p + dims[l]
+    return w_off, b_off, p
+
+
+def allocate_tiles(dims, m, dtype, n_params, batch=None):
+    """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
+    (``n_params``: size of the gradient accumulators; 0 for a forward pass only; ``batch``:
+    the mini-batch size, whose shuffled tiles are gathered, or None for full batches)."""
+    L = len(dims) - 1
+    r_off = np.zeros(L + 1, np.int64)
+    r_off[1:] = np.cumsum([0] + dims[1:-1])
+    rows, widest = sum(dims[1:]), max(dims[1:])
+    T = tile_width(dims)
+    C = min(K.CHUNKS, -(-min(m, batch or m) // T))    # shapes only: part of the summation order
+    gather = T if batch else 0
+    wsize = max(dims[l] * dims[l - 1] for l in range(1, L + 1)) if n_params else 0
+    return K.Tiles(
+        r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
+        zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
+        dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
+        gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype),
+        xt=np.zeros((C, gather * dims[0]), dtype), yt=np.zeros((C, gather), dtype),
+        idx=np.zeros((C, T), np.int64))
+
+

@@ -1,0 +1,116 @@
+"""The optimizers' update rules, L2 regularisation and inverted dropout's mask, for the tiled
+training step (the course's sequel, *Improving Deep Neural Networks*).
+
+Guarantees: each formula element by element in numpy's arithmetic (no fused multiply-add),
+for every entry of theta (W and b alike), with t the step being taken (from 1):
+  GD:       theta -= lr·g
+  MOMENTUM: v = beta·v + (1-beta)·g;  theta -= lr·v
+  ADAM:     v = beta1·v + (1-beta1)·g;  s = beta2·s + (1-beta2)·g²;
+            theta -= lr · (v / (1-beta1^t)) / (sqrt(s / (1-beta2^t)) + epsilon)
+L2 adds (lambd/mb)·W_l to dW_l (never to b) and (lambd/(2·mb))·Σ_l ‖W_l‖² to the cost.
+Dropout keeps unit i of hidden layer l for sample j at step t when
+  u(seed, t, l, i, j) < keep_prob,   u = (h >> 11) · 2^-53,
+  h = mix(mix(mix(mix(seed + G) ^ t) ^ (l << 32 | i)) ^ j)
+with mix splitmix64's finaliser and G = 0x9e3779b97f4a7c15, all in uint64 arithmetic (a
+counter-based generator: the mask depends on no tile, thread or order, and numpy reproduces
+it; fastdnn.optim.dropout_keep is the same function in numpy).
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import kernel
+from .codes import ADAM, MOMENTUM
+
+M1 = np.uint64(0xBF58476D1CE4E5B9)
+M2 = np.uint64(0x94D049BB133111EB)
+G = np.uint64(0x9E3779B97F4A7C15)
+S11, S27, S30, S31, S32 = (np.uint64(k) for k in (11, 27, 30, 31, 32))
+TWO_M53 = 1.0 / 9007199254740992.0
+
+
+class Optimizer(NamedTuple):
+    """A training run's update rule, its settings and its state (allocated once)."""
+    code: int             # GD, MOMENTUM or ADAM (codes.py)
+    lr: float             # learning rate
+    beta: float           # momentum's
+    beta1: float          # Adam's first moment
+    beta2: float          # Adam's second moment
+    epsilon: float        # Adam's
+    lambd: float          # L2 strength (0: none)
+    keep_prob: float      # dropout on hidden layers (1: none)
+    seed: int             # dropout masks (and, in fastdnn, the epochs' shuffles)
+    v: np.ndarray         # (P,) velocity or first moment, theta's layout (or (0,) for GD)
+    s: np.ndarray         # (P,) Adam's second moment (or (0,))
+    t: np.ndarray         # (1,) int64: steps taken
+
+
+@kernel(inline=True)
+def _mix(x):
+    x = (x ^ (x >> S30)) * M1
+    x = (x ^ (x >> S27)) * M2
+    return x ^ (x >> S31)
+
+
+@kernel(inline=True)
+def unit_key(seed, step, layer, unit):
+    # The part of the dropout hash shared by every sample of one unit at one step.
+    h = _mix(np.uint64(seed) + G)
+    h = _mix(h ^ np.uint64(step))
+    return _mix(h ^ ((np.uint64(layer) << S32) | np.uint64(unit)))
+
+
+@kernel(inline=True)
+def keep_factor(key, sample, keep_prob):
+    # 1.0 when the unit is kept for this sample, else 0.0 (the mask D of the course).
+    u = np.float64(_mix(key ^ np.uint64(sample)) >> S11) * TWO_M53
+    return 1.0 if u < keep_prob else 0.0
+
+
+@kernel(inline=True)
+def dropout(a, layer, samples, opt, step):
+    # a: (n, t) this layer's activations (forward) or their gradient (backward), in place:
+    # a = a·D / keep_prob, the course's inverted dropout. samples: (t,) sample indices.
+    kp = opt.keep_prob
+    for i in range(a.shape[0]):
+        key = unit_key(opt.seed, step, layer, i)
+        for j in range(a.shape[1]):
+            a[i, j] = (a[i, j] * keep_factor(key, samples[j], kp)) / kp
+
+
+@kernel(inline=True)
+def l2_penalty(grad, theta, dims, w_off, coef):
+    # dW_l += coef·W_l for every layer (coef = lambd/mb); returns Σ_l ‖W_l‖² (float64).
+    total = 0.0
+    for l in range(1, dims.size):
+        for k in range(w_off[l], w_off[l] + dims[l] * dims[l - 1]):
+            w = theta[k]
+            grad[k] = grad[k] + coef * w
+            total += np.float64(w) * np.float64(w)
+    return total
+
+
+@kernel(inline=True)
+def optimizer_update(theta, grad, opt):
+    # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
+    lr = opt.lr
+    if opt.code == MOMENTUM:
+        b = opt.beta
+        for i in range(theta.size):
+            v = b * opt.v[i] + (1 - b) * grad[i]
+            opt.v[i] = v
+            theta[i] = theta[i] - lr * v
+    elif opt.code == ADAM:
+        b1, b2 = opt.beta1, opt.beta2
+        c1 = 1 - b1 ** opt.t[0]
+        c2 = 1 - b2 ** opt.t[0]
+        for i in range(theta.size):
+            g = grad[i]
+            v = b1 * opt.v[i] + (1 - b1) * g
+            s = b2 * opt.s[i] + (1 - b2) * (g * g)
+            opt.v[i] = v
+            opt.s[i] = s
+            theta[i] = theta[i] - lr * (v / c1) / (np.sqrt(s / c2) + opt.epsilon)
+    else:
+        for i in range(theta.size):
+            theta[i] = theta[i] - lr * grad[i]
