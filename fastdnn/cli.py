@@ -12,6 +12,7 @@ import sys
 import warnings
 
 from . import _validate as v
+from . import optim
 from ._version import __version__
 from .commands import UsageError, cmd_info, cmd_predict, cmd_sweep, cmd_train
 
@@ -77,6 +78,57 @@ def scheduler(text):
     return text
 
 
+def optimizer(text):
+    return optim.settings(optimizer=text).optimizer
+
+
+def mini_batch_size(text):
+    if text.strip().lower() in ("full", "none"):
+        return None
+    try:
+        return v.count(int(text), "the mini-batch size", 1)
+    except ValueError:
+        raise ValueError(f"expected an integer >= 1 or 'full', got {text!r}") from None
+
+
+def _setting(name):
+    """A converter for optimizer setting ``name`` (a float or an integer), checked as fit
+    checks it."""
+    def convert(text):
+        try:
+            value = int(text) if name == "seed" else float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        return getattr(optim.settings(**{name: value}), name)
+    convert.__name__ = name
+    return convert
+
+
+# fit's optimizer options on the command line: (flag, converter, default, help).
+OPTIMIZER_OPTIONS = (
+    ("--optimizer", optimizer, "gd", "gd, momentum or adam (default gd)"),
+    ("--mini-batch-size", mini_batch_size, None,
+     "samples per mini-batch; 'full' (the default): full-batch steps"),
+    ("--beta", _setting("beta"), 0.9, "momentum's beta (default 0.9)"),
+    ("--beta1", _setting("beta1"), 0.9, "Adam's beta1 (default 0.9)"),
+    ("--beta2", _setting("beta2"), 0.999, "Adam's beta2 (default 0.999)"),
+    ("--epsilon", _setting("epsilon"), 1e-8, "Adam's epsilon (default 1e-8)"),
+    ("--lambd", _setting("lambd"), 0.0, "L2 regularisation (default 0)"),
+    ("--keep-prob", _setting("keep_prob"), 1.0, "dropout's keep probability (default 1: none)"),
+    ("--seed", _setting("seed"), 0, "seed of the shuffles and dropout masks (default 0)"),
+)
+
+
+def _optimizer_options(p, lists=False):
+    """Add fit's optimizer options to ``p``; ``lists``: comma-separated lists (sweep)."""
+    for flag, convert, default, text in OPTIMIZER_OPTIONS:
+        if lists:
+            p.add_argument(flag, type=_option(list_of(convert)), default=[default],
+                           help=f"comma-separated values: {text}")
+        else:
+            p.add_argument(flag, type=_option(convert), default=default, help=text)
+
+
 def list_of(convert):
     def values(text):
         return [convert(t) for t in text.split(",")]
@@ -118,6 +170,7 @@ def _train_parser(sub):
     t.add_argument("--plot", metavar="PNG", type=_option(path),
                    help="save the learning curve (needs matplotlib)")
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _optimizer_options(t)
     t.set_defaults(func=cmd_train, command_parser=t)
 
 
@@ -142,6 +195,7 @@ def _sweep_parser(sub):
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=_option(scheduler),
                        help="run on a Dask cluster (needs fastdnn[dask])")
     w.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _optimizer_options(w, lists=True)
     w.set_defaults(func=cmd_sweep, command_parser=w)
 
 

@@ -51,6 +51,12 @@ def _layers(dims, n_x):
         raise UsageError(str(exc)) from None
 
 
+def _optimizer(args):
+    """fit's optimizer keyword arguments from the parsed options (values or lists)."""
+    from .optim import Settings
+    return {k: getattr(args, k) for k in Settings().as_dict()}
+
+
 def cmd_train(args):
     from tqdm.auto import tqdm
 
@@ -62,6 +68,10 @@ def cmd_train(args):
     if args.plot:
         from .plot import _pyplot
         _pyplot(required=True)           # fail before training, not after
+    from .optim import settings
+    if args.gram == "on" and not settings(**_optimizer(args)).plain:
+        raise UsageError("--gram on carries only full-batch gradient descent without --lambd "
+                         "or --keep-prob; leave --gram auto")
     train_file, test_file = _data_files(args)
     X, Y, _, _ = load_flat(train_file)
     X_test, Y_test, _, _ = load_flat(test_file)
@@ -77,7 +87,8 @@ def cmd_train(args):
         result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
                      gram={"auto": "auto", "on": True, "off": False}[args.gram],
                      callback=progress, checkpoint=checkpoint,
-                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out)
+                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out,
+                     **_optimizer(args))
     params = result.parameters
     if not args.quiet:
         print(f"Train accuracy: {accuracy(X, Y, params):.6f}")
@@ -137,7 +148,7 @@ def cmd_sweep(args):
     X_test, Y_test, _, _ = load_flat(test_file)
     layers = [_layers(dims, X.shape[0]) for dims in (args.layers or [None])]
     grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
-            "num_iterations": args.iterations, "dtype": args.dtype}
+            "num_iterations": args.iterations, "dtype": args.dtype, **_optimizer(args)}
     runs = expand_grid(grid, X.shape[0])
     recorded = finished_rows(os.path.join(args.out, "results.csv"))
     already = sum(run_name(s) in recorded for s in runs)

@@ -22,6 +22,11 @@ BAD = {
     ("predict", "--predictions"): "", ("predict", "--mislabeled"): "",
     ("bench", "--plot"): "", ("bench", "--data"): "", ("bench", "--workers"): "-2",
 }
+OPTIMIZER_BAD = {"--optimizer": "sgd", "--mini-batch-size": "0", "--beta": "1",
+                 "--beta1": "x", "--beta2": "-0.5", "--epsilon": "0", "--lambd": "-1",
+                 "--keep-prob": "0", "--seed": "-3"}
+for _command in ("train", "sweep"):
+    BAD.update({(_command, flag): value for flag, value in OPTIMIZER_BAD.items()})
 
 
 def _options():
@@ -65,6 +70,8 @@ def test_bad_value_exits_2_with_usage(command, option, capsys):
     (["train", "--layers", "64,8,2", "--iterations", "1"], "must end with 1"),
     (["sweep", "--layers", "32,8,1", "--iterations", "1"], "the data has 64 features"),
     (["train", "--train", "x.h5", "--iterations", "1"], "give both --train FILE and --test FILE"),
+    (["train", "--optimizer", "adam", "--gram", "on"], "--gram on"),
+    (["sweep", "--mini-batch-size", "64,x"], "integer >= 1 or 'full'"),
 ])
 def test_named_usage_errors_exit_2(argv, words, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -88,6 +88,57 @@ def test_python_fit_killed_and_resumed_is_bit_identical(tmp_path):
     assert_same_run(resumed, whole)
 
 
+ADAM = dict(optimizer="adam", mini_batch_size=128, keep_prob=0.8, lambd=0.05, seed=4)
+
+
+def test_python_fit_with_adam_batches_and_dropout_killed_and_resumed_is_bit_identical(
+        tmp_path):
+    X, Y = data(n=40, m=3000)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    total = 3000
+    code = textwrap.dedent(f"""
+        import numpy as np, fastdnn
+        X, Y = np.load("X.npy"), np.load("Y.npy")
+        fastdnn.fit(X, Y, [40, 16, 8, 1], 0.001, {total}, checkpoint="ck.h5",
+                    checkpoint_every=20, **{ADAM!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+    ck = tmp_path / "ck.h5"
+    kill_once_written(proc, ck, grace=0.3)
+    saved = load_model(str(ck))
+    done = saved["state"]["iteration"]                       # the checkpoint survived the kill
+    assert 0 < done < total and done % 20 == 0
+    assert saved["optimizer"]["optimizer"] == "adam" and saved["state"]["s"].size > 0
+    resumed = fastdnn.fit(X, Y, [40, 16, 8, 1], 0.001, done + 30, resume=ck, **ADAM)
+    whole = fastdnn.fit(X, Y, [40, 16, 8, 1], 0.001, done + 30, **ADAM)
+    assert_same_run(resumed, whole)
+
+
+def test_resume_with_other_optimizer_settings_is_refused_naming_each(tmp_path):
+    X, Y = data()
+    fastdnn.fit(X, Y, [30, 6, 1], 0.05, 10, out=tmp_path / "a.h5", **ADAM)
+    with pytest.raises(ValueError, match="cannot resume") as err:
+        fastdnn.fit(X, Y, [30, 6, 1], 0.05, 20, resume=tmp_path / "a.h5",
+                    **dict(ADAM, optimizer="momentum", keep_prob=0.9))
+    assert "optimizer 'adam' (this run: 'momentum')" in str(err.value)
+    assert "keep_prob 0.8 (this run: 0.9)" in str(err.value)
+
+
+def test_version_1_model_files_still_load_and_resume(tmp_path):
+    import h5py
+    X, Y = data()
+    whole = fastdnn.fit(X, Y, [30, 6, 1], 0.05, 60)
+    fastdnn.fit(X, Y, [30, 6, 1], 0.05, 20, out=tmp_path / "a.h5")
+    with h5py.File(tmp_path / "a.h5", "r+") as f:      # as fastdnn 0.1.0 wrote it
+        f.attrs["format_version"] = 1
+        del f.attrs["optimizer"]
+        del f["state/v"], f["state/s"]
+        del f["state"].attrs["t"]
+    assert load_model(str(tmp_path / "a.h5"))["optimizer"] is None
+    assert_same_run(fastdnn.fit(X, Y, [30, 6, 1], 0.05, 60, resume=tmp_path / "a.h5"), whole)
+
+
 def test_resume_from_plain_parameters_warns_and_continues(tmp_path):
     X, Y = data()
     dims = [30, 6, 1]

@@ -184,6 +184,8 @@ def test_cli_sweep_writes_results_best_model_and_plot(tmp_path):
     with open(out / "results.csv") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == ["run", "layers", "learning_rate", "iterations", "dtype",
+                                     "optimizer", "mini_batch_size", "beta", "beta1",
+                                     "beta2", "epsilon", "lambd", "keep_prob", "seed",
                                      "final_cost", "train_accuracy", "test_accuracy",
                                      "seconds", "status", "model"]
         assert len(list(reader)) == 2
@@ -242,3 +244,33 @@ def test_cli_unreachable_scheduler_is_one_line_within_30_s(tmp_path):
     assert time.time() - t0 < 30
     assert r.returncode == 1 and r.stderr.strip().count("\n") == 0, r.stderr
     assert "tcp://127.0.0.1:9" in r.stderr
+
+
+def test_sweep_over_optimizer_options_matches_single_fits(tmp_path):
+    X, Y, Xt, Yt = digits()
+    grid = {"layers_dims": [[64, 8, 1]], "learning_rate": [0.01], "num_iterations": [3],
+            "optimizer": ["gd", "adam"], "mini_batch_size": [None, 128], "keep_prob": [0.9]}
+    records = sweep(X, Y, grid, X_test=Xt, Y_test=Yt, out=tmp_path / "s", workers=1)
+    assert len(records) == 4 and all(r.status == "ok" for r in records)
+    for r in records:
+        opts = {k: r.settings[k] for k in ("optimizer", "mini_batch_size") if k in r.settings}
+        alone = fastdnn.fit(X, Y, [64, 8, 1], 0.01, 3, keep_prob=0.9, **opts)
+        np.testing.assert_array_equal(load_model(r.model)["costs"], alone.costs)
+    with open(tmp_path / "s" / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(row["optimizer"], row["mini_batch_size"]) for row in rows} == {
+        ("'gd'", "None"), ("'gd'", "128"), ("'adam'", "None"), ("'adam'", "128")}
+    again = sweep(X, Y, grid, out=tmp_path / "s", workers=1)     # all recorded: none rerun
+    assert sorted(r.run for r in again) == sorted(r.run for r in records)
+
+
+def test_cli_sweep_takes_lists_of_optimizer_options(tmp_path):
+    out = tmp_path / "s"
+    r = subprocess.run(["fastdnn", "sweep", "--layers", "64,8,1", "--learning-rate", "0.01",
+                        "--iterations", "2", "--optimizer", "gd,adam", "--mini-batch-size",
+                        "64,full", "--workers", "1", "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {row["status"] for row in rows} == {"ok"}

@@ -9,10 +9,14 @@ import itertools
 import numpy as np
 
 from .. import _validate as v
+from .. import optim
 
-GRID_KEYS = ("layers_dims", "learning_rate", "num_iterations", "dtype")
+BASE_KEYS = ("layers_dims", "learning_rate", "num_iterations", "dtype")
+OPTION_KEYS = tuple(optim.Settings().as_dict())     # optimizer, mini_batch_size, ..., seed
+GRID_KEYS = BASE_KEYS + OPTION_KEYS
 DTYPES = ("float64", "float32")
 DEFAULTS = {"learning_rate": [0.0075], "num_iterations": [3000], "dtype": ["float64"]}
+OPTION_DEFAULTS = optim.Settings().as_dict()
 
 
 def _values(grid, key):
@@ -42,6 +46,8 @@ def _checked(grid, n_x):
     if "layers_dims" not in grid:
         raise ValueError("grid needs 'layers_dims': a list of layer lists like [n_x, 20, 1]")
     full = dict(DEFAULTS, **{k: _values(grid, k) for k in grid})
+    options = {k: [getattr(optim.settings(**{k: x}), k) for x in full[k]]
+               for k in OPTION_KEYS if k in full}         # each value checked as fit checks it
     return {
         "layers_dims": [v.network_layers(d, n_x, "grid['layers_dims'] entry")
                         for d in full["layers_dims"]],
@@ -50,25 +56,38 @@ def _checked(grid, n_x):
         "num_iterations": [v.count(n, "grid['num_iterations'] entry", 1)
                            for n in full["num_iterations"]],
         "dtype": [_dtype_name(dt) for dt in full["dtype"]],
+        **options,
     }
 
 
 def expand_grid(grid, n_x):
     """The runs of ``grid``: a list of settings dicts, in a fixed order, checked.
 
-    grid maps layers_dims (a list of layer lists), learning_rate, num_iterations and dtype to
-    lists of values; missing keys take fit's defaults (0.0075, 3000 and float64).
+    grid maps layers_dims (a list of layer lists), learning_rate, num_iterations, dtype and
+    any of fit's optimizer options (optimizer, mini_batch_size, beta, beta1, beta2, epsilon,
+    lambd, keep_prob, seed) to lists of values; missing keys take fit's defaults. A run's
+    settings name its optimizer options only where they differ from the defaults.
     """
     checked = _checked(grid, n_x)
+    keys = [k for k in GRID_KEYS if k in checked]
     runs = []
-    for combo in itertools.product(*(checked[k] for k in GRID_KEYS)):
-        settings = dict(zip(GRID_KEYS, combo))
+    for combo in itertools.product(*(checked[k] for k in keys)):
+        settings = {k: x for k, x in zip(keys, combo)
+                    if k in BASE_KEYS or x != OPTION_DEFAULTS[k]}
         if settings not in runs:
             runs.append(settings)
     return runs
 
 
+def options_of(settings):
+    """fit's optimizer keyword arguments of a run's settings."""
+    return {k: settings[k] for k in OPTION_KEYS if k in settings}
+
+
 def run_name(settings):
-    """A stable, readable name for a run: its settings (also its model file's name)."""
+    """A stable, readable name for a run: its settings (also its model file's name); optimizer
+    options appear only where they differ from the defaults."""
+    extra = "".join(f"_{k}{settings[k]!r}".replace("'", "") for k in OPTION_KEYS
+                    if k in settings)
     return (f"{'-'.join(map(str, settings['layers_dims']))}_lr{settings['learning_rate']!r}"
-            f"_it{settings['num_iterations']}_{settings['dtype']}")
+            f"_it{settings['num_iterations']}_{settings['dtype']}{extra}")

@@ -13,9 +13,13 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from ..files import write_bytes_atomic
+from ..optim import Settings
 
-COLUMNS = ("run", "layers", "learning_rate", "iterations", "dtype", "final_cost",
-           "train_accuracy", "test_accuracy", "seconds", "status", "model")
+OPTION_DEFAULTS = Settings().as_dict()
+COLUMNS = ("run", "layers", "learning_rate", "iterations", "dtype", *OPTION_DEFAULTS,
+           "final_cost", "train_accuracy", "test_accuracy", "seconds", "status", "model")
+# results.csv before the optimizer options: read as runs of the default optimizer.
+COLUMNS_V1 = tuple(c for c in COLUMNS if c not in OPTION_DEFAULTS)
 FINISHED = ("ok", "diverged")      # a run recorded with one of these is not run again
 COST_EVERY = 100                   # a record keeps the cost of every COST_EVERY-th iteration
 
@@ -48,9 +52,10 @@ class Record:
     def row(self, model_rel):
         """This record as a results.csv row (``model_rel``: its model file, relative)."""
         s = self.settings
+        options = {k: repr(s.get(k, x)) for k, x in OPTION_DEFAULTS.items()}
         return {"run": self.run, "layers": ",".join(map(str, s["layers_dims"])),
                 "learning_rate": repr(s["learning_rate"]), "iterations": s["num_iterations"],
-                "dtype": s["dtype"], "final_cost": repr(self.final_cost),
+                "dtype": s["dtype"], **options, "final_cost": repr(self.final_cost),
                 "train_accuracy": repr(self.train_accuracy),
                 "test_accuracy": repr(self.test_accuracy), "seconds": f"{self.seconds:.3f}",
                 "status": self.status, "model": model_rel or ""}
@@ -71,9 +76,16 @@ class Record:
 
 
 def settings_of(row):
-    return {"layers_dims": [int(x) for x in row["layers"].split(",")],
-            "learning_rate": float(row["learning_rate"]),
-            "num_iterations": int(row["iterations"]), "dtype": row["dtype"]}
+    """A row's settings, as expand_grid makes them (options only where not the default)."""
+    import ast
+    settings = {"layers_dims": [int(x) for x in row["layers"].split(",")],
+                "learning_rate": float(row["learning_rate"]),
+                "num_iterations": int(row["iterations"]), "dtype": row["dtype"]}
+    for k, default in OPTION_DEFAULTS.items():
+        x = ast.literal_eval(row[k]) if row.get(k) else default
+        if x != default:
+            settings[k] = x
+    return settings
 
 
 def read_results(path):
@@ -82,7 +94,7 @@ def read_results(path):
         return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    if rows and set(rows[0]) != set(COLUMNS):
+    if rows and set(rows[0]) not in (set(COLUMNS), set(COLUMNS_V1)):
         raise ValueError(f"{path}: not a fastdnn sweep results file (columns {list(rows[0])})")
     return rows
 

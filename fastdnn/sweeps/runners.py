@@ -12,7 +12,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
-from .grid import run_name
+from .grid import options_of, run_name
 from .records import COST_EVERY, Record
 
 RETRIES = 3           # attempts of a run whose worker process died, before it is "failed"
@@ -60,7 +60,8 @@ def run_one(settings, data=None, threads=None):
         try:
             result = fit(X, Y, settings["layers_dims"], settings["learning_rate"],
                          settings["num_iterations"], dtype=settings["dtype"], out=path,
-                         callback=lambda start, c: costs.extend(c.tolist()))
+                         callback=lambda start, c: costs.extend(c.tolist()),
+                         **options_of(settings))
         except DivergenceError as exc:
             return Record(run_name(settings), settings, "diverged", costs=costs[::COST_EVERY],
                           message=str(exc), seconds=time.perf_counter() - t0), None
