@@ -225,6 +225,9 @@ def _bench_parser(sub):
                    help="cat data folder for the training benchmark")
     b.add_argument("--scale", action="store_true",
                    help="instead: the training engine at scale against numpy, PyTorch and JAX")
+    b.add_argument("--tta", action="store_true",
+                   help="instead: time to a target test accuracy, each optimizer against "
+                   "PyTorch, JAX and scikit-learn (with --data: the cat data too)")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
     b.add_argument("--workers", type=_option(integer(1)), metavar="K",

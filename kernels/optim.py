@@ -7,6 +7,7 @@ for every entry of theta (W and b alike), with t the step being taken (from 1):
   MOMENTUM: v = beta·v + (1-beta)·g;  theta -= lr·v
   ADAM:     v = beta1·v + (1-beta1)·g;  s = beta2·s + (1-beta2)·g²;
             theta -= lr · (v / (1-beta1^t)) / (sqrt(s / (1-beta2^t)) + epsilon)
+            (computed with the corrections folded into two constants: within an ulp or two)
 L2 adds (lambd/mb)·W_l to dW_l (never to b) and (lambd/(2·mb))·Σ_l ‖W_l‖² to the cost.
 Dropout keeps unit i of hidden layer l for sample j at step t when
   u(seed, t, l, i, j) < keep_prob,   u = (h >> 11) · 2^-53,
@@ -91,26 +92,40 @@ def l2_penalty(grad, theta, dims, w_off, coef):
 
 
 @kernel(inline=True)
+def _momentum(theta, grad, v, lr, b):
+    for i in range(theta.size):
+        vi = b * v[i] + (1 - b) * grad[i]
+        v[i] = vi
+        theta[i] = theta[i] - lr * vi
+
+
+@kernel(inline=True)
+def _adam(theta, grad, v, s, lr, b1, b2, c1, c2, eps):
+    # lr·(v/c1)/(sqrt(s/c2) + eps) with the bias corrections folded into two constants: one
+    # square root and one division an element (they bound this loop's speed), within an ulp
+    # or two of the formula as written.
+    a = lr / c1
+    k = 1.0 / np.sqrt(c2)
+    for i in range(theta.size):
+        g = grad[i]
+        vi = b1 * v[i] + (1 - b1) * g
+        si = b2 * s[i] + (1 - b2) * (g * g)
+        v[i] = vi
+        s[i] = si
+        theta[i] = theta[i] - a * vi / (np.sqrt(si) * k + eps)
+
+
+@kernel(inline=True)
 def optimizer_update(theta, grad, opt):
     # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
-    lr = opt.lr
+    # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)
     if opt.code == MOMENTUM:
-        b = opt.beta
-        for i in range(theta.size):
-            v = b * opt.v[i] + (1 - b) * grad[i]
-            opt.v[i] = v
-            theta[i] = theta[i] - lr * v
+        _momentum(theta, grad, opt.v, opt.lr, opt.beta)
     elif opt.code == ADAM:
-        b1, b2 = opt.beta1, opt.beta2
-        c1 = 1 - b1 ** opt.t[0]
-        c2 = 1 - b2 ** opt.t[0]
-        for i in range(theta.size):
-            g = grad[i]
-            v = b1 * opt.v[i] + (1 - b1) * g
-            s = b2 * opt.s[i] + (1 - b2) * (g * g)
-            opt.v[i] = v
-            opt.s[i] = s
-            theta[i] = theta[i] - lr * (v / c1) / (np.sqrt(s / c2) + opt.epsilon)
+        t = opt.t[0]
+        _adam(theta, grad, opt.v, opt.s, opt.lr, opt.beta1, opt.beta2, 1 - opt.beta1 ** t,
+              1 - opt.beta2 ** t, opt.epsilon)
     else:
+        lr = opt.lr
         for i in range(theta.size):
             theta[i] = theta[i] - lr * grad[i]

@@ -1,6 +1,7 @@
 """``fastdnn bench``: the speed table against the course's numpy code (each case in a fresh
 interpreter), whole training runs, start-up; or, with --scale, the engine against numpy,
-PyTorch and JAX; or, with --sweep, a local sweep's speed-up."""
+PyTorch and JAX; with --tta, the time until a model is good; with --sweep, a local sweep's
+speed-up."""
 import json
 import os
 
@@ -100,6 +101,23 @@ def _sweep(args):
           f"{one / k:.2f}x")
 
 
+def _tta(args):
+    from . import tta
+    result = []
+    for name in tta.DATASETS:
+        data = tta.dataset(name, getattr(args, "data", None))
+        if data is not None:
+            result += tta.rows(name, data)
+    if args.json:
+        print(json.dumps({"rows": result, "fastdnn_over_best_peer": tta.summary(result)},
+                         indent=2))
+        return
+    print(tta.table(result))
+    for name, ratio in tta.summary(result).items():
+        print(f"{name}: fastdnn's best time / the best peer's = "
+              + ("-" if ratio is None else f"{ratio:.2f}"))
+
+
 def _chart(rows, path):
     from ..plot import _pyplot
     plt = _pyplot(required=True)
@@ -116,6 +134,8 @@ def main(args):
     """``fastdnn bench``: print the table (or JSON); optionally save a bar chart."""
     if getattr(args, "scale", False):
         _scale(args)
+    elif getattr(args, "tta", False):
+        _tta(args)
     elif getattr(args, "sweep", False):
         _sweep(args)
     else:
