@@ -27,6 +27,21 @@ from .training import InexactResumeWarning, fit
 from .sweeps import sweep
 from .plot import print_mislabeled_images
 
+
+
+def __getattr__(name):
+    # DNNClassifier needs scikit-learn (the fastdnn[sklearn] extra): loaded on first use, so
+    # that `import fastdnn` never imports scikit-learn.
+    if name == "DNNClassifier":
+        try:
+            from .estimator import DNNClassifier
+        except ImportError as exc:
+            raise ImportError("fastdnn.DNNClassifier needs scikit-learn: "
+                              "pip install 'fastdnn[sklearn]'") from exc
+        return DNNClassifier
+    raise AttributeError(f"module 'fastdnn' has no attribute {name!r}")
+
+
 __all__ = ["sigmoid", "relu", "sigmoid_backward", "relu_backward", "initialize_parameters",
            "initialize_parameters_deep", "linear_forward", "linear_activation_forward",
            "L_model_forward", "compute_cost", "linear_backward", "linear_activation_backward",

@@ -53,8 +53,8 @@ def _layers(dims, n_x):
 
 def _optimizer(args):
     """fit's optimizer keyword arguments from the parsed options (values or lists)."""
-    from .optim import Settings
-    return {k: getattr(args, k) for k in Settings().as_dict()}
+    from .optim import FIT_OPTIONS
+    return {k: getattr(args, k) for k in FIT_OPTIONS}
 
 
 def cmd_train(args):

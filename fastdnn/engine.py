@@ -54,25 +54,44 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     return gram < 0.5 * direct
 
 
-def check_training_data(X, Y, dims):
-    """Validated (X, Y) for training: 2-D, same sample count, finite X, labels in {0, 1}."""
-    X = v.array(X, "X")
-    Y = v.array(Y, "Y", np.ndim(Y))
+def labels(Y, K, m, name="Y"):
+    """Y as the (K, m) targets of a K-output network: (1, m) 0/1 labels for K = 1; for K >= 2
+    a (K, m) one-hot array, or integer class labels 0..K-1 of shape (m,) or (1, m)."""
+    Y = v.array(Y, name, np.ndim(Y))
+    if K >= 2 and (Y.ndim == 1 or Y.shape == (1, m)):
+        flat = Y.reshape(-1)
+        if flat.size != m or not np.isin(flat, np.arange(K)).all():
+            raise ValueError(f"{name} must hold class labels 0..{K - 1} (one per sample, "
+                             f"{m} of them) or be ({K}, {m}) one-hot; got shape {Y.shape} "
+                             f"with values {np.unique(flat)[:10]}")
+        onehot = np.zeros((K, m))
+        onehot[flat.astype(np.int64), np.arange(m)] = 1.0
+        return onehot
     if Y.ndim == 1:
         Y = Y.reshape(1, -1)
     if Y.ndim != 2:
-        raise ValueError(f"Y must be a (1, m) array of labels, got shape {Y.shape}")
-    if Y.shape != (dims[-1], X.shape[1]):
-        raise ValueError(f"Y has shape {Y.shape}, expected {(dims[-1], X.shape[1])} "
-                         f"(one label per column of X, whose shape is {X.shape})")
+        raise ValueError(f"{name} must be a ({K}, m) array of labels, got shape {Y.shape}")
+    if Y.shape != (K, m):
+        raise ValueError(f"{name} has shape {Y.shape}, expected {(K, m)} "
+                         f"(one label per column of X, which has {m})")
+    if not np.isin(Y, (0, 1)).all():
+        raise ValueError(f"{name} must hold labels 0 or 1 only, found {np.unique(Y)[:10]}")
+    if K >= 2 and not (Y.sum(axis=0) == 1).all():
+        raise ValueError(f"{name} ({K}, m) must be one-hot: one 1 in each column")
+    return Y
+
+
+def check_training_data(X, Y, dims):
+    """Validated (X, Y) for training: 2-D, same sample count, finite X, labels as ``labels``
+    takes them (Y comes back (dims[-1], m))."""
+    X = v.array(X, "X")
     if X.shape[0] != dims[0]:
         raise ValueError(f"X has {X.shape[0]} rows (features) but layers_dims[0] is {dims[0]}")
+    Y = labels(Y, dims[-1], X.shape[1])
     if not np.isfinite(X).all():
         bad = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"X contains NaN or infinity (first at index {tuple(bad)}); "
                          "clean the data before training")
-    if not np.isin(Y, (0, 1)).all():
-        raise ValueError(f"Y must hold labels 0 or 1 only, found {np.unique(Y)[:10]}")
     return X, Y
 
 
@@ -102,7 +121,8 @@ class Trainer:
         self.options = options or optim.Settings()
         self.dims, self.m = dims, X.shape[1]
         self.gram = self._path(gram)
-        self.Y = v.c_array(Y, self.dtype)          # (1, m)
+        self.Y = v.c_array(Y, self.dtype)          # (nL, m)
+        self.YT = None if self.gram else np.ascontiguousarray(self.Y.T)   # (m, nL)
         if self.gram:
             self.X = v.blas_array(X, self.dtype)   # (n0, m): C or F order, no copy if possible
         else:
@@ -199,7 +219,7 @@ class Trainer:
         work = step_work(self.dims, min(batch, self.m), False) if chunks > 1 else 0
         steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
         with threads, one_blas_thread():
-            steps(costs, ws.grad, tw, self.XT, self.Y.reshape(-1), order, ws.theta, ws.dims,
+            steps(costs, ws.grad, tw, self.XT, self.YT, order, ws.theta, ws.dims,
                   ws.w_off, ws.b_off, self.opt, batch)
 
     def parameters(self):

@@ -14,10 +14,11 @@ from .workspace import allocate_tiles, network_dims, parameter_layout
 
 
 def probabilities(X, parameters):
-    """(m,) the network's output for each column of X, computed tile by tile on every core:
-    no (n_l, m) activation is ever made. float32 when X and the parameters all are.
+    """The network's output for each column of X, computed tile by tile on every core: no
+    (n_l, m) activation is ever made. float32 when X and the parameters all are.
 
-    X: (n0, m). parameters: dict W1, b1, ..., WL, bL with WL of one row.
+    X: (n0, m). parameters: dict W1, b1, ..., WL, bL. Returns (m,) probabilities of class 1
+    for one output unit (sigmoid), or (K, m) class probabilities for K >= 2 (softmax).
     """
     X = v.array(X, "X")
     dims = network_dims(parameters, X.shape[0])
@@ -26,29 +27,41 @@ def probabilities(X, parameters):
     w_off, b_off, _ = parameter_layout(dims)
     theta = np.concatenate([np.ravel(parameters[f"{p}{l}"]) for l in range(1, len(dims))
                             for p in "Wb"]).astype(dt, copy=False)
-    out = np.empty(XT.shape[0], dt)
+    out = np.empty((dims[-1], XT.shape[0]), dt)
     tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
     work = XT.shape[0] * sum(dims[l] * dims[l - 1] for l in range(1, len(dims)))
     work *= tiles.chunks > 1                            # one chunk: nothing to share
     forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work)
     with threads, one_blas_thread():
         forward(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off, inference())
-    return out
+    return out[0] if dims[-1] == 1 else out
 
 
 def predictions(X, parameters):
-    """(1, m) float array: 1 where the model's probability is > 0.5 (strictly), else 0.
+    """(1, m) float array: for one output unit, 1 where the model's probability is > 0.5
+    (strictly), else 0; for K >= 2 classes, the most probable class's index (ties: the
+    lowest index).
 
     Computed by the compiled, tiled forward pass at every size (probabilities): no
     full-size activation is made, and no multi-threaded numpy product is started whose
     idle threads would then compete with the next training run for the cores.
     """
     X = v.array(X, "X")
+    probas = probabilities(X, parameters)
     p = np.zeros((1, X.shape[1]))
-    p[0, :] = probabilities(X, parameters) > 0.5
+    p[0, :] = probas > 0.5 if probas.ndim == 1 else np.argmax(probas, axis=0)
     return p
 
 
+def class_labels(Y):
+    """(1, m) class indices of labels Y: (1, m) or (m,) labels, or (K, m) one-hot (K >= 2)."""
+    Y = np.asarray(Y)
+    if Y.ndim == 2 and Y.shape[0] > 1:
+        return np.argmax(Y, axis=0).reshape(1, -1)
+    return Y.reshape(1, -1)
+
+
 def accuracy(X, Y, parameters):
-    """The fraction of columns of X whose prediction equals the label in Y (1, m)."""
-    return float(np.mean(predictions(X, parameters) == Y))
+    """The fraction of columns of X whose prediction equals the label in Y ((1, m) labels,
+    or (K, m) one-hot)."""
+    return float(np.mean(predictions(X, parameters) == class_labels(Y)))

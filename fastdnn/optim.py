@@ -16,6 +16,9 @@ from . import _validate as v
 from . import kernels as K
 
 CODES = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}
+# fit's optimizer keyword arguments (and the sweep's and the command line's options)
+FIT_OPTIONS = ("optimizer", "mini_batch_size", "beta", "beta1", "beta2", "epsilon", "lambd",
+               "keep_prob", "seed")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class Settings:
     lambd: float = 0.0
     keep_prob: float = 1.0
     seed: int = 0
+    # "course": -(1/m)Σ(y log a + (1-y) log(1-a)) as the course computes it (NaN or inf once
+    # an output rounds to 0 or 1); "logits": the same cost from the output's logits, finite
+    # there (the estimator's choice). The gradients are the same.
+    cost: str = "course"
 
     def as_dict(self):
         return asdict(self)
@@ -38,7 +45,7 @@ class Settings:
     def plain(self):
         """The course's full-batch gradient descent, with no L2 and no dropout."""
         return self.optimizer == "gd" and self.mini_batch_size is None and \
-            self.lambd == 0 and self.keep_prob == 1
+            self.lambd == 0 and self.keep_prob == 1 and self.cost == "course"
 
 
 def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
@@ -50,7 +57,7 @@ def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
 
 
 def settings(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
-             epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0):
+             epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, cost="course"):
     """Settings checked: each bad value raises naming the option, the value and the range."""
     optimizer = v.choice(optimizer, "optimizer", {k: k for k in CODES})
     if mini_batch_size is not None:
@@ -67,7 +74,8 @@ def settings(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.
     return Settings(optimizer, mini_batch_size, _fraction(beta, "beta", False, True),
                     _fraction(beta1, "beta1", False, True),
                     _fraction(beta2, "beta2", False, True), eps, lambd,
-                    _fraction(keep_prob, "keep_prob", True, False), int(seed))
+                    _fraction(keep_prob, "keep_prob", True, False), int(seed),
+                    v.choice(cost, "cost", {"course": "course", "logits": "logits"}))
 
 
 def state(options, lr, n_params, dtype):
@@ -75,7 +83,7 @@ def state(options, lr, n_params, dtype):
     moments = n_params if options.optimizer != "gd" else 0
     return K.Optimizer(CODES[options.optimizer], float(lr), options.beta, options.beta1,
                        options.beta2, options.epsilon, options.lambd, options.keep_prob,
-                       options.seed, np.zeros(moments, dtype),
+                       options.seed, options.cost == "logits", np.zeros(moments, dtype),
                        np.zeros(n_params if options.optimizer == "adam" else 0, dtype),
                        np.zeros(1, np.int64))
 

@@ -76,7 +76,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None):
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
         dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype),
-        xt=np.zeros((C, gather * dims[0]), dtype), yt=np.zeros((C, gather), dtype),
+        xt=np.zeros((C, gather * dims[0]), dtype), yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64))
 
 

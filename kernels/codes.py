@@ -4,7 +4,7 @@ Guarantees: importing this module is free (plain integers), so fastdnn can name 
 and size its buffers without loading Numba; the kernels read the same numbers.
 """
 # Activation codes shared by every kernel that takes ``act``.
-LINEAR, RELU, SIGMOID = 0, 1, 2
+LINEAR, RELU, SIGMOID, SOFTMAX = 0, 1, 2, 3   # SOFTMAX: over each column (output layer)
 
 # Element-wise op codes for activations.apply() / apply_parallel().
 RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3

@@ -26,9 +26,11 @@ import numpy as np
 
 from ._jit import kernel
 from .activations import RELU, SIGMOID, relu_backward
+from .codes import LINEAR
 from .buffers import copy, view
 from .linear import bias_activation_forward, bias_grad, weight_grad
 from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
+from .softmax import softmax_forward, softmax_log_likelihood
 from .update import sgd_update
 
 
@@ -130,15 +132,21 @@ def _forward(ws, m):
         else:
             np.dot(view(ws.theta, ws.w_off[l], n, n_prev),
                    view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
-        bias_activation_forward(view(ws.A, ws.a_off[l], n, m), Zl,
-                                view(ws.theta, ws.b_off[l], n, 1), RELU if l < L else SIGMOID)
+        Al = view(ws.A, ws.a_off[l], n, m)
+        if l == L and n > 1:                     # K classes: a softmax over each column
+            bias_activation_forward(Al, Zl, view(ws.theta, ws.b_off[l], n, 1), LINEAR)
+            softmax_forward(Al, Zl)
+        else:
+            bias_activation_forward(Al, Zl, view(ws.theta, ws.b_off[l], n, 1),
+                                    RELU if l < L else SIGMOID)
 
 
 @kernel(inline=True)
 def _backward(ws, Y, m):
     # Fills grad (W1 aside) and adds dZ1 to S, from the activations of _forward.
     L = ws.dims.size - 1
-    # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward.
+    # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward (and the
+    # softmax's with the categorical cross-entropy). Y: (nL, m), A_L's layout.
     nL = ws.dims[L]
     AL = view(ws.A, ws.a_off[L], nL, m)
     sigmoid_cross_entropy_backward(ws.dZ[: nL * m], AL.reshape(-1), Y.reshape(-1))
@@ -164,7 +172,7 @@ def _backward(ws, Y, m):
 @kernel(inline=True)
 def _steps(costs, ws, Y, lr):
     # costs: (k,) out, the cost at each of k steps (before that step's update).
-    # Y: (1, m) in the workspace's dtype. lr: learning rate.
+    # Y: (nL, m) in the workspace's dtype. lr: learning rate.
     L = ws.dims.size - 1
     m = Y.shape[1]
     nL = ws.dims[L]
@@ -173,8 +181,12 @@ def _steps(costs, ws, Y, lr):
     c = lr / m
     for it in range(costs.size):
         _forward(ws, m)
-        a = ws.A[ws.a_off[L]: ws.a_off[L] + nL * m]
-        costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
+        if nL == 1:
+            a = ws.A[ws.a_off[L]: ws.a_off[L] + m]
+            costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
+        else:
+            costs[it] = (-1.0 / m) * softmax_log_likelihood(view(ws.Z, ws.a_off[L], nL, m),
+                                                            Y.T)
         _backward(ws, Y, m)
         sgd_update(ws.theta[first:], ws.theta[first:], ws.grad[first:], lr)
         _sync(ws.P, ws.Pb, ws.P0, ws.S, ws.gram, c)

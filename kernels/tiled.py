@@ -14,7 +14,8 @@ made by one thread (the caller holds BLAS to one thread while these kernels run)
 bits never depend on how many threads ran, and every sum is the course's sum up to order.
 
 Layout: X arrives as XT = X^T, (m, n0) C-contiguous (so a tile of samples is one contiguous
-block), Y as (m,). Per-chunk buffers live in a Tiles workspace allocated once.
+block), Y as YT = Y^T, (m, nL). Per-chunk buffers live in a Tiles workspace allocated once.
+The output layer is the course's sigmoid for nL = 1, a softmax over nL classes otherwise.
 
 Mini-batches: an epoch walks the samples in batches (in a shuffled order, whose tiles are
 gathered into a tile-sized buffer); each batch is cut into chunks by its own size, and each
@@ -27,10 +28,13 @@ import numpy as np
 
 from ._jit import kernel
 from .activations import RELU, SIGMOID, relu_backward
+from .codes import LINEAR
 from .buffers import copy, view
 from .linear import bias_activation_forward
-from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward, sum8
+from .loss import cross_entropy_sum, sum8
 from .optim import dropout, l2_penalty, optimizer_update
+from .softmax import (output_gradient, sigmoid_log_likelihood, softmax_forward,
+                      softmax_log_likelihood)
 
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
 
@@ -49,7 +53,7 @@ class Tiles(NamedTuple):
     cost: np.ndarray      # (C,) each chunk's sum of cross-entropy terms (float64)
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
     xt: np.ndarray        # (C, T · n0) a tile of shuffled samples, gathered (or (C, 0))
-    yt: np.ndarray        # (C, T) their labels, gathered (or (C, 0))
+    yt: np.ndarray        # (C, T · nL) their labels, gathered (or (C, 0))
     idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
 
 
@@ -61,15 +65,16 @@ def _samples(XT, j0, t):
 
 
 @kernel(inline=True)
-def _gather(xt, yt, XT, Y, rows):
-    # The samples ``rows`` (t,) of XT (m, n0) C and Y (m,), copied: a (t, n0) C tile and (t,).
-    n0 = XT.shape[1]
+def _gather(xt, yt, XT, YT, rows):
+    # The samples ``rows`` (t,) of XT (m, n0) C and YT (m, nL) C, copied: (t, n0), (t, nL).
+    n0, nL = XT.shape[1], YT.shape[1]
     for j in range(rows.size):
         r = rows[j]
         for k in range(n0):
             xt[j * n0 + k] = XT[r, k]
-        yt[j] = Y[r]
-    return view(xt, 0, rows.size, n0), yt[: rows.size]
+        for k in range(nL):
+            yt[j * nL + k] = YT[r, k]
+    return view(xt, 0, rows.size, n0), view(yt, 0, rows.size, nL)
 
 
 @kernel(inline=True)
@@ -88,7 +93,12 @@ def _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, r_off, opt, step, s
         else:
             np.dot(W, view(acts, r_off[l - 1] * t, n_prev, t), Z)
         A = view(acts, r_off[l] * t, n, t)
-        bias_activation_forward(A, Z, view(theta, b_off[l], n, 1), RELU if l < L else SIGMOID)
+        if l == L and n > 1:
+            bias_activation_forward(A, Z, view(theta, b_off[l], n, 1), LINEAR)
+            softmax_forward(A, Z)
+        else:
+            bias_activation_forward(A, Z, view(theta, b_off[l], n, 1),
+                                    RELU if l < L else SIGMOID)
         if l < L and opt.keep_prob < 1.0:
             dropout(A, l, samples, opt, step)
 
@@ -101,9 +111,9 @@ def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_
     L = dims.size - 1
     t = XT_t.shape[0]
     nL = dims[L]
-    # Output layer: dZ_L = A_L - Y (the course's dAL through sigmoid_backward, simplified).
-    sigmoid_cross_entropy_backward(dZ_buf[: nL * t], acts[r_off[L] * t: (r_off[L] + nL) * t],
-                                   Y_t)
+    # Output layer: dZ_L = A_L - Y (the course's dAL through sigmoid_backward, simplified;
+    # the same for a softmax with the categorical cross-entropy). Y_t: (t, nL).
+    output_gradient(view(dZ_buf, 0, nL, t), view(acts, r_off[L] * t, nL, t), Y_t)
     for l in range(L, 0, -1):
         n, n_prev = dims[l], dims[l - 1]
         dZ = view(dZ_buf, 0, n, t)
@@ -130,7 +140,7 @@ def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_
 
 
 @kernel
-def _chunk(c, nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt):
+def _chunk(c, nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt):
     # Chunk c of nchunks of the mini-batch at positions b0..b1 (of order; of the samples
     # themselves when order is empty): its tiles in order, into tw.gacc[c] and tw.cost[c].
     L = dims.size - 1
@@ -145,17 +155,22 @@ def _chunk(c, nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt)
         t = min(tw.T, hi - j0)
         if order.size == 0:
             XT_t = _samples(XT, j0, t)
-            Y_t = Y[j0: j0 + t]
+            Y_t = YT[j0: j0 + t]
             samples = tw.idx[c][:t]
             for j in range(t):
                 samples[j] = j0 + j
         else:
             samples = order[j0: j0 + t]
-            XT_t, Y_t = _gather(tw.xt[c], tw.yt[c], XT, Y, samples)
+            XT_t, Y_t = _gather(tw.xt[c], tw.yt[c], XT, YT, samples)
         acts, zs = tw.acts[c], tw.zs[c]
         _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off, opt, step, samples)
-        r = tw.r_off[L]
-        total += cross_entropy_sum(acts[r * t: (r + dims[L]) * t], Y_t, tw.cbuf[c])
+        r, nL = tw.r_off[L], dims[L]
+        if nL == 1 and opt.logit_cost:
+            total += sigmoid_log_likelihood(view(zs, r * t, 1, t), Y_t)
+        elif nL == 1:
+            total += cross_entropy_sum(acts[r * t: (r + 1) * t], Y_t.reshape(-1), tw.cbuf[c])
+        else:
+            total += softmax_log_likelihood(view(zs, r * t, nL, t), Y_t)
         _tile_backward(g, tw.dA[c], tw.dZ[c], tw.wtmp[c], acts, zs, XT_t, Y_t, theta, dims,
                        w_off, b_off, tw.r_off, opt, step, samples)
     tw.cost[c] = total
@@ -166,7 +181,7 @@ def _chunk(c, nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt)
 # blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
 # of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off, opt):
+def _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off, opt):
     # grad: (P,) out = the mini-batch's gradient (1/mb included, L2 added). Returns its cost.
     # The batch's chunks: min(tw.chunks, its tiles), set by its size alone.
     mb = b1 - b0
@@ -174,7 +189,7 @@ def _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off, o
     for c in numba.prange(nchunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
         # type means _chunk compiles once, not twice.
-        _chunk(np.int64(c), nchunks, b0, b1, tw, XT, Y, order, theta, dims, w_off, b_off, opt)
+        _chunk(np.int64(c), nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt)
     inv_m = 1.0 / mb
     total = 0.0
     for k in range(grad.size):
@@ -192,7 +207,7 @@ def _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off, o
 
 @kernel(inline=True)
 def _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
-    # out: (m,) the network's output for each sample, computed tile by tile, chunks in
+    # out: (nL, m) the network's output for each sample, computed tile by tile, chunks in
     # parallel (each sample's value is independent of the split: same bits for any threads).
     m = XT.shape[0]
     L = dims.size - 1
@@ -204,11 +219,12 @@ def _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
             _tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
                           tw.r_off, opt, 0, tw.idx[c])
             r = tw.r_off[L]
-            copy(out[j0: j0 + t], tw.acts[c][r * t: (r + 1) * t])
+            for k in range(dims[L]):
+                copy(out[k, j0: j0 + t], tw.acts[c][(r + k) * t: (r + k + 1) * t])
 
 
 @kernel(inline=True)
-def _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb):
+def _train_steps(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt, mb):
     # costs: (k,) out: k epochs, each the cost of its mini-batches (before their updates),
     # weighted by their sizes. An epoch walks the samples in batches of mb, in the order of
     # ``order`` (m,), or as they are when order is empty; mb >= m: one full-batch step.
@@ -218,7 +234,7 @@ def _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, 
         for b0 in range(0, m, mb):
             b1 = min(b0 + mb, m)
             opt.t[0] += 1
-            cost = _tiled_gradient(grad, tw, XT, Y, order, b0, b1, theta, dims, w_off, b_off,
+            cost = _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off,
                                    opt)
             optimizer_update(theta, grad, opt)
             total += ((b1 - b0) / m) * cost
@@ -238,11 +254,11 @@ def tiled_probabilities_serial(out, tw, XT, theta, dims, w_off, b_off, opt):
 
 
 @kernel(parallel=True)
-def tiled_train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb):
-    _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb)
+def tiled_train_steps(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt, mb):
+    _train_steps(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt, mb)
 
 
 @kernel
-def tiled_train_steps_serial(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt,
+def tiled_train_steps_serial(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt,
                              mb):
-    _train_steps(costs, grad, tw, XT, Y, order, theta, dims, w_off, b_off, opt, mb)
+    _train_steps(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt, mb)

@@ -120,6 +120,15 @@ def dropout_mask(seed, step, layer, units, samples, keep_prob):
     return D
 
 
+def forward_logits(X, params):
+    """Z_L, the output layer's pre-activation (ReLU hidden layers)."""
+    L, A = len(params) // 2, X
+    for l in range(1, L + 1):
+        Z = params["W%d" % l] @ A + params["b%d" % l]
+        A = relu(Z)
+    return Z
+
+
 def _batch_step(Xb, Yb, idx, params, opt, t):
     """Cost and gradients of one mini-batch (samples idx) at step t, with L2 and dropout."""
     L, mb, kp = len(params) // 2, Xb.shape[1], opt["keep_prob"]
@@ -127,13 +136,14 @@ def _batch_step(Xb, Yb, idx, params, opt, t):
     for l in range(1, L + 1):
         W, b = params["W%d" % l], params["b%d" % l]
         Z = W @ A + b
-        A_next = relu(Z) if l < L else sigmoid(Z)
+        A_next = relu(Z) if l < L else (softmax(Z) if opt.get("softmax") else sigmoid(Z))
         if l < L and kp < 1:
             masks[l] = dropout_mask(opt["seed"], t, l, W.shape[0], idx, kp)
             A_next = A_next * masks[l] / kp
         tape.append((A, W, Z))
         A = A_next
-    c = cost(A, Yb) + opt["lambd"] / (2 * mb) * sum(np.sum(params["W%d" % l] ** 2)
+    data_cost = softmax_cost(tape[-1][2], Yb) if opt.get("softmax") else cost(A, Yb)
+    c = data_cost + opt["lambd"] / (2 * mb) * sum(np.sum(params["W%d" % l] ** 2)
                                                      for l in range(1, L + 1))
     grads, dZ = {}, A - Yb
     for l in range(L, 0, -1):
@@ -171,7 +181,7 @@ def train_optimized(X, Y, params, epochs, **opt):
     default_rng([seed, epoch]).permutation(m) (mini-batches) or as is (full batch).
     Returns (params, costs per epoch: the sample-weighted mean of the batch costs)."""
     opt = dict(dict(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
-                    epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0), **opt)
+                    epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, softmax=False), **opt)
     m = X.shape[1]
     state = {p + k: np.zeros_like(v) for k, v in params.items() for p in "vs"}
     costs, t = [], 0
@@ -188,4 +198,39 @@ def train_optimized(X, Y, params, epochs, **opt):
             params = _apply(params, grads, state, opt, t)
             total += len(idx) / m * c
         costs.append(total)
+    return params, np.array(costs)
+
+
+# ---- K >= 2 classes: a softmax output and the categorical cross-entropy ----------------------
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_cost(Z, Y):
+    """-(1/m) Σ_samples Σ_k y_k log a_k, the log-probabilities by log-sum-exp."""
+    top = Z.max(axis=0, keepdims=True)
+    log_a = Z - top - np.log(np.exp(Z - top).sum(axis=0, keepdims=True))
+    return float(-np.sum(Y * log_a) / Y.shape[1])
+
+
+def train_softmax(X, Y, params, lr, iterations):
+    """Full-batch gradient descent, ReLU hidden layers, softmax output; Y (K, m) one-hot."""
+    L, m = len(params) // 2, X.shape[1]
+    costs = []
+    for _ in range(iterations):
+        A, tape = X, []
+        for l in range(1, L + 1):
+            Z = params["W%d" % l] @ A + params["b%d" % l]
+            tape.append((A, Z))
+            A = relu(Z) if l < L else softmax(Z)
+        costs.append(softmax_cost(tape[-1][1], Y))
+        dZ, grads = A - Y, {}
+        for l in range(L, 0, -1):
+            A_prev, _ = tape[l - 1]
+            grads["W%d" % l] = dZ @ A_prev.T / m
+            grads["b%d" % l] = dZ.sum(axis=1, keepdims=True) / m
+            if l > 1:
+                dZ = relu_grad(params["W%d" % l].T @ dZ, tape[l - 2][1])
+        params = {k: params[k] - lr * grads[k] for k in params}
     return params, np.array(costs)

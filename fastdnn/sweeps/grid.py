@@ -12,11 +12,11 @@ from .. import _validate as v
 from .. import optim
 
 BASE_KEYS = ("layers_dims", "learning_rate", "num_iterations", "dtype")
-OPTION_KEYS = tuple(optim.Settings().as_dict())     # optimizer, mini_batch_size, ..., seed
+OPTION_KEYS = optim.FIT_OPTIONS                     # optimizer, mini_batch_size, ..., seed
 GRID_KEYS = BASE_KEYS + OPTION_KEYS
 DTYPES = ("float64", "float32")
 DEFAULTS = {"learning_rate": [0.0075], "num_iterations": [3000], "dtype": ["float64"]}
-OPTION_DEFAULTS = optim.Settings().as_dict()
+OPTION_DEFAULTS = {k: getattr(optim.Settings(), k) for k in OPTION_KEYS}
 
 
 def _values(grid, key):

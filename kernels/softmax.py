@@ -1,0 +1,77 @@
+"""The softmax output layer of K >= 2 classes: forward, its categorical cross-entropy, and the
+output layer's gradient (one output unit stays the course's sigmoid: loss.py).
+
+Guarantees: softmax over each column (sample), shifted by the column's maximum so no exp
+overflows; the cost's log-probabilities come from the log-sum-exp of the pre-activations
+(z - max - log Σ exp(z - max)), never from log(a), so no log(0) arises; the gradient of the
+mean cost with respect to Z is (A - Y)/m, as for the sigmoid with binary cross-entropy.
+"""
+import numpy as np
+
+from ._jit import kernel
+
+
+@kernel(inline=True)
+def softmax_forward(A, Z):
+    # A: (K, t) out = softmax of each column of Z (K, t).
+    K, t = Z.shape
+    for j in range(t):
+        top = Z[0, j]
+        for k in range(1, K):
+            top = max(top, Z[k, j])
+        total = 0.0
+        for k in range(K):
+            e = np.exp(Z[k, j] - top)
+            A[k, j] = e
+            total += e
+        for k in range(K):
+            A[k, j] = A[k, j] / total
+
+
+@kernel(inline=True)
+def softmax_log_likelihood(Z, YT):
+    # Σ_j Σ_k y_jk log a_kj (float64) for Z (K, t) pre-activations and YT (t, K) labels.
+    K, t = Z.shape
+    total = 0.0
+    for j in range(t):
+        top = Z[0, j]
+        for k in range(1, K):
+            top = max(top, Z[k, j])
+        s = 0.0
+        for k in range(K):
+            s += np.exp(np.float64(Z[k, j]) - top)
+        lse = top + np.log(s)
+        for k in range(K):
+            y = YT[j, k]
+            if y != 0:
+                total += y * (np.float64(Z[k, j]) - lse)
+    return total
+
+
+@kernel(inline=True)
+def output_gradient(dZ, A, YT):
+    # dZ: (n, t) out = A - Y for the output layer A (n, t) and its labels YT (t, n):
+    # sigmoid with binary cross-entropy (n = 1) and softmax with the categorical one alike.
+    n, t = A.shape
+    for k in range(n):
+        for j in range(t):
+            dZ[k, j] = A[k, j] - YT[j, k]
+
+
+@kernel(inline=True)
+def _softplus(x):
+    # log(1 + e^x) without overflow or loss of accuracy for large |x|.
+    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+
+
+@kernel(inline=True)
+def sigmoid_log_likelihood(Z, YT):
+    # Σ_j y log a + (1-y) log(1-a) for one sigmoid unit (Z (1, t), YT (t, 1)), from the
+    # logits: -(y·softplus(-z) + (1-y)·softplus(z)). Finite where a rounds to 0 or 1 (the
+    # course's formula then gives NaN or inf).
+    total = 0.0
+    for j in range(Z.shape[1]):
+        z = np.float64(Z[0, j])
+        y = np.float64(YT[j, 0])
+        total -= y * _softplus(-z) + (1 - y) * _softplus(z)
+    return total
