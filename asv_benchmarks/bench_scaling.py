@@ -34,8 +34,10 @@ class Scaling(_Shapes):
         self.trainer.run(self.costs)
 
     def track_vs_numpy(self, shape, dtype):
-        ours = bench_scale.fastdnn_time(self.X, self.Y, self.layers, self.dtype)
-        return bench_scale.numpy_time(self.X, self.Y, self.layers, self.dtype) / ours
+        theirs = bench_scale.numpy_time(self.X, self.Y, self.layers, self.dtype)
+        if theirs is None:                 # ten classes: the course's loop has no softmax
+            return float("nan")
+        return theirs / bench_scale.fastdnn_time(self.X, self.Y, self.layers, self.dtype)
 
     track_vs_numpy.unit = "x"
 

@@ -85,15 +85,17 @@ def learning_rate(lr, name="learning_rate"):
     return float(lr)
 
 
-def network_layers(dims, n_x, name="layers_dims"):
-    """``dims`` checked for a network on data with ``n_x`` features: >= 2 positive integers,
-    starting with n_x and ending with 1 (one sigmoid output unit)."""
+def network_layers(dims, n_x, name="layers_dims", n_out=1):
+    """``dims`` checked for a network on data with ``n_x`` features and ``n_out`` output
+    units (1: a sigmoid for two classes; K: a softmax over K classes): >= 2 positive
+    integers, starting with n_x and ending with n_out."""
     dims = layer_dims(dims, name)
     if dims[0] != n_x:
         raise ValueError(f"{name} {dims} starts with {dims[0]} but the data has {n_x} "
                          "features (rows of X)")
-    if dims[-1] != 1:
-        raise ValueError(f"{name} {dims} must end with 1 (one output unit)")
+    if dims[-1] != n_out:
+        what = "one output unit" if n_out == 1 else f"one output unit per class: {n_out}"
+        raise ValueError(f"{name} {dims} must end with {n_out} ({what})")
     return dims
 
 

@@ -140,6 +140,9 @@ def list_of(convert):
 def _data_options(p, need_train=True):
     p.add_argument("--data", metavar="DIR", type=_option(path),
                    help="folder with train*.h5 and test*.h5")
+    p.add_argument("--embedded", choices=["digits", "digits10"], default="digits",
+                   help="without --data: the embedded digits as even vs odd (default) or as "
+                   "the ten digits")
     if need_train:
         p.add_argument("--train", metavar="FILE", type=_option(path),
                        help="training file (course HDF5 layout)")
@@ -205,7 +208,9 @@ def _predict_parser(sub):
                    help="model file from 'fastdnn train'")
     _data_options(p, need_train=False)
     p.add_argument("--predictions", metavar="FILE", type=_option(path),
-                   help="write one 0/1 prediction per line")
+                   help="write one prediction (the class index) per line")
+    p.add_argument("--class-names", action="store_true",
+                   help="with --predictions: write the class names (list_classes) instead")
     p.add_argument("--mislabeled", metavar="PNG", type=_option(path),
                    help="draw the misclassified images")
     p.set_defaults(func=cmd_predict, command_parser=p)
@@ -228,6 +233,9 @@ def _bench_parser(sub):
     b.add_argument("--tta", action="store_true",
                    help="instead: time to a target test accuracy, each optimizer against "
                    "PyTorch, JAX and scikit-learn (with --data: the cat data too)")
+    b.add_argument("--mlp", action="store_true",
+                   help="instead: per iteration against scikit-learn's MLPClassifier "
+                   "(needs fastdnn[sklearn])")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
     b.add_argument("--workers", type=_option(integer(1)), metavar="K",

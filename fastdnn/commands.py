@@ -37,16 +37,24 @@ def _data_files(args, need_train=True):
             raise UsageError("give both --train FILE and --test FILE (or --data DIR)")
         return train, test
     from .data import embedded
-    return embedded("train_digits.h5"), embedded("test_digits.h5")
+    name = getattr(args, "embedded", "digits")
+    return embedded(f"train_{name}.h5"), embedded(f"test_{name}.h5")
+
+
+def _outputs(Y, classes):
+    """Output units for a data file's labels: 1 for two classes (the course's sigmoid), K
+    for K >= 3 (a softmax), K from list_classes when the file names its classes."""
+    K = len(classes) if classes is not None else int(np.max(Y)) + 1
+    return 1 if K <= 2 else K
 
 
 # ---- train --------------------------------------------------------------------------------
-def _layers(dims, n_x):
-    """--layers (already parsed) checked against the data; default [n_x, 20, 7, 5, 1]."""
+def _layers(dims, n_x, n_out=1):
+    """--layers (already parsed) checked against the data; default [n_x, 20, 7, 5, n_out]."""
     if dims is None:
-        return [n_x, 20, 7, 5, 1]
+        return [n_x, 20, 7, 5, n_out]
     try:
-        return v.network_layers(dims, n_x, "--layers")
+        return v.network_layers(dims, n_x, "--layers", n_out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -73,9 +81,9 @@ def cmd_train(args):
         raise UsageError("--gram on carries only full-batch gradient descent without --lambd "
                          "or --keep-prob; leave --gram auto")
     train_file, test_file = _data_files(args)
-    X, Y, _, _ = load_flat(train_file)
+    X, Y, classes, _ = load_flat(train_file)
     X_test, Y_test, _, _ = load_flat(test_file)
-    dims = _layers(args.layers, X.shape[0])
+    dims = _layers(args.layers, X.shape[0], _outputs(Y, classes))
     checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
                                      if args.checkpoint_every else None)
     quiet = args.quiet or not sys.stderr.isatty()
@@ -144,9 +152,9 @@ def cmd_sweep(args):
     from .sweeps.records import finished_rows
 
     train_file, test_file = _data_files(args)
-    X, Y, _, _ = load_flat(train_file)
+    X, Y, classes, _ = load_flat(train_file)
     X_test, Y_test, _, _ = load_flat(test_file)
-    layers = [_layers(dims, X.shape[0]) for dims in (args.layers or [None])]
+    layers = [_layers(dims, X.shape[0], _outputs(Y, classes)) for dims in (args.layers or [None])]
     grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
             "num_iterations": args.iterations, "dtype": args.dtype, **_optimizer(args)}
     runs = expand_grid(grid, X.shape[0])
@@ -187,10 +195,13 @@ def cmd_predict(args):
         raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
                          f"{params['W1'].shape[1]}")
     p = predict(X, Y, params)
+    K = max(params[f"W{len(params) // 2}"].shape[0], 2)
+    names = classes if classes is not None else np.array([str(k).encode() for k in range(K)])
     if args.predictions:
-        np.savetxt(args.predictions, p.reshape(-1, 1).astype(int), fmt="%d")
+        lines = [names[int(k)].decode() if args.class_names else str(int(k)) for k in p.ravel()]
+        with open(args.predictions, "w") as f:
+            f.write("\n".join(lines) + "\n")
     if args.mislabeled:
-        names = classes if classes is not None else np.array([b"0", b"1"])
         print_mislabeled_images(names, X, Y, p, path=args.mislabeled)
     return 0
 

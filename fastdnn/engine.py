@@ -54,6 +54,16 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     return gram < 0.5 * direct
 
 
+def output_units(Y):
+    """The output units a network needs for labels Y: K for (K, m) one-hot with K >= 2, or
+    for integer labels of K >= 3 classes; else 1 (two classes, the course's sigmoid)."""
+    Y = np.asarray(Y)
+    if Y.ndim == 2 and Y.shape[0] > 1:
+        return Y.shape[0]
+    top = int(Y.max()) + 1 if Y.size and np.issubdtype(Y.dtype, np.number) else 2
+    return top if top > 2 else 1
+
+
 def labels(Y, K, m, name="Y"):
     """Y as the (K, m) targets of a K-output network: (1, m) 0/1 labels for K = 1; for K >= 2
     a (K, m) one-hot array, or integer class labels 0..K-1 of shape (m,) or (1, m)."""
@@ -194,17 +204,18 @@ class Trainer:
         (1-D, float64). Raises DivergenceError, naming the iteration, if a cost is NaN or
         infinite."""
         start = self.iteration
-        if self.gram:
-            work = step_work(self.dims, self.m, True)
-            steps, threads = pick(K.train_steps, K.train_steps_serial, work)
-            with threads, one_blas_thread():
-                steps(costs, self.ws, self.Y, self.learning_rate)
-        elif self.options.mini_batch_size is None:
-            self._tiled(costs, np.empty(0, np.int64), self.m)
-        else:
-            for e in range(costs.size):            # each epoch in its own shuffled order
-                order = optim.epoch_order(self.options.seed, start + e, self.m)
-                self._tiled(costs[e:e + 1], order, self.options.mini_batch_size)
+        with one_blas_thread():              # once a call: threadpoolctl's switch costs
+            if self.gram:
+                work = step_work(self.dims, self.m, True)
+                steps, threads = pick(K.train_steps, K.train_steps_serial, work)
+                with threads:
+                    steps(costs, self.ws, self.Y, self.learning_rate)
+            elif self.options.mini_batch_size is None:
+                self._tiled(costs, np.empty(0, np.int64), self.m)
+            else:
+                for e in range(costs.size):        # each epoch in its own shuffled order
+                    order = optim.epoch_order(self.options.seed, start + e, self.m)
+                    self._tiled(costs[e:e + 1], order, self.options.mini_batch_size)
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
@@ -218,7 +229,7 @@ class Trainer:
         chunks = min(tw.chunks, -(-min(batch, self.m) // tw.T))
         work = step_work(self.dims, min(batch, self.m), False) if chunks > 1 else 0
         steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
-        with threads, one_blas_thread():
+        with threads:                         # BLAS already at one thread (run)
             steps(costs, ws.grad, tw, self.XT, self.YT, order, ws.theta, ws.dims,
                   ws.w_off, ws.b_off, self.opt, batch)
 

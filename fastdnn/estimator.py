@@ -145,10 +145,12 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         if not first:
             trainer.load_state(self._state)
         losses = np.empty(self.max_iter)
-        for e in range(self.max_iter):
-            trainer.run(losses[e:e + 1])
-            if self.verbose:
+        if self.verbose:
+            for e in range(self.max_iter):
+                trainer.run(losses[e:e + 1])
                 print(f"Iteration {trainer.iteration}, loss = {losses[e]:.8f}")
+        else:
+            trainer.run(losses)                 # one call: no Python between epochs
         self._state = trainer.state()
         self.loss_curve_ = (list(self.loss_curve_) if not first else []) + losses.tolist()
         self.n_iter_ = trainer.iteration

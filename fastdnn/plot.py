@@ -62,8 +62,7 @@ def print_mislabeled_images(classes, X, y, p, path=None):
     X: (n_x, m) flattened RGB images (square). y, p: (1, m). Saved to ``path`` if given.
     """
     plt = _pyplot(required=True)
-    a = p + y
-    mislabeled = np.asarray(np.where(a == 1))
+    mislabeled = np.asarray(np.where(p != y))           # the course's p + y == 1, any K
     shape = _image_shape(X.shape[0])
     num = len(mislabeled[0])
     fig = plt.figure(figsize=(max(4.0, 2.0 * num), 4.0))

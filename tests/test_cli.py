@@ -102,3 +102,26 @@ def test_closed_pipe_is_quiet():
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception" not in err, err
+
+
+def test_ten_digit_classes_train_predict_and_name_the_classes(tmp_path):
+    out = tmp_path / "d10.h5"
+    r = run("train", "--embedded", "digits10", "--optimizer", "adam", "--mini-batch-size", "64",
+            "--learning-rate", "0.003", "--iterations", "60", "--layers", "64,64,32,10",
+            "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    test_acc = float(r.stdout.splitlines()[1].split(": ")[1])
+    assert test_acc > 0.95, r.stdout                     # the ten digits, 360 test images
+    assert load_model(str(out))["layer_dims"] == [64, 64, 32, 10]
+    r = run("predict", "--embedded", "digits10", "--model", str(out), "--predictions",
+            str(tmp_path / "p.txt"), "--class-names")
+    assert r.returncode == 0 and round(float(r.stdout.split(": ")[1]), 6) == test_acc
+    names = (tmp_path / "p.txt").read_text().split()
+    assert len(names) == 360 and set(names) <= {str(d) for d in range(10)}
+
+
+def test_the_last_layer_defaults_to_the_number_of_classes(tmp_path):
+    r = run("train", "--embedded", "digits10", "--iterations", "20", "--quiet",
+            "--out", str(tmp_path / "m.h5"))
+    assert r.returncode == 0, r.stderr
+    assert load_model(str(tmp_path / "m.h5"))["layer_dims"] == [64, 20, 7, 5, 10]

@@ -21,6 +21,8 @@ BAD = {
     ("predict", "--model"): "", ("predict", "--data"): "", ("predict", "--test"): "",
     ("predict", "--predictions"): "", ("predict", "--mislabeled"): "",
     ("bench", "--plot"): "", ("bench", "--data"): "", ("bench", "--workers"): "-2",
+    ("train", "--embedded"): "mnist", ("sweep", "--embedded"): "mnist",
+    ("predict", "--embedded"): "mnist",
 }
 OPTIMIZER_BAD = {"--optimizer": "sgd", "--mini-batch-size": "0", "--beta": "1",
                  "--beta1": "x", "--beta2": "-0.5", "--epsilon": "0", "--lambd": "-1",

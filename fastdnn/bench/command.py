@@ -118,6 +118,12 @@ def _tta(args):
               + ("-" if ratio is None else f"{ratio:.2f}"))
 
 
+def _mlp(args):
+    from . import mlp
+    result = mlp.rows()
+    print(json.dumps(result, indent=2) if args.json else mlp.table(result))
+
+
 def _chart(rows, path):
     from ..plot import _pyplot
     plt = _pyplot(required=True)
@@ -136,6 +142,8 @@ def main(args):
         _scale(args)
     elif getattr(args, "tta", False):
         _tta(args)
+    elif getattr(args, "mlp", False):
+        _mlp(args)
     elif getattr(args, "sweep", False):
         _sweep(args)
     else:

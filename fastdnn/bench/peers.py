@@ -31,7 +31,9 @@ def torch_model(X, Y, layers, dtype=np.float64, lr=LR):
         A = Xt
         for l in range(L - 1):
             A = torch.relu(W[l] @ A + b[l])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(W[-1] @ A + b[-1], Yt)
+        Z = W[-1] @ A + b[-1]
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(Z, Yt) if Z.shape[0] == 1
+                else torch.nn.functional.cross_entropy(Z.T, Yt.T))     # softmax, one-hot Y
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -74,6 +76,8 @@ def jax_time(X, Y, layers, dtype):
         for W, b in ps[:-1]:
             A = jax.nn.relu(W @ A + b)
         Z = ps[-1][0] @ A + ps[-1][1]
+        if Z.shape[0] > 1:                              # softmax with one-hot Y
+            return -jnp.mean(jnp.sum(Yj * jax.nn.log_softmax(Z, axis=0), axis=0))
         return jnp.mean(jax.nn.softplus(Z) - Yj * Z)    # the course's cost, from the logits
 
     def step(ps, _):

@@ -61,9 +61,9 @@ class _Results:
 
 def _checked_data(X, Y, X_test, Y_test, grid):
     """(runs, data): the grid's runs and the data, checked before any run starts."""
-    from ..engine import check_training_data
+    from ..engine import check_training_data, output_units
     X = v.array(X, "X")
-    runs = expand_grid(grid, X.shape[0])      # every layer set starts with n_x and ends with 1
+    runs = expand_grid(grid, X.shape[0], output_units(Y))   # n_x ... n_out, every layer set
     X, Y = check_training_data(X, Y, runs[0]["layers_dims"])
     if X_test is not None:
         X_test, Y_test = check_training_data(X_test, Y_test, runs[0]["layers_dims"])
@@ -87,7 +87,8 @@ def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, work
 
     Parameters
     ----------
-    X : (n_x, m) training data.  Y : (1, m) labels in {0, 1}.
+    X : (n_x, m) training data.  Y : (1, m) labels in {0, 1}, or of K >= 3 classes: (K, m)
+        one-hot or integer labels 0..K-1 (the last layer then has K units).
     grid : dict of lists: ``layers_dims`` (list of [n_x, ..., 1]), ``learning_rate``,
         ``num_iterations``, ``dtype`` ("float64"/"float32"); every combination is one run.
     X_test, Y_test : optional test set for ``test_accuracy``.

@@ -36,7 +36,7 @@ def _dtype_name(dt):
     return name
 
 
-def _checked(grid, n_x):
+def _checked(grid, n_x, n_out):
     """grid's lists, each value checked, missing keys filled with fit's defaults."""
     if not isinstance(grid, dict):
         raise TypeError(f"grid must be a dict of lists, got {type(grid).__name__}")
@@ -49,7 +49,7 @@ def _checked(grid, n_x):
     options = {k: [getattr(optim.settings(**{k: x}), k) for x in full[k]]
                for k in OPTION_KEYS if k in full}         # each value checked as fit checks it
     return {
-        "layers_dims": [v.network_layers(d, n_x, "grid['layers_dims'] entry")
+        "layers_dims": [v.network_layers(d, n_x, "grid['layers_dims'] entry", n_out)
                         for d in full["layers_dims"]],
         "learning_rate": [v.learning_rate(lr, "grid['learning_rate'] entry")
                           for lr in full["learning_rate"]],
@@ -60,15 +60,16 @@ def _checked(grid, n_x):
     }
 
 
-def expand_grid(grid, n_x):
+def expand_grid(grid, n_x, n_out=1):
     """The runs of ``grid``: a list of settings dicts, in a fixed order, checked.
 
     grid maps layers_dims (a list of layer lists), learning_rate, num_iterations, dtype and
     any of fit's optimizer options (optimizer, mini_batch_size, beta, beta1, beta2, epsilon,
-    lambd, keep_prob, seed) to lists of values; missing keys take fit's defaults. A run's
+    lambd, keep_prob, seed) to lists of values; missing keys take fit's defaults. Every
+    layer list starts with n_x and ends with n_out (1, or K classes). A run's
     settings name its optimizer options only where they differ from the defaults.
     """
-    checked = _checked(grid, n_x)
+    checked = _checked(grid, n_x, n_out)
     keys = [k for k in GRID_KEYS if k in checked]
     runs = []
     for combo in itertools.product(*(checked[k] for k in keys)):
