@@ -12,13 +12,19 @@ from ._jit import kernel
 
 
 @kernel(inline=True)
+def _column_max(Z, j):
+    top = Z[0, j]
+    for k in range(1, Z.shape[0]):
+        top = max(top, Z[k, j])
+    return top
+
+
+@kernel(inline=True)
 def softmax_forward(A, Z):
     # A: (K, t) out = softmax of each column of Z (K, t).
     K, t = Z.shape
     for j in range(t):
-        top = Z[0, j]
-        for k in range(1, K):
-            top = max(top, Z[k, j])
+        top = _column_max(Z, j)
         total = 0.0
         for k in range(K):
             e = np.exp(Z[k, j] - top)
@@ -34,9 +40,7 @@ def softmax_log_likelihood(Z, YT):
     K, t = Z.shape
     total = 0.0
     for j in range(t):
-        top = Z[0, j]
-        for k in range(1, K):
-            top = max(top, Z[k, j])
+        top = np.float64(_column_max(Z, j))
         s = 0.0
         for k in range(K):
             s += np.exp(np.float64(Z[k, j]) - top)
