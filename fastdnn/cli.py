@@ -236,6 +236,9 @@ def _bench_parser(sub):
     b.add_argument("--mlp", action="store_true",
                    help="instead: per iteration against scikit-learn's MLPClassifier "
                    "(needs fastdnn[sklearn])")
+    b.add_argument("--memory", action="store_true",
+                   help="instead: peak memory of training on 20,000 generated images, and "
+                   "what fit adds beside its data (against PyTorch and JAX)")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
     b.add_argument("--workers", type=_option(integer(1)), metavar="K",

@@ -68,7 +68,7 @@ def _optimizer(args):
 def cmd_train(args):
     from tqdm.auto import tqdm
 
-    from .data import load_flat
+    from .data import load_images
     from .inference import accuracy
     from .plot import learning_curve
     from .training import fit
@@ -81,8 +81,8 @@ def cmd_train(args):
         raise UsageError("--gram on carries only full-batch gradient descent without --lambd "
                          "or --keep-prob; leave --gram auto")
     train_file, test_file = _data_files(args)
-    X, Y, classes, _ = load_flat(train_file)
-    X_test, Y_test, _, _ = load_flat(test_file)
+    X, Y, classes, divisor = load_images(train_file)          # images stay bytes
+    X_test, Y_test, _, test_divisor = load_images(test_file)
     dims = _layers(args.layers, X.shape[0], _outputs(Y, classes))
     checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
                                      if args.checkpoint_every else None)
@@ -96,11 +96,11 @@ def cmd_train(args):
                      gram={"auto": "auto", "on": True, "off": False}[args.gram],
                      callback=progress, checkpoint=checkpoint,
                      checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out,
-                     **_optimizer(args))
+                     x_divisor=divisor, **_optimizer(args))
     params = result.parameters
     if not args.quiet:
-        print(f"Train accuracy: {accuracy(X, Y, params):.6f}")
-        print(f"Test accuracy: {accuracy(X_test, Y_test, params):.6f}")
+        print(f"Train accuracy: {accuracy(X, Y, params, divisor):.6f}")
+        print(f"Test accuracy: {accuracy(X_test, Y_test, params, test_divisor):.6f}")
         print(f"Model written to {args.out}")
     if args.plot:
         learning_curve(result.costs[::100], args.learning_rate, path=args.plot)
@@ -183,18 +183,19 @@ def cmd_sweep(args):
 
 # ---- predict ------------------------------------------------------------------------------
 def cmd_predict(args):
-    from .app import predict
-    from .data import load_flat
+    from .data import load_images
+    from .inference import predictions
     from .model_file import load_parameters
     from .plot import print_mislabeled_images
 
     params = load_parameters(args.model)
     _, test_file = _data_files(args, need_train=False)
-    X, Y, classes, _ = load_flat(test_file)
+    X, Y, classes, divisor = load_images(test_file)
     if X.shape[0] != params["W1"].shape[1]:
         raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
                          f"{params['W1'].shape[1]}")
-    p = predict(X, Y, params)
+    p = predictions(X, params, divisor)
+    print("Accuracy: " + str(np.sum((p == Y) / p.shape[1])))      # the course's predict line
     K = max(params[f"W{len(params) // 2}"].shape[0], 2)
     names = classes if classes is not None else np.array([str(k).encode() for k in range(K)])
     if args.predictions:

@@ -24,8 +24,8 @@ def read_dataset(path):
     import h5py          # here, not at import: `import fastdnn` stays light
     try:
         with h5py.File(path, "r") as f:
-            x = np.array(f[_key(f, path, "_set_x")][:])
-            y = np.array(f[_key(f, path, "_set_y")][:])
+            x = f[_key(f, path, "_set_x")][()]          # read once: no second copy
+            y = np.asarray(f[_key(f, path, "_set_y")][()])
             classes = np.array(f["list_classes"][:]) if "list_classes" in f else None
     except DataFileError:
         raise
@@ -58,6 +58,17 @@ def load_flat(path):
     """``(X (n_x, m) flattened and scaled, y (1, m), classes or None, images (m, ...))``."""
     x, y, classes = read_dataset(path)
     return flatten(x), y, classes, x
+
+
+def load_images(path):
+    """``(X (n_x, m), y (1, m), classes or None, divisor)`` for training without a float copy:
+    uint8 images stay bytes, X a view of them (flattened as the notebook does), and divisor
+    255.0 (fit's and predict's x_divisor: the notebook's / 255 inside each tile, same bits);
+    other images come flattened and scaled (divisor None)."""
+    x, y, classes = read_dataset(path)
+    if x.dtype == np.uint8:
+        return x.reshape(x.shape[0], -1).T, y, classes, 255.0
+    return flatten(x), y, classes, None
 
 
 def flatten(x_orig):

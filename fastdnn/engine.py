@@ -25,7 +25,8 @@ from . import _validate as v
 from . import kernels as K
 from . import optim
 from ._threads import one_blas_thread, pick
-from .workspace import allocate_tiles, network_dims, parameter_layout, step_work
+from .workspace import (all_finite, allocate_tiles, network_dims, parameter_layout,
+                        source_of, step_work)
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -98,9 +99,9 @@ def check_training_data(X, Y, dims):
     if X.shape[0] != dims[0]:
         raise ValueError(f"X has {X.shape[0]} rows (features) but layers_dims[0] is {dims[0]}")
     Y = labels(Y, dims[-1], X.shape[1])
-    if not np.isfinite(X).all():
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"X contains NaN or infinity (first at index {tuple(bad)}); "
+    bad = all_finite(X)
+    if bad is not None:
+        raise ValueError(f"X contains NaN or infinity (first at index {bad}); "
                          "clean the data before training")
     return X, Y
 
@@ -117,10 +118,12 @@ class Trainer:
         the Gram path carries only the course's plain full-batch gradient descent).
     options : optim.Settings (optimizer, mini-batches, L2, dropout); default the course's.
         An iteration is an epoch: one step on a full batch, or one pass of mini-batches.
+    x_divisor : None, or X is used as X / x_divisor (255.0 for the bytes of images): X may
+        then be uint8; the same bits as dividing the whole array first, without the copy.
     """
 
     def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
-                 options=None):
+                 options=None, x_divisor=None):
         dims = network_dims(parameters)
         L = len(dims) - 1
         X, Y = check_training_data(X, Y, dims)
@@ -133,15 +136,21 @@ class Trainer:
         self.gram = self._path(gram)
         self.Y = v.c_array(Y, self.dtype)          # (nL, m)
         self.YT = None if self.gram else np.ascontiguousarray(self.Y.T)   # (m, nL)
+        self.x_divisor = None if x_divisor is None else v.real(x_divisor, "x_divisor")
+        if self.x_divisor is not None and self.x_divisor <= 0:
+            raise ValueError(f"x_divisor must be > 0, got {x_divisor!r}")
         if self.gram:
-            self.X = v.blas_array(X, self.dtype)   # (n0, m): C or F order, no copy if possible
+            # (n0, m), C or F order: G's products need it whole, divided (m is small here).
+            X = X if self.x_divisor is None else X / self.x_divisor
+            self.X = v.blas_array(X, self.dtype)
+            copies = False
         else:
-            # The tiled path reads samples as rows of X^T: (m, n0) C, which is X itself,
-            # transposed without a copy, when X is F-ordered (as the course's flatten makes it).
-            self.XT = np.ascontiguousarray(X.T, dtype=self.dtype)
+            # The tiled path reads samples as rows of X^T, tile by tile (workspace.source_of).
+            self.XT, copies = source_of(X, self.dtype, self.x_divisor)
         self.ws = self._allocate()
         self.tiles = None if self.gram else allocate_tiles(
-            dims, self.m, self.dtype, self.ws.theta.size, self.options.mini_batch_size)
+            dims, self.m, self.dtype, self.ws.theta.size, self.options.mini_batch_size,
+            copies, self.x_divisor or 1.0)
         self.opt = optim.state(self.options, self.learning_rate, self.ws.theta.size,
                                self.dtype)
         for l in range(1, L + 1):

@@ -10,25 +10,27 @@ from . import _validate as v
 from . import kernels as K
 from ._threads import one_blas_thread, pick
 from .optim import inference
-from .workspace import allocate_tiles, network_dims, parameter_layout
+from .workspace import allocate_tiles, network_dims, parameter_layout, source_of
 
 
-def probabilities(X, parameters):
+def probabilities(X, parameters, x_divisor=None):
     """The network's output for each column of X, computed tile by tile on every core: no
     (n_l, m) activation is ever made. float32 when X and the parameters all are.
 
-    X: (n0, m). parameters: dict W1, b1, ..., WL, bL. Returns (m,) probabilities of class 1
-    for one output unit (sigmoid), or (K, m) class probabilities for K >= 2 (softmax).
+    X: (n0, m), any layout, float or uint8 (never copied whole). parameters: dict W1, b1,
+    ..., WL, bL. x_divisor: X is used as X / x_divisor (255.0 for the bytes of images).
+    Returns (m,) probabilities of class 1 for one output unit (sigmoid), or (K, m) class
+    probabilities for K >= 2 (softmax).
     """
     X = v.array(X, "X")
     dims = network_dims(parameters, X.shape[0])
-    dt = v.compute_dtype(X, *parameters.values())
-    XT = np.ascontiguousarray(X.T, dtype=dt)            # (m, n0): a copy unless X is F-ordered
+    dt = v.compute_dtype(X if x_divisor is None else np.float64(0), *parameters.values())
+    XT, copies = source_of(X, dt, x_divisor)           # (m, n0): a view, tiles copied if need be
     w_off, b_off, _ = parameter_layout(dims)
     theta = np.concatenate([np.ravel(parameters[f"{p}{l}"]) for l in range(1, len(dims))
                             for p in "Wb"]).astype(dt, copy=False)
     out = np.empty((dims[-1], XT.shape[0]), dt)
-    tiles = allocate_tiles(dims, XT.shape[0], dt, 0)
+    tiles = allocate_tiles(dims, XT.shape[0], dt, 0, copies=copies, divisor=x_divisor or 1.0)
     work = XT.shape[0] * sum(dims[l] * dims[l - 1] for l in range(1, len(dims)))
     work *= tiles.chunks > 1                            # one chunk: nothing to share
     forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work)
@@ -37,7 +39,7 @@ def probabilities(X, parameters):
     return out[0] if dims[-1] == 1 else out
 
 
-def predictions(X, parameters):
+def predictions(X, parameters, x_divisor=None):
     """(1, m) float array: for one output unit, 1 where the model's probability is > 0.5
     (strictly), else 0; for K >= 2 classes, the most probable class's index (ties: the
     lowest index).
@@ -47,7 +49,7 @@ def predictions(X, parameters):
     idle threads would then compete with the next training run for the cores.
     """
     X = v.array(X, "X")
-    probas = probabilities(X, parameters)
+    probas = probabilities(X, parameters, x_divisor)
     p = np.zeros((1, X.shape[1]))
     p[0, :] = probas > 0.5 if probas.ndim == 1 else np.argmax(probas, axis=0)
     return p
@@ -61,7 +63,7 @@ def class_labels(Y):
     return Y.reshape(1, -1)
 
 
-def accuracy(X, Y, parameters):
+def accuracy(X, Y, parameters, x_divisor=None):
     """The fraction of columns of X whose prediction equals the label in Y ((1, m) labels,
     or (K, m) one-hot)."""
-    return float(np.mean(predictions(X, parameters) == class_labels(Y)))
+    return float(np.mean(predictions(X, parameters, x_divisor) == class_labels(Y)))

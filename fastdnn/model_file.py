@@ -148,11 +148,18 @@ def load_parameters(path):
     return load_model(path)["parameters"]
 
 
-def data_fingerprint(X, Y):
-    """A short hash identifying the training data (a checkpoint resumes only on the same data)."""
+def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
+    """A short hash identifying the training data (a checkpoint resumes only on the same
+    data): of the C-order bytes of X (as X / x_divisor in float64 when divided) and of Y,
+    read by blocks of rows, so that no X-sized copy is made."""
     h = hashlib.sha256()
-    for a in (X, Y):
-        a = np.ascontiguousarray(a)
-        h.update(str((a.shape, a.dtype.str)).encode())
-        h.update(a.tobytes())
+    for a, divisor in ((np.asarray(X), x_divisor), (np.asarray(Y), None)):
+        dtype = np.dtype(np.float64) if divisor is not None else a.dtype
+        h.update(str((a.shape, dtype.str)).encode())
+        rows = max(1, block // max(1, a[0].nbytes if a.ndim > 1 and len(a) else 1))
+        for i in range(0, max(len(a), 1) if a.ndim else 1, rows):
+            part = a[i:i + rows] if a.ndim else a
+            if divisor is not None:
+                part = part / divisor
+            h.update(np.ascontiguousarray(part, dtype).tobytes())
     return h.hexdigest()[:16]

@@ -170,7 +170,7 @@ def _train(trainer, costs, chunk, checkpoints, callback):
 def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
         dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
         resume=None, out=None, optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9,
-        beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0):
+        beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, x_divisor=None):
     """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID; by default the course's full-batch
     gradient descent, with the optimizer options below its sequel's tools.
 
@@ -198,6 +198,9 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     beta : momentum's (0.9).  beta1, beta2, epsilon : Adam's (0.9, 0.999, 1e-8).
     lambd : L2 regularisation (0.0).  keep_prob : dropout on the hidden layers (1.0: none).
     seed : the shuffles' and dropout masks' seed (0).
+    x_divisor : None, or X is used as X / x_divisor: images may stay bytes (uint8 X with
+        x_divisor=255.0 gives the same bits as X / 255. in float64, without that copy). X is
+        never copied whole on the tiled path, in C or F order or as a samples-in-rows view.
 
     Returns
     -------
@@ -215,13 +218,14 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     options = optim.settings(optimizer, mini_batch_size, beta, beta1, beta2, epsilon, lambd,
                              keep_prob, seed)
     saved, gram, parameters = _origin(resume, dims, gram, parameters)
-    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram, options=options)
+    trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram, options=options,
+                      x_divisor=x_divisor)
     if trainer.dims != dims:
         raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
     fingerprint = ""
     if saved is not None or checkpoint is not None or out is not None:
         from .model_file import data_fingerprint
-        fingerprint = data_fingerprint(X, Y)
+        fingerprint = data_fingerprint(X, Y, x_divisor)
     checkpoints = _Checkpoints(checkpoint, checkpoint_every, fingerprint)
     costs = np.empty(num_iterations)
     if saved is not None:

@@ -59,24 +59,63 @@ def parameter_layout(dims):
     return w_off, b_off, p
 
 
-def allocate_tiles(dims, m, dtype, n_params, batch=None):
+def _max_threads():
+    """Numba's most threads (each has its own copied tile of X)."""
+    import numba
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1.0):
     """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
     (``n_params``: size of the gradient accumulators; 0 for a forward pass only; ``batch``:
-    the mini-batch size, whose shuffled tiles are gathered, or None for full batches)."""
+    the mini-batch size, whose shuffled tiles are gathered, or None for full batches;
+    ``copies``: X's tiles are copies, not views (see source_of); ``divisor``: X is used as
+    X / divisor)."""
     L = len(dims) - 1
     r_off = np.zeros(L + 1, np.int64)
     r_off[1:] = np.cumsum([0] + dims[1:-1])
     rows, widest = sum(dims[1:]), max(dims[1:])
     T = tile_width(dims)
     C = min(K.CHUNKS, -(-min(m, batch or m) // T))    # shapes only: part of the summation order
-    gather = T if batch else 0
+    gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     wsize = max(dims[l] * dims[l - 1] for l in range(1, L + 1)) if n_params else 0
     return K.Tiles(
         r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
         dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype),
-        xt=np.zeros((C, gather * dims[0]), dtype), yt=np.zeros((C, gather * dims[-1]), dtype),
-        idx=np.zeros((C, T), np.int64))
+        xt=np.zeros((_max_threads(), gather * dims[0]), dtype),
+        yt=np.zeros((C, gather * dims[-1]), dtype),
+        idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 
 
+
+
+# dtypes the kernels read X in as they are (others are converted once, in a copy)
+SOURCE_DTYPES = (np.uint8, np.float32, np.float64)
+
+
+def source_of(X, dtype, divisor=None):
+    """(XT, copies): what the tiled kernels read for X (n0, m), and whether its tiles are
+    copies. XT is X^T, a view in X's own layout and dtype (never a full-size copy) unless
+    X's dtype is not one the kernels read; tiles are views only where XT is C-contiguous in
+    the compute ``dtype`` and nothing is divided (X F-ordered, as the course's flatten and a
+    samples-in-rows array make it)."""
+    if X.dtype.type not in SOURCE_DTYPES:
+        X = X.astype(dtype)
+    XT = X.T
+    return XT, not (XT.flags.c_contiguous and XT.dtype == dtype and divisor is None)
+
+
+def all_finite(X, block=1 << 16):
+    """Whether X (n0, m) holds no NaN or infinity, checked by blocks of columns (no X-sized
+    temporary); returns the first bad (row, column) or None."""
+    if X.dtype.kind in "biu":
+        return None
+    for j0 in range(0, X.shape[1], block):
+        part = X[:, j0:j0 + block]
+        ok = np.isfinite(part)
+        if not ok.all():
+            i, j = np.argwhere(~ok)[0]
+            return int(i), int(j0 + j)
+    return None

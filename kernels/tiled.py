@@ -13,8 +13,9 @@ accumulators are then added in chunk order. Every product inside a tile is one B
 made by one thread (the caller holds BLAS to one thread while these kernels run). So the
 bits never depend on how many threads ran, and every sum is the course's sum up to order.
 
-Layout: X arrives as XT = X^T, (m, n0) C-contiguous (so a tile of samples is one contiguous
-block), Y as YT = Y^T, (m, nL). Per-chunk buffers live in a Tiles workspace allocated once.
+Layout: X arrives as XT = X^T, (m, n0): C-contiguous (a tile is then a view of one block) or
+any other layout and dtype (a tile is then copied and converted: source.py); Y as YT = Y^T,
+(m, nL). Per-chunk buffers live in a Tiles workspace allocated once.
 The output layer is the course's sigmoid for nL = 1, a softmax over nL classes otherwise.
 
 Mini-batches: an epoch walks the samples in batches (in a shuffled order, whose tiles are
@@ -33,6 +34,7 @@ from .buffers import copy, view
 from .linear import bias_activation_forward
 from .loss import cross_entropy_sum, sum8
 from .optim import dropout, l2_penalty, optimizer_update
+from .source import tile_samples
 from .softmax import (output_gradient, sigmoid_log_likelihood, softmax_forward,
                       softmax_log_likelihood)
 
@@ -52,29 +54,20 @@ class Tiles(NamedTuple):
     gacc: np.ndarray      # (C, P) each chunk's gradient sums (no 1/m yet), theta's layout
     cost: np.ndarray      # (C,) each chunk's sum of cross-entropy terms (float64)
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
-    xt: np.ndarray        # (C, T · n0) a tile of shuffled samples, gathered (or (C, 0))
+    xt: np.ndarray        # (threads, T · n0) each thread's copied tile of X (or (threads, 0))
     yt: np.ndarray        # (C, T · nL) their labels, gathered (or (C, 0))
     idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
+    divisor: float        # each value of X is X / divisor (255.0 for bytes of an image; 1.0)
 
 
 @kernel(inline=True)
-def _samples(XT, j0, t):
-    # Samples j0 .. j0+t of XT (m, n0) C: a (t, n0) C array (one contiguous block).
-    n0 = XT.shape[1]
-    return view(XT.reshape(-1), j0 * n0, t, n0)
-
-
-@kernel(inline=True)
-def _gather(xt, yt, XT, YT, rows):
-    # The samples ``rows`` (t,) of XT (m, n0) C and YT (m, nL) C, copied: (t, n0), (t, nL).
-    n0, nL = XT.shape[1], YT.shape[1]
+def _gather_labels(yt, YT, rows):
+    # The labels of samples ``rows`` (t,) of YT (m, nL) C, copied: (t, nL).
+    nL = YT.shape[1]
     for j in range(rows.size):
-        r = rows[j]
-        for k in range(n0):
-            xt[j * n0 + k] = XT[r, k]
         for k in range(nL):
-            yt[j * nL + k] = YT[r, k]
-    return view(xt, 0, rows.size, n0), view(yt, 0, rows.size, nL)
+            yt[j * nL + k] = YT[rows[j], k]
+    return view(yt, 0, rows.size, nL)
 
 
 @kernel(inline=True)
@@ -153,15 +146,16 @@ def _chunk(c, nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt
     step = opt.t[0]
     for j0 in range(lo, hi, tw.T):
         t = min(tw.T, hi - j0)
+        # A copied tile lives in this thread's buffer (scratch: it never changes a result).
+        XT_t = tile_samples(tw.xt[numba.get_thread_id()], XT, order, j0, t, tw.divisor)
         if order.size == 0:
-            XT_t = _samples(XT, j0, t)
             Y_t = YT[j0: j0 + t]
             samples = tw.idx[c][:t]
             for j in range(t):
                 samples[j] = j0 + j
         else:
             samples = order[j0: j0 + t]
-            XT_t, Y_t = _gather(tw.xt[c], tw.yt[c], XT, YT, samples)
+            Y_t = _gather_labels(tw.yt[c], YT, samples)
         acts, zs = tw.acts[c], tw.zs[c]
         _tile_forward(acts, zs, XT_t, theta, dims, w_off, b_off, tw.r_off, opt, step, samples)
         r, nL = tw.r_off[L], dims[L]
@@ -216,8 +210,10 @@ def _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
         hi = (c + 1) * m // tw.chunks
         for j0 in range(lo, hi, tw.T):
             t = min(tw.T, hi - j0)
-            _tile_forward(tw.acts[c], tw.zs[c], _samples(XT, j0, t), theta, dims, w_off, b_off,
-                          tw.r_off, opt, 0, tw.idx[c])
+            XT_t = tile_samples(tw.xt[numba.get_thread_id()], XT, tw.idx[c][:0], j0, t,
+                                tw.divisor)
+            _tile_forward(tw.acts[c], tw.zs[c], XT_t, theta, dims, w_off, b_off, tw.r_off, opt,
+                          0, tw.idx[c])
             r = tw.r_off[L]
             for k in range(dims[L]):
                 copy(out[k, j0: j0 + t], tw.acts[c][(r + k) * t: (r + k + 1) * t])

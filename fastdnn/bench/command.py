@@ -124,6 +124,12 @@ def _mlp(args):
     print(json.dumps(result, indent=2) if args.json else mlp.table(result))
 
 
+def _memory(args):
+    from . import memory
+    result = memory.rows()
+    print(json.dumps(result, indent=2) if args.json else memory.table(result))
+
+
 def _chart(rows, path):
     from ..plot import _pyplot
     plt = _pyplot(required=True)
@@ -144,6 +150,8 @@ def main(args):
         _tta(args)
     elif getattr(args, "mlp", False):
         _mlp(args)
+    elif getattr(args, "memory", False):
+        _memory(args)
     elif getattr(args, "sweep", False):
         _sweep(args)
     else:

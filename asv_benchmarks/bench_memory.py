@@ -1,0 +1,63 @@
+"""Memory beside the data (fastdnn.bench.memory): asv's peakmem_ of a fit on data held as
+bytes or in C order (no full-size copy of X is made), and tracked figures: the peak resident
+MiB of ``fastdnn train`` on generated images, and the MiB a fit adds beside X (fastdnn,
+PyTorch, JAX where installed)."""
+import numpy as np
+
+import fastdnn
+from fastdnn.bench import memory
+
+
+class PeakMemory:
+    params = [[20_000, 200_000]]
+    param_names = ["m"]
+    timeout = 600
+    rounds = 1
+    repeat = 1
+
+    def setup(self, m):
+        rng = np.random.default_rng(0)
+        self.bytes = rng.integers(0, 256, (m, 50), dtype=np.uint8).T       # (50, m) view
+        self.X = np.ascontiguousarray(self.bytes / 255.)                    # C order
+        self.Y = (self.X[:1] > 0.5).astype(np.float64)
+        fastdnn.fit(self.X[:, :2000], self.Y[:, :2000], [50, 64, 32, 1], 0.01, 1)
+        fastdnn.fit(self.bytes[:, :2000], self.Y[:, :2000], [50, 64, 32, 1], 0.01, 1,
+                    x_divisor=255.0)
+
+    def peakmem_fit_c_order(self, m):
+        fastdnn.fit(self.X, self.Y, [50, 64, 32, 1], 0.01, 2)
+
+    def peakmem_fit_bytes(self, m):
+        fastdnn.fit(self.bytes, self.Y, [50, 64, 32, 1], 0.01, 2, x_divisor=255.0)
+
+
+class AddedMemory:
+    params = [["fastdnn", "torch", "jax"]]
+    param_names = ["engine"]
+    timeout = 900
+    rounds = 1
+    repeat = 1
+
+    def setup(self, engine):
+        if engine != "fastdnn":
+            try:
+                __import__(engine)
+            except ImportError:
+                raise NotImplementedError(f"{engine} is not installed") from None
+
+    def track_added_mib_per_100_mib_of_x(self, engine):
+        r = memory.fit_added(engine, m=200_000)
+        return 100 * r["added_mib"] / r["x_mib"]
+
+    track_added_mib_per_100_mib_of_x.unit = "MiB"
+
+
+class CommandLine:
+    timeout = 900
+    rounds = 1
+    repeat = 1
+
+    def track_train_peak_mib_20000_images(self):
+        return memory.cli_peak()["peak_mib"]
+
+    track_train_peak_mib_20000_images.unit = "MiB"

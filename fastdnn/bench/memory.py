@@ -1,0 +1,132 @@
+"""Memory: what a training run adds to the process, beside its data (``fastdnn bench
+--memory``, asv ``bench_memory``).
+
+Two measures, each in a fresh interpreter so that nothing else shares the process:
+``cli_peak``: the peak resident memory of ``fastdnn train`` on a generated course-layout image
+file (``write_images``: fixed seed, written by blocks, never stored in the repository);
+``fit_added``: the peak resident memory of ``fastdnn.fit`` (or of the same two full-batch
+steps in PyTorch or JAX) minus the resident memory before the call, the libraries loaded and
+warmed up, X in memory.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from .start import fresh_python
+
+IMAGE = (64, 64, 3)                  # the course's cat images
+
+
+def write_images(path, kind, m, seed=0, block=1000):
+    """A course-layout HDF5 file of m random uint8 images (``{kind}_set_x``) and 0/1 labels."""
+    import h5py
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "w") as f:
+        x = f.create_dataset(f"{kind}_set_x", (m, *IMAGE), np.uint8, chunks=(64, *IMAGE))
+        for i in range(0, m, block):
+            n = min(block, m - i)
+            x[i:i + n] = rng.integers(0, 256, (n, *IMAGE), dtype=np.uint8)
+        f.create_dataset(f"{kind}_set_y", data=rng.integers(0, 2, m))
+        f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
+
+
+def cli_peak(m=20_000, m_test=2_000, iterations=3, layers="12288,20,7,5,1"):
+    """Peak resident MiB of ``fastdnn train`` on m generated images (and the file's MiB)."""
+    with tempfile.TemporaryDirectory() as folder:
+        write_images(os.path.join(folder, "train_images.h5"), "train", m, seed=0)
+        write_images(os.path.join(folder, "test_images.h5"), "test", m_test, seed=1)
+        code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = fresh_python(code, sys.executable, "-m", "fastdnn.cli", "train", "--data",
+                           folder, "--layers", layers, "--iterations", str(iterations),
+                           "--quiet", "--out", os.path.join(folder, "m.h5"))
+        return {"images": m, "data_mib": m * np.prod(IMAGE) / 2 ** 20,
+                "peak_mib": int(out.split()[-1]) / 1024}
+
+
+FIT_ADDED = """
+import json, resource, sys
+import numpy as np
+engine, m = sys.argv[1], int(sys.argv[2])
+layers = [50, 64, 32, 1]
+rng = np.random.default_rng(0)
+X = rng.random((50, m))
+Y = (X[:1] > 0.5).astype(np.float64)
+from fastdnn.bench import memory
+train = memory.trainer(engine, layers)
+train(X[:, :2000], Y[:, :2000])                 # load, compile, warm up
+rss = lambda: int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
+before = rss()
+train(X, Y)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"engine": engine, "x_mib": X.nbytes / 2**20,
+                  "added_mib": max(0, peak - before) / 2**20}))
+"""
+
+
+def trainer(engine, layers):
+    """A function training ``layers`` for two full-batch steps of ``engine`` on (X, Y)."""
+    import fastdnn
+    if engine == "fastdnn":
+        return lambda X, Y: fastdnn.fit(X, Y, layers, 0.01, 2)
+    if engine == "torch":
+        from .peers import torch_model
+        return lambda X, Y: [torch_model(X, Y, layers)[2]() for _ in range(2)]
+
+    def jax_train(X, Y):
+        import jax
+        import jax.numpy as jnp
+        p0 = fastdnn.initialize_parameters_deep(layers)
+        ps = [(jnp.asarray(p0[f"W{l}"]), jnp.asarray(p0[f"b{l}"]))
+              for l in range(1, len(layers))]
+        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
+
+        def loss(ps):
+            A = Xj
+            for W, b in ps[:-1]:
+                A = jax.nn.relu(W @ A + b)
+            Z = ps[-1][0] @ A + ps[-1][1]
+            return jnp.mean(jax.nn.softplus(Z) - Yj * Z)
+        g = jax.jit(jax.grad(loss))
+        for _ in range(2):
+            ps = jax.tree_util.tree_map(lambda p, d: p - 0.01 * d, ps, g(ps))
+        jax.block_until_ready(ps)
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return jax_train
+
+
+def fit_added(engine="fastdnn", m=1_000_000):
+    """{engine, x_mib, added_mib}, or None when the engine is not installed."""
+    try:
+        return json.loads(fresh_python(FIT_ADDED, engine, str(m)))
+    except subprocess.CalledProcessError as exc:
+        if "No module named" in (exc.stderr or ""):
+            return None
+        raise
+
+
+def rows():
+    out = [dict(cli_peak(), case="fastdnn train, 12288,20,7,5,1, 3 iterations")]
+    for engine in ("fastdnn", "torch", "jax"):
+        r = fit_added(engine)
+        if r is not None:
+            out.append(dict(r, case=f"{engine}: 2 full-batch steps, [50,64,32,1], m=1,000,000"))
+    return out
+
+
+def table(result):
+    lines = []
+    for r in result:
+        if "peak_mib" in r:
+            lines.append(f"{r['case']}: {r['images']:,} images ({r['data_mib']:.0f} MiB of "
+                         f"bytes): peak {r['peak_mib']:.0f} MiB")
+        else:
+            lines.append(f"{r['case']}: X {r['x_mib']:.0f} MiB, the run adds "
+                         f"{r['added_mib']:.0f} MiB ({100 * r['added_mib'] / r['x_mib']:.1f}% "
+                         "of X)")
+    return "\n".join(lines)
