@@ -90,7 +90,15 @@ def threads_allowed(work):
 
 def pick(parallel_kernel, serial_kernel, work):
     """(kernel, context manager to call it in): the parallel build under PARALLEL_LOCK, or
-    its serial twin (same bits) where threads_allowed(work) is False."""
+    its serial twin (same bits) where threads_allowed(work) is False.
+
+    Numba's threads are launched before the first kernel of either kind: kernels name the
+    running thread (numba.get_thread_id), a symbol that only exists once they are, and a
+    kernel loaded from the on-disk cache would not link without it."""
+    if not _state["started"]:
+        with PARALLEL_LOCK:
+            if not _state["started"]:
+                start_threads()
     if threads_allowed(work):
         return parallel_kernel, _threaded()
     return serial_kernel, contextlib.nullcontext()
