@@ -1,8 +1,9 @@
 """What runs fastdnn's products: each loaded BLAS library, its kernels (architecture), its
-threads, its measured rate, and what in the environment holds it back.
+threads, and what in the environment holds it back (each one's measured rate:
+fastdnn/bench/rates.py).
 
-Guarantees: nothing here changes a setting; the reports read threadpoolctl and time one
-product per library. ``held_back`` compares OpenBLAS's kernels with those it picks with the
+Guarantees: nothing here changes a setting; the reports read threadpoolctl. ``held_back``
+compares OpenBLAS's kernels with those it picks with the
 environment's OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed (asked of a fresh interpreter), so
 it names a real difference on this machine, not a guess.
 """
@@ -10,11 +11,7 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-
 OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-RATE_SIZE = 1024            # an n x n by n x n product: the rate of each library's best kernel
-RATE_NOTE = f"one {RATE_SIZE} x {RATE_SIZE} product, best of 3"
 
 
 def _owner(path):
@@ -27,46 +24,24 @@ def _owner(path):
     return os.path.basename(path) or "unknown"
 
 
-def _product(owner, dtype):
-    """A function computing one RATE_SIZE product with ``owner``'s BLAS, or None."""
-    a = np.ones((RATE_SIZE, RATE_SIZE), dtype, order="F")   # SciPy's wrappers copy C arrays
-    if owner == "numpy":
-        return lambda: np.dot(a, a)
-    if owner == "kernels":
-        from scipy.linalg import blas
-        gemm = blas.dgemm if dtype == np.float64 else blas.sgemm
-        return lambda: gemm(1.0, a, a)
-    return None
-
-
-def gflops(product, repeat=3, n=RATE_SIZE):
-    """GFLOP/s (2 n^3 floating-point operations per n x n product) of ``product``, best of
-    ``repeat`` after a warm-up."""
-    from .bench.timing import clock
-    product()                                   # warm-up: threads started, pages touched
-    return 2 * n ** 3 / min(clock(product) for _ in range(repeat)) / 1e9
-
-
 def label(owner):
     return {"numpy": "numpy's", "kernels": "the kernels'"}.get(owner, owner)
 
 
-def libraries(rates=True):
-    """One dict per loaded BLAS: owner, internal_api, version, architecture, threads,
-    filepath, and (rates=True) float64/float32 rates in GFLOP/s (multiply-adds)."""
+def libraries():
+    """One dict per loaded BLAS: owner ("numpy", "kernels" for SciPy's, which Numba's np.dot
+    calls, or the library's file name), internal_api, version, architecture, threads,
+    filepath."""
     import scipy.linalg.cython_blas  # noqa: F401   (load the kernels' BLAS to list it)
     from threadpoolctl import threadpool_info
     found = []
     for pool in threadpool_info():
         if pool.get("user_api") != "blas":
             continue
-        lib = {"owner": _owner(pool.get("filepath")), "internal_api": pool.get("internal_api"),
-               "version": pool.get("version"), "architecture": pool.get("architecture"),
-               "threads": pool.get("num_threads"), "filepath": pool.get("filepath")}
-        for dt in (np.float64, np.float32) if rates else ():
-            product = _product(lib["owner"], dt)
-            lib[f"{np.dtype(dt).name}_gflops"] = gflops(product) if product else None
-        found.append(lib)
+        found.append({"owner": _owner(pool.get("filepath")),
+                      "internal_api": pool.get("internal_api"), "version": pool.get("version"),
+                      "architecture": pool.get("architecture"),
+                      "threads": pool.get("num_threads"), "filepath": pool.get("filepath")})
     return found
 
 

@@ -209,8 +209,9 @@ def cmd_predict(args):
 
 # ---- info ---------------------------------------------------------------------------------
 def _blas_lines():
-    from .blas import held_back, libraries
-    libs = libraries()
+    from .bench.rates import libraries_with_rates
+    from .blas import held_back
+    libs = libraries_with_rates()
     for lib in libs:
         rates = ", ".join(f"{lib[k]:.0f} GFLOP/s {k[:7]}" for k in ("float64_gflops",
                                                                     "float32_gflops") if lib[k])

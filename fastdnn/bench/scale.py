@@ -56,16 +56,17 @@ def multiply_adds(layers, m):
 def product_rates(dtype=np.float64, peers=True):
     """Each library's GEMM rate in this process: [{library, kernels, gflops}] for numpy's
     BLAS, the kernels' (SciPy's, which Numba's np.dot calls) and each installed peer's."""
-    from ..blas import RATE_SIZE, _product, gflops, libraries
+    from ..blas import libraries
+    from .rates import RATE_SIZE, gflops, product
     rates = []
-    for lib in libraries(rates=False):
-        product = _product(lib["owner"], dtype)
-        if product is not None:
-            rates.append({"library": lib["owner"], "gflops": gflops(product),
+    for lib in libraries():
+        fn = product(lib["owner"], dtype)
+        if fn is not None:
+            rates.append({"library": lib["owner"], "gflops": gflops(fn),
                           "kernels": f"{lib['internal_api']} {lib['version']}, "
                                      f"{lib['architecture']} kernels, {lib['threads']} threads"})
-    for name, (kernels, product) in (products(dtype, RATE_SIZE) if peers else {}).items():
-        rates.append({"library": name, "kernels": kernels, "gflops": gflops(product)})
+    for name, (kernels, fn) in (products(dtype, RATE_SIZE) if peers else {}).items():
+        rates.append({"library": name, "kernels": kernels, "gflops": gflops(fn)})
     return rates
 
 
