@@ -6,13 +6,13 @@ back to back in this process. track_max_rel_diff: largest difference from the re
 import numpy as np
 
 import fastdnn
-from fastdnn import bench
+from fastdnn.bench import cases, functions
 
 DTYPES = ["float64", "float32"]
 
 
 class API:
-    params = [list(bench.FUNCTIONS), list(bench.SIZES), DTYPES]
+    params = [list(cases.FUNCTIONS), list(cases.SIZES), DTYPES]
     param_names = ["function", "size", "dtype"]
     timeout = 300
     # 72 combinations: one round and short samples keep the whole suite within its budget.
@@ -21,7 +21,7 @@ class API:
 
     def setup(self, function, size, dtype):
         self.fn = getattr(fastdnn, function)
-        self.args = bench.case(function, size, np.dtype(dtype))
+        self.args = cases.case(function, size, np.dtype(dtype))
         self.fn(*self.args)                       # compile outside the timed region
 
     def time_fastdnn(self, function, size, dtype):
@@ -29,13 +29,13 @@ class API:
 
     def track_speedup(self, function, size, dtype):
         # 9 paired rounds: with 3, a BLAS-bound case (parity) read as low as 0.88x.
-        t_np, t_fd = bench.function_speedup(function, size, np.dtype(dtype), min_sample=0.01,
+        t_np, t_fd = functions.function_speedup(function, size, np.dtype(dtype), min_sample=0.01,
                                             rounds=9)
         return t_np / t_fd
 
     track_speedup.unit = "x"
 
     def track_max_rel_diff(self, function, size, dtype):
-        return bench.max_rel_diff(function, size, np.dtype(dtype))
+        return functions.max_rel_diff(function, size, np.dtype(dtype))
 
     track_max_rel_diff.unit = "relative"

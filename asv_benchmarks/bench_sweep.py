@@ -1,9 +1,9 @@
 """Local sweeps: k worker processes (one per core) against one run at a time.
 
 track_speedup: seconds one at a time / seconds with one worker per core, for the same grid
-(bench.SWEEP_GRID on the embedded digits data), worker start-up included.
+(fastdnn.bench.sweep.SWEEP_GRID on the embedded digits data), worker start-up included.
 """
-from fastdnn import bench
+from fastdnn.bench.sweep import sweep_speedup
 
 
 class LocalSweep:
@@ -14,7 +14,7 @@ class LocalSweep:
     repeat = 1
 
     def track_speedup(self, iterations):
-        one, parallel, _ = bench.sweep_speedup(iterations=iterations)
+        one, parallel, _ = sweep_speedup(iterations=iterations)
         return one / parallel
 
     track_speedup.unit = "x"

@@ -7,8 +7,9 @@ this process; track_max_rel_diff compares the final parameters with the numpy lo
 import numpy as np
 
 import fastdnn
-from fastdnn import bench
 from fastdnn.bench import baseline
+from fastdnn.bench.cases import cat_shaped
+from fastdnn.bench.training import torch_training, training_speedup
 
 from ._data import CAT_DATA, cat_available
 
@@ -21,8 +22,8 @@ def _data(source):
     if source == "real":
         if not cat_available():
             raise NotImplementedError("cat data not found")    # asv marks it skipped
-        return bench.cat_shaped(CAT_DATA)
-    return bench.cat_shaped(None)
+        return cat_shaped(CAT_DATA)
+    return cat_shaped(None)
 
 
 class Training:
@@ -53,7 +54,7 @@ class Training:
                     parameters=self._init(), gram=self.gram)
 
     def track_speedup(self, model, path, data):
-        t_np, t_fd = bench.training_speedup(self.X, self.Y, self.dims, self.iterations,
+        t_np, t_fd = training_speedup(self.X, self.Y, self.dims, self.iterations,
                                             numpy_iterations=10, gram=self.gram)
         return t_np / t_fd
 
@@ -83,10 +84,10 @@ class TorchComparison:
             import torch  # noqa: F401
         except ImportError:
             raise NotImplementedError("torch is not installed") from None
-        self.X, self.Y = bench.cat_shaped(CAT_DATA if cat_available() else None)
+        self.X, self.Y = cat_shaped(CAT_DATA if cat_available() else None)
 
     def track_speedup_vs_torch(self, model):
-        t_torch, t_fd, _ = bench.torch_training(self.X, self.Y, MODELS[model],
+        t_torch, t_fd, _ = torch_training(self.X, self.Y, MODELS[model],
                                                 torch_iterations=20)
         return t_torch / t_fd
 

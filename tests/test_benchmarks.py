@@ -97,7 +97,7 @@ def test_asv_check():
 
 
 def test_verdict_reads_the_rounds():
-    from fastdnn.bench import verdict
+    from fastdnn.bench.timing import verdict
     base = np.array([2.0, 2.1, 1.9, 2.0, 2.05])
     low, high, word = verdict(base, base / 2)          # fastdnn twice as fast every round
     assert word == "faster" and 1.9 < low <= high < 2.1
@@ -107,18 +107,18 @@ def test_verdict_reads_the_rounds():
 
 
 def test_function_row_pairs_rounds():
-    from fastdnn import bench
-    t_a, t_b = bench.paired_rounds(lambda: None, lambda: None, rounds=3, min_sample=1e-4)
+    from fastdnn.bench import functions, timing
+    t_a, t_b = timing.paired_rounds(lambda: None, lambda: None, rounds=3, min_sample=1e-4)
     assert t_a.shape == t_b.shape == (3,) and (t_a > 0).all() and (t_b > 0).all()
-    row = bench.function_row("relu", "notebook", rounds=5, min_sample=1e-3)
+    row = functions.function_row("relu", "notebook", rounds=5, min_sample=1e-3)
     assert row["verdict"] in ("faster", "parity", "slower")
     assert row["round_low"] <= row["round_high"]
     assert row["speedup"] == pytest.approx(row["numpy_s"] / row["fastdnn_s"])
 
 
 def test_fresh_function_row_measures_in_a_new_interpreter():
-    from fastdnn import bench
-    row = bench.fresh_function_row("sigmoid", "notebook", "float32")
+    from fastdnn.bench.functions import fresh_function_row
+    row = fresh_function_row("sigmoid", "notebook", "float32")
     assert (row["case"], row["size"], row["dtype"]) == ("sigmoid", "notebook", "float32")
     assert row["numpy_s"] > 0 and row["fastdnn_s"] > 0 and row["verdict"] in (
         "faster", "parity", "slower")

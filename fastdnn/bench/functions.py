@@ -44,8 +44,8 @@ def function_row(name, size, dtype=np.float64, min_sample=0.01, rounds=15):
 
 
 # One row of the speed table, measured by a fresh interpreter; it prints the row as JSON.
-FRESH_ROW = ("import json, sys; from fastdnn.bench import functions; "
-             "print(json.dumps(functions.function_row(sys.argv[1], sys.argv[2], sys.argv[3])))")
+FRESH_ROW = ("import json, sys; from fastdnn.bench.functions import function_row; "
+             "print(json.dumps(function_row(sys.argv[1], sys.argv[2], sys.argv[3])))")
 
 
 def fresh_function_row(name, size, dtype="float64"):

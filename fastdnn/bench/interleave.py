@@ -88,8 +88,8 @@ def fresh_rows():
     import json
 
     from .start import fresh_python
-    return json.loads(fresh_python("import json; from fastdnn.bench import interleave; "
-                                   "print(json.dumps(interleave.rows()))"))
+    return json.loads(fresh_python("import json; from fastdnn.bench.interleave import rows; "
+                                   "print(json.dumps(rows()))"))
 
 
 def rows():

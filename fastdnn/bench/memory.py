@@ -56,8 +56,8 @@ layers = [50, 64, 32, 1]
 rng = np.random.default_rng(0)
 X = rng.random((50, m))
 Y = (X[:1] > 0.5).astype(np.float64)
-from fastdnn.bench import memory
-train = memory.trainer(engine, layers)
+from fastdnn.bench.memory import trainer
+train = trainer(engine, layers)
 train(X[:, :2000], Y[:, :2000])                 # load, compile, warm up
 rss = lambda: int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
 before = rss()
