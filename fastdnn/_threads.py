@@ -77,20 +77,19 @@ def start_threads():
 @contextlib.contextmanager
 def _threaded():
     with PARALLEL_LOCK:
-        if not _state["started"]:
-            start_threads()
         _state["launched"] = True
         yield
 
 
-def threads_allowed(work):
-    """Whether a kernel call doing ``work`` multiply-adds may run on every core."""
-    return work >= SERIAL_WORK and not _state["forked"]
+def threads_allowed(work, parts=2):
+    """Whether a kernel call doing ``work`` multiply-adds, split into ``parts`` independent
+    parts (chunks, blocks), may run on every core: one part has nothing to share."""
+    return parts > 1 and work >= SERIAL_WORK and not _state["forked"]
 
 
-def pick(parallel_kernel, serial_kernel, work):
+def pick(parallel_kernel, serial_kernel, work, parts=2):
     """(kernel, context manager to call it in): the parallel build under PARALLEL_LOCK, or
-    its serial twin (same bits) where threads_allowed(work) is False.
+    its serial twin (same bits) where threads_allowed(work, parts) is False.
 
     Numba's threads are launched before the first kernel of either kind: kernels name the
     running thread (numba.get_thread_id), a symbol that only exists once they are, and a
@@ -99,7 +98,7 @@ def pick(parallel_kernel, serial_kernel, work):
         with PARALLEL_LOCK:
             if not _state["started"]:
                 start_threads()
-    if threads_allowed(work):
+    if threads_allowed(work, parts):
         return parallel_kernel, _threaded()
     return serial_kernel, contextlib.nullcontext()
 

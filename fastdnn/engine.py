@@ -25,8 +25,8 @@ from . import _validate as v
 from . import kernels as K
 from . import optim
 from ._threads import one_blas_thread, pick
-from .workspace import (all_finite, allocate_tiles, network_dims, parameter_layout,
-                        source_of, step_work)
+from .workspace import (all_finite, allocate_tiles, chunks_for, network_dims,
+                        parameter_layout, source_of, step_work)
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -134,8 +134,10 @@ class Trainer:
         self.options = options or optim.Settings()
         self.dims, self.m = dims, X.shape[1]
         self.gram = self._path(gram)
-        self.Y = v.c_array(Y, self.dtype)          # (nL, m)
-        self.YT = None if self.gram else np.ascontiguousarray(self.Y.T)   # (m, nL)
+        if self.gram:
+            self.Y = v.c_array(Y, self.dtype)                        # (nL, m)
+        else:
+            self.YT = np.ascontiguousarray(Y.T, dtype=self.dtype)    # (m, nL): rows as X^T
         self.x_divisor = None if x_divisor is None else v.real(x_divisor, "x_divisor")
         if self.x_divisor is not None and self.x_divisor <= 0:
             raise ValueError(f"x_divisor must be > 0, got {x_divisor!r}")
@@ -235,9 +237,9 @@ class Trainer:
         """Epochs of the tiled path in batches of ``batch`` samples, in ``order`` (empty: as
         they are), on every core where a batch has more than one chunk."""
         ws, tw = self.ws, self.tiles
-        chunks = min(tw.chunks, -(-min(batch, self.m) // tw.T))
-        work = step_work(self.dims, min(batch, self.m), False) if chunks > 1 else 0
-        steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial, work)
+        samples = min(batch, self.m)
+        steps, threads = pick(K.tiled_train_steps, K.tiled_train_steps_serial,
+                              step_work(self.dims, samples, False), chunks_for(tw.T, samples))
         with threads:                         # BLAS already at one thread (run)
             steps(costs, ws.grad, tw, self.XT, self.YT, order, ws.theta, ws.dims,
                   ws.w_off, ws.b_off, self.opt, batch)
@@ -286,7 +288,6 @@ class Trainer:
         # Plain gradient descent counts one step an iteration (files without "t").
         self.opt.t[0] = int(state.get("t", self.iteration))
         if self.gram:
-            # The serial twin: the same bits as the steps' own sync, and a one-off.
             with one_blas_thread():
-                K.gram_sync_serial(self.ws.P, self.ws.Pb, self.ws.P0, self.ws.S, self.ws.gram,
+                K.gram_sync(self.ws.P, self.ws.Pb, self.ws.P0, self.ws.S, self.ws.gram,
                             self.learning_rate / self.m)

@@ -32,8 +32,8 @@ def probabilities(X, parameters, x_divisor=None):
     out = np.empty((dims[-1], XT.shape[0]), dt)
     tiles = allocate_tiles(dims, XT.shape[0], dt, 0, copies=copies, divisor=x_divisor or 1.0)
     work = XT.shape[0] * sum(dims[l] * dims[l - 1] for l in range(1, len(dims)))
-    work *= tiles.chunks > 1                            # one chunk: nothing to share
-    forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work)
+    forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work,
+                            tiles.chunks)
     with threads, one_blas_thread():
         forward(out, tiles, XT, theta, np.asarray(dims, np.int64), w_off, b_off, inference())
     return out[0] if dims[-1] == 1 else out

@@ -65,6 +65,12 @@ def _max_threads():
     return numba.config.NUMBA_NUM_THREADS
 
 
+def chunks_for(T, samples):
+    """How many chunks a batch of ``samples`` is cut into (tiles of T): set by the shapes
+    only, part of the summation order (the kernels compute the same number)."""
+    return min(K.CHUNKS, -(-samples // T))
+
+
 def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1.0):
     """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
     (``n_params``: size of the gradient accumulators; 0 for a forward pass only; ``batch``:
@@ -76,7 +82,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     r_off[1:] = np.cumsum([0] + dims[1:-1])
     rows, widest = sum(dims[1:]), max(dims[1:])
     T = tile_width(dims)
-    C = min(K.CHUNKS, -(-min(m, batch or m) // T))    # shapes only: part of the summation order
+    C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     wsize = max(dims[l] * dims[l - 1] for l in range(1, L + 1)) if n_params else 0
     return K.Tiles(
@@ -87,8 +93,6 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         xt=np.zeros((_max_threads(), gather * dims[0]), dtype),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
-
-
 
 
 # dtypes the kernels read X in as they are (others are converted once, in a copy)

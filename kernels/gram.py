@@ -29,8 +29,8 @@ from .activations import RELU, SIGMOID, relu_backward
 from .codes import LINEAR
 from .buffers import copy, view
 from .linear import bias_activation_forward, bias_grad, weight_grad
-from .loss import cross_entropy_sum, sigmoid_cross_entropy_backward
-from .softmax import softmax_forward, softmax_log_likelihood
+from .loss import cross_entropy_sum
+from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .update import sgd_update
 
 
@@ -99,13 +99,9 @@ def _sync(P, Pb, P0, S, G, c):
                     P[i, j0 + j] = P0[i, j0 + j] - c * out[i, j]
 
 
-@kernel(parallel=True)
-def gram_sync(P, Pb, P0, S, G, c):
-    _sync(P, Pb, P0, S, G, c)
-
-
 @kernel
-def gram_sync_serial(P, Pb, P0, S, G, c):
+def gram_sync(P, Pb, P0, S, G, c):
+    # The steps' own sync, on one thread (the same bits): a one-off, after a resume.
     _sync(P, Pb, P0, S, G, c)
 
 
@@ -149,7 +145,7 @@ def _backward(ws, Y, m):
     # softmax's with the categorical cross-entropy). Y: (nL, m), A_L's layout.
     nL = ws.dims[L]
     AL = view(ws.A, ws.a_off[L], nL, m)
-    sigmoid_cross_entropy_backward(ws.dZ[: nL * m], AL.reshape(-1), Y.reshape(-1))
+    output_gradient(view(ws.dZ, 0, nL, m), AL, Y.T)
     for l in range(L, 0, -1):
         n, n_prev = ws.dims[l], ws.dims[l - 1]
         dZ = view(ws.dZ, 0, n, m)

@@ -1,4 +1,5 @@
-"""Binary cross-entropy: the cost in one pass, and the output layer's fused gradient.
+"""Binary cross-entropy: the cost in one pass, and the course's dAL (the output layer's fused
+gradient A - Y of a training step is softmax.output_gradient, for both output kinds).
 
 Guarantees: the course's formula ``-(1/m) Σ (y log a + (1-y) log(1-a))`` including its
 NaN/inf results at the edges (a term whose unused log would be ±inf or NaN is NaN, because
@@ -95,15 +96,6 @@ def cross_entropy_sum_parallel(a, y):
     for t in range(blocks):
         total += sums[t]
     return total
-
-
-@kernel
-def sigmoid_cross_entropy_backward(dZ, AL, Y):
-    # dZ, AL, Y: (n,). Output layer of a training step, where AL = sigmoid(Z_L): the course's
-    # dAL = -(Y/AL - (1-Y)/(1-AL)) pushed through sigmoid_backward is algebraically AL - Y,
-    # computed in one pass with no division (and no loss of accuracy near 0 or 1).
-    for j in range(AL.size):
-        dZ[j] = AL[j] - Y[j]
 
 
 @kernel

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._jit import kernel
 from .codes import ADAM, MOMENTUM
+from .update import sgd_update
 
 M1 = np.uint64(0xBF58476D1CE4E5B9)
 M2 = np.uint64(0x94D049BB133111EB)
@@ -127,6 +128,4 @@ def optimizer_update(theta, grad, opt):
         _adam(theta, grad, opt.v, opt.s, opt.lr, opt.beta1, opt.beta2, 1 - opt.beta1 ** t,
               1 - opt.beta2 ** t, opt.epsilon)
     else:
-        lr = opt.lr
-        for i in range(theta.size):
-            theta[i] = theta[i] - lr * grad[i]
+        sgd_update(theta, theta, grad, opt.lr)

@@ -151,8 +151,9 @@ def _chunk(c, nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt
         if order.size == 0:
             Y_t = YT[j0: j0 + t]
             samples = tw.idx[c][:t]
-            for j in range(t):
-                samples[j] = j0 + j
+            if opt.keep_prob < 1.0:                 # the indices only dropout reads
+                for j in range(t):
+                    samples[j] = j0 + j
         else:
             samples = order[j0: j0 + t]
             Y_t = _gather_labels(tw.yt[c], YT, samples)
