@@ -11,15 +11,17 @@ def _best(rows, fastdnn):
     return min(times) if times else None
 
 
-class FastdnnTime:
+class _PerDataset:
     params = [["digits", "tabular"]]
     param_names = ["dataset"]
     timeout = 900
     rounds = 1
     repeat = 1
 
+
+class FastdnnTime(_PerDataset):
     def setup(self, dataset):
-        rows = [r for r in tta.rows(dataset, tta.dataset(dataset), peers=False)]
+        rows = tta.rows(dataset, tta.dataset(dataset), peers=False)
         self.seconds = _best(rows, True)
         if self.seconds is None:
             raise NotImplementedError("fastdnn did not reach the target")
@@ -30,13 +32,7 @@ class FastdnnTime:
     track_seconds.unit = "s"
 
 
-class VersusPeers:
-    params = [["digits", "tabular"]]
-    param_names = ["dataset"]
-    timeout = 900
-    rounds = 1
-    repeat = 1
-
+class VersusPeers(_PerDataset):
     def setup(self, dataset):
         rows = tta.rows(dataset, tta.dataset(dataset))
         mine, peer = _best(rows, True), _best(rows, False)

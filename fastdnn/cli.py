@@ -104,24 +104,25 @@ def _setting(name):
     return convert
 
 
-# fit's optimizer options on the command line: (flag, converter, default, help).
+# fit's optimizer options on the command line: (name, converter, help); defaults are fit's.
 OPTIMIZER_OPTIONS = (
-    ("--optimizer", optimizer, "gd", "gd, momentum or adam (default gd)"),
-    ("--mini-batch-size", mini_batch_size, None,
-     "samples per mini-batch; 'full' (the default): full-batch steps"),
-    ("--beta", _setting("beta"), 0.9, "momentum's beta (default 0.9)"),
-    ("--beta1", _setting("beta1"), 0.9, "Adam's beta1 (default 0.9)"),
-    ("--beta2", _setting("beta2"), 0.999, "Adam's beta2 (default 0.999)"),
-    ("--epsilon", _setting("epsilon"), 1e-8, "Adam's epsilon (default 1e-8)"),
-    ("--lambd", _setting("lambd"), 0.0, "L2 regularisation (default 0)"),
-    ("--keep-prob", _setting("keep_prob"), 1.0, "dropout's keep probability (default 1: none)"),
-    ("--seed", _setting("seed"), 0, "seed of the shuffles and dropout masks (default 0)"),
+    ("optimizer", optimizer, "gd, momentum or adam"),
+    ("mini_batch_size", mini_batch_size, "samples per mini-batch; 'full' (None): full batch"),
+    ("beta", _setting("beta"), "momentum's beta"),
+    ("beta1", _setting("beta1"), "Adam's beta1"),
+    ("beta2", _setting("beta2"), "Adam's beta2"),
+    ("epsilon", _setting("epsilon"), "Adam's epsilon"),
+    ("lambd", _setting("lambd"), "L2 regularisation"),
+    ("keep_prob", _setting("keep_prob"), "dropout's keep probability (1: none)"),
+    ("seed", _setting("seed"), "seed of the shuffles and dropout masks"),
 )
 
 
 def _optimizer_options(p, lists=False):
     """Add fit's optimizer options to ``p``; ``lists``: comma-separated lists (sweep)."""
-    for flag, convert, default, text in OPTIMIZER_OPTIONS:
+    for name, convert, what in OPTIMIZER_OPTIONS:
+        flag, default = "--" + name.replace("_", "-"), optim.FIT_DEFAULTS[name]
+        text = f"{what} (default {default})"
         if lists:
             p.add_argument(flag, type=_option(list_of(convert)), default=[default],
                            help=f"comma-separated values: {text}")

@@ -41,13 +41,6 @@ def _data_files(args, need_train=True):
     return embedded(f"train_{name}.h5"), embedded(f"test_{name}.h5")
 
 
-def _outputs(Y, classes):
-    """Output units for a data file's labels: 1 for two classes (the course's sigmoid), K
-    for K >= 3 (a softmax), K from list_classes when the file names its classes."""
-    K = len(classes) if classes is not None else int(np.max(Y)) + 1
-    return 1 if K <= 2 else K
-
-
 # ---- train --------------------------------------------------------------------------------
 def _layers(dims, n_x, n_out=1):
     """--layers (already parsed) checked against the data; default [n_x, 20, 7, 5, n_out]."""
@@ -69,6 +62,7 @@ def cmd_train(args):
     from tqdm.auto import tqdm
 
     from .data import load_images
+    from .engine import output_units
     from .inference import accuracy
     from .plot import learning_curve
     from .training import fit
@@ -83,7 +77,7 @@ def cmd_train(args):
     train_file, test_file = _data_files(args)
     X, Y, classes, divisor = load_images(train_file)          # images stay bytes
     X_test, Y_test, _, test_divisor = load_images(test_file)
-    dims = _layers(args.layers, X.shape[0], _outputs(Y, classes))
+    dims = _layers(args.layers, X.shape[0], output_units(Y, classes))
     checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
                                      if args.checkpoint_every else None)
     quiet = args.quiet or not sys.stderr.isatty()
@@ -148,13 +142,15 @@ def cmd_sweep(args):
     from tqdm.auto import tqdm
 
     from .data import load_flat
+    from .engine import output_units
     from .sweeps import RETRIES, expand_grid, run_name, sweep
     from .sweeps.records import finished_rows
 
     train_file, test_file = _data_files(args)
     X, Y, classes, _ = load_flat(train_file)
     X_test, Y_test, _, _ = load_flat(test_file)
-    layers = [_layers(dims, X.shape[0], _outputs(Y, classes)) for dims in (args.layers or [None])]
+    n_out = output_units(Y, classes)
+    layers = [_layers(dims, X.shape[0], n_out) for dims in (args.layers or [None])]
     grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
             "num_iterations": args.iterations, "dtype": args.dtype, **_optimizer(args)}
     runs = expand_grid(grid, X.shape[0])

@@ -55,14 +55,18 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     return gram < 0.5 * direct
 
 
-def output_units(Y):
-    """The output units a network needs for labels Y: K for (K, m) one-hot with K >= 2, or
-    for integer labels of K >= 3 classes; else 1 (two classes, the course's sigmoid)."""
+def output_units(Y, classes=None):
+    """The output units a network needs: 1 for two classes (the course's sigmoid), K for
+    K >= 3 (a softmax). K: len(classes) when given (a data file's list_classes), else from
+    the labels Y: (K, m) one-hot, or integer labels 0..K-1."""
     Y = np.asarray(Y)
-    if Y.ndim == 2 and Y.shape[0] > 1:
-        return Y.shape[0]
-    top = int(Y.max()) + 1 if Y.size and np.issubdtype(Y.dtype, np.number) else 2
-    return top if top > 2 else 1
+    if classes is not None:
+        K = len(classes)
+    elif Y.ndim == 2 and Y.shape[0] > 1:
+        K = Y.shape[0]
+    else:
+        K = int(Y.max()) + 1 if Y.size and np.issubdtype(Y.dtype, np.number) else 2
+    return K if K > 2 else 1
 
 
 def labels(Y, K, m, name="Y"):

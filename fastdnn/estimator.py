@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from . import optim
 from .core import initialize_parameters_deep_app
-from .engine import Trainer
+from .engine import Trainer, output_units
 from .inference import probabilities
 
 _PROB = Interval(numbers.Real, 0, 1, closed="left")
@@ -115,9 +115,8 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"DNNClassifier needs at least 2 classes in y; got 1 class "
                              f"({classes[0]!r})")
         self.classes_ = classes
-        K = classes.size
-        return (index.reshape(1, -1).astype(np.float64) if K == 2 else index), \
-            (1 if K == 2 else K)
+        n_out = output_units(index, classes)
+        return (index.reshape(1, -1).astype(np.float64) if n_out == 1 else index), n_out
 
     def _settings(self, m):
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))

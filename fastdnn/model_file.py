@@ -156,10 +156,9 @@ def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
     for a, divisor in ((np.asarray(X), x_divisor), (np.asarray(Y), None)):
         dtype = np.dtype(np.float64) if divisor is not None else a.dtype
         h.update(str((a.shape, dtype.str)).encode())
-        rows = max(1, block // max(1, a[0].nbytes if a.ndim > 1 and len(a) else 1))
-        for i in range(0, max(len(a), 1) if a.ndim else 1, rows):
-            part = a[i:i + rows] if a.ndim else a
-            if divisor is not None:
-                part = part / divisor
+        flat = a.reshape(len(a), -1) if a.ndim > 1 else a.reshape(1, -1)   # rows, C order
+        rows = max(1, block // max(1, flat[0].nbytes))
+        for i in range(0, len(flat), rows):
+            part = flat[i:i + rows] if divisor is None else flat[i:i + rows] / divisor
             h.update(np.ascontiguousarray(part, dtype).tobytes())
     return h.hexdigest()[:16]

@@ -48,6 +48,9 @@ class Settings:
             self.lambd == 0 and self.keep_prob == 1 and self.cost == "course"
 
 
+FIT_DEFAULTS = {k: getattr(Settings(), k) for k in FIT_OPTIONS}   # fit's defaults of them
+
+
 def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
     x = v.real(x, name)
     if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):

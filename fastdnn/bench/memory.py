@@ -69,35 +69,19 @@ print(json.dumps({"engine": engine, "x_mib": X.nbytes / 2**20,
 
 
 def trainer(engine, layers):
-    """A function training ``layers`` for two full-batch steps of ``engine`` on (X, Y)."""
+    """A function training ``layers`` for two full-batch steps of ``engine`` on (X, Y): the
+    same network and algorithm in fastdnn, PyTorch or JAX (peers.py)."""
     import fastdnn
+    from .peers import jax_model, torch_model
     if engine == "fastdnn":
         return lambda X, Y: fastdnn.fit(X, Y, layers, 0.01, 2)
     if engine == "torch":
-        from .peers import torch_model
-        return lambda X, Y: [torch_model(X, Y, layers)[2]() for _ in range(2)]
-
-    def jax_train(X, Y):
-        import jax
-        import jax.numpy as jnp
-        p0 = fastdnn.initialize_parameters_deep(layers)
-        ps = [(jnp.asarray(p0[f"W{l}"]), jnp.asarray(p0[f"b{l}"]))
-              for l in range(1, len(layers))]
-        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
-
-        def loss(ps):
-            A = Xj
-            for W, b in ps[:-1]:
-                A = jax.nn.relu(W @ A + b)
-            Z = ps[-1][0] @ A + ps[-1][1]
-            return jnp.mean(jax.nn.softplus(Z) - Yj * Z)
-        g = jax.jit(jax.grad(loss))
-        for _ in range(2):
-            ps = jax.tree_util.tree_map(lambda p, d: p - 0.01 * d, ps, g(ps))
-        jax.block_until_ready(ps)
-    import jax
-    jax.config.update("jax_enable_x64", True)
-    return jax_train
+        def torch_train(X, Y):
+            step = torch_model(X, Y, layers)[2]
+            step()
+            step()
+        return torch_train
+    return lambda X, Y: jax_model(X, Y, layers)(2)
 
 
 def fit_added(engine="fastdnn", m=1_000_000):

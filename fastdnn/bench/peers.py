@@ -56,12 +56,11 @@ def torch_time(X, Y, layers, dtype):
     return per_iteration(steps)
 
 
-def jax_time(X, Y, layers, dtype):
-    """Seconds per iteration in JAX (the whole loop jitted with lax.scan), or None."""
-    try:
-        import jax
-    except ImportError:
-        return None
+def jax_model(X, Y, layers, dtype=np.float64, lr=LR):
+    """steps(k): k full-batch steps of the same training in JAX, the whole loop jitted with
+    lax.scan (compiled once per k), from fastdnn's initial weights. Raises ImportError
+    without jax."""
+    import jax
     if dtype == np.float64:
         jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
@@ -82,7 +81,7 @@ def jax_time(X, Y, layers, dtype):
 
     def step(ps, _):
         value, g = jax.value_and_grad(loss)(ps)
-        return jax.tree_util.tree_map(lambda p, d: p - LR * d, ps, g), value
+        return jax.tree_util.tree_map(lambda p, d: p - lr * d, ps, g), value
 
     compiled = {}
 
@@ -91,6 +90,15 @@ def jax_time(X, Y, layers, dtype):
             compiled[k] = jax.jit(lambda ps: jax.lax.scan(step, ps, None, length=k))
         return jax.block_until_ready(compiled[k](params))
 
+    return steps
+
+
+def jax_time(X, Y, layers, dtype):
+    """Seconds per iteration of jax_model's steps, or None without jax."""
+    try:
+        steps = jax_model(X, Y, layers, dtype)
+    except ImportError:
+        return None
     return per_iteration(steps, most=1000, rounds=1, warm_k=True)
 
 

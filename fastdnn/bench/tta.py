@@ -72,7 +72,7 @@ def _engines(name, data, peers=True):
     yield "fastdnn momentum (batch 256)", (0.01, 0.1), \
         lambda lr: E.Fastdnn(data, layers, lr, "momentum", 256, 1)
     for mb in batches:
-        yield f"fastdnn adam (batch {mb})", (1e-3, 3e-3), \
+        yield f"fastdnn adam (batch {mb})", E.ADAM_RATES, \
             lambda lr, mb=mb: E.Fastdnn(data, layers, lr, "adam", mb, 1)
     if peers:
         yield from E.peers(data, layers, batches, every)

@@ -159,28 +159,23 @@ class SklearnAdam:
         return float(self.model.score(self.Xt, self.yt))
 
 
+ADAM_RATES = (1e-3, 3e-3)
+# peer -> its Adam run on mini-batches: make(data, layers, lr, batch)
+ADAM_PEERS = {"torch": lambda data, layers, lr, mb: TorchRun(data, layers, lr, mb, 1),
+              "jax": JaxAdam, "sklearn": SklearnAdam}
+LABELS = {"torch": "pytorch", "jax": "jax", "sklearn": "sklearn"}
+
+
 def peers(data, layers, batches, every):
-    """(label, learning rates, make(lr)) for each installed peer."""
-    try:
-        import torch  # noqa: F401
+    """(label, learning rates, make(lr)) for each installed peer: Adam on each batch size,
+    and PyTorch's full-batch SGD."""
+    from importlib.util import find_spec
+    for name, make in ADAM_PEERS.items():
+        if find_spec(name) is None:
+            continue
         for mb in batches:
-            yield f"pytorch adam (batch {mb})", (1e-3, 3e-3), \
-                lambda lr, mb=mb: TorchRun(data, layers, lr, mb, 1)
-        yield "pytorch sgd (full batch)", (0.05, 0.5), \
-            lambda lr: TorchRun(data, layers, lr, None, every)
-    except ImportError:
-        pass
-    try:
-        import jax  # noqa: F401
-        for mb in batches:
-            yield f"jax adam (batch {mb})", (1e-3, 3e-3), \
-                lambda lr, mb=mb: JaxAdam(data, layers, lr, mb)
-    except ImportError:
-        pass
-    try:
-        import sklearn  # noqa: F401
-        for mb in batches:
-            yield f"sklearn adam (batch {mb})", (1e-3, 3e-3), \
-                lambda lr, mb=mb: SklearnAdam(data, layers, lr, mb)
-    except ImportError:
-        pass
+            yield f"{LABELS[name]} adam (batch {mb})", ADAM_RATES, \
+                lambda lr, mb=mb, make=make: make(data, layers, lr, mb)
+        if name == "torch":
+            yield "pytorch sgd (full batch)", (0.05, 0.5), \
+                lambda lr: TorchRun(data, layers, lr, None, every)

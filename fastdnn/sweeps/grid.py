@@ -16,7 +16,7 @@ OPTION_KEYS = optim.FIT_OPTIONS                     # optimizer, mini_batch_size
 GRID_KEYS = BASE_KEYS + OPTION_KEYS
 DTYPES = ("float64", "float32")
 DEFAULTS = {"learning_rate": [0.0075], "num_iterations": [3000], "dtype": ["float64"]}
-OPTION_DEFAULTS = {k: getattr(optim.Settings(), k) for k in OPTION_KEYS}
+OPTION_DEFAULTS = optim.FIT_DEFAULTS
 
 
 def _values(grid, key):

@@ -13,9 +13,8 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from ..files import write_bytes_atomic
-from ..optim import FIT_OPTIONS, Settings
+from ..optim import FIT_DEFAULTS as OPTION_DEFAULTS
 
-OPTION_DEFAULTS = {k: getattr(Settings(), k) for k in FIT_OPTIONS}
 COLUMNS = ("run", "layers", "learning_rate", "iterations", "dtype", *OPTION_DEFAULTS,
            "final_cost", "train_accuracy", "test_accuracy", "seconds", "status", "model")
 # results.csv before the optimizer options: read as runs of the default optimizer.
