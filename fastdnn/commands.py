@@ -62,7 +62,7 @@ def cmd_train(args):
     from tqdm.auto import tqdm
 
     from .data import load_images
-    from .engine import output_units
+    from .samples import output_units
     from .inference import accuracy
     from .plot import learning_curve
     from .training import fit
@@ -142,7 +142,7 @@ def cmd_sweep(args):
     from tqdm.auto import tqdm
 
     from .data import load_flat
-    from .engine import output_units
+    from .samples import output_units
     from .sweeps import RETRIES, expand_grid, run_name, sweep
     from .sweeps.records import finished_rows
 

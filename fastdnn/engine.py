@@ -23,10 +23,11 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from . import optim
+from . import optim, streaming
 from ._threads import one_blas_thread, pick
-from .workspace import (all_finite, allocate_tiles, chunks_for, network_dims,
-                        parameter_layout, source_of, step_work)
+from .samples import check_training_data, check_streamed
+from .workspace import (allocate_tiles, chunks_for, network_dims, parameter_layout, source_of,
+                        step_work)
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -55,67 +56,14 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     return gram < 0.5 * direct
 
 
-def output_units(Y, classes=None):
-    """The output units a network needs: 1 for two classes (the course's sigmoid), K for
-    K >= 3 (a softmax). K: len(classes) when given (a data file's list_classes), else from
-    the labels Y: (K, m) one-hot, or integer labels 0..K-1."""
-    Y = np.asarray(Y)
-    if classes is not None:
-        K = len(classes)
-    elif Y.ndim == 2 and Y.shape[0] > 1:
-        K = Y.shape[0]
-    else:
-        K = int(Y.max()) + 1 if Y.size and np.issubdtype(Y.dtype, np.number) else 2
-    return K if K > 2 else 1
-
-
-def labels(Y, K, m, name="Y"):
-    """Y as the (K, m) targets of a K-output network: (1, m) 0/1 labels for K = 1; for K >= 2
-    a (K, m) one-hot array, or integer class labels 0..K-1 of shape (m,) or (1, m)."""
-    Y = v.array(Y, name, np.ndim(Y))
-    if K >= 2 and (Y.ndim == 1 or Y.shape == (1, m)):
-        flat = Y.reshape(-1)
-        if flat.size != m or not np.isin(flat, np.arange(K)).all():
-            raise ValueError(f"{name} must hold class labels 0..{K - 1} (one per sample, "
-                             f"{m} of them) or be ({K}, {m}) one-hot; got shape {Y.shape} "
-                             f"with values {np.unique(flat)[:10]}")
-        onehot = np.zeros((K, m))
-        onehot[flat.astype(np.int64), np.arange(m)] = 1.0
-        return onehot
-    if Y.ndim == 1:
-        Y = Y.reshape(1, -1)
-    if Y.ndim != 2:
-        raise ValueError(f"{name} must be a ({K}, m) array of labels, got shape {Y.shape}")
-    if Y.shape != (K, m):
-        raise ValueError(f"{name} has shape {Y.shape}, expected {(K, m)} "
-                         f"(one label per column of X, which has {m})")
-    if not np.isin(Y, (0, 1)).all():
-        raise ValueError(f"{name} must hold labels 0 or 1 only, found {np.unique(Y)[:10]}")
-    if K >= 2 and not (Y.sum(axis=0) == 1).all():
-        raise ValueError(f"{name} ({K}, m) must be one-hot: one 1 in each column")
-    return Y
-
-
-def check_training_data(X, Y, dims):
-    """Validated (X, Y) for training: 2-D, same sample count, finite X, labels as ``labels``
-    takes them (Y comes back (dims[-1], m))."""
-    X = v.array(X, "X")
-    if X.shape[0] != dims[0]:
-        raise ValueError(f"X has {X.shape[0]} rows (features) but layers_dims[0] is {dims[0]}")
-    Y = labels(Y, dims[-1], X.shape[1])
-    bad = all_finite(X)
-    if bad is not None:
-        raise ValueError(f"X contains NaN or infinity (first at index {bad}); "
-                         "clean the data before training")
-    return X, Y
-
-
 class Trainer:
     """One training run's state: the workspace, the iteration count, the chosen path.
 
     Parameters
     ----------
-    X : (n0, m) array.  Y : (1, m) labels in {0, 1}.
+    X : (n0, m) array, or the samples-first (m, ...) HDF5 dataset (or (path, name)) whose
+        rows are its columns: streamed (streaming.py; the tiled path, same bits).
+    Y : (1, m) labels in {0, 1}.
     parameters : dict W1, b1, ..., WL, bL (copied; never modified).
     learning_rate : float.  dtype : float64 (default) or float32.
     gram : "auto", True or False ("auto" weighs G's one-time cost over AUTO_HORIZON steps;
@@ -130,14 +78,18 @@ class Trainer:
                  options=None, x_divisor=None):
         dims = network_dims(parameters)
         L = len(dims) - 1
-        X, Y = check_training_data(X, Y, dims)
+        self.source = streaming.source_of(X)
+        if self.source is None:
+            X, Y = check_training_data(X, Y, dims)
+        else:
+            Y = check_streamed(self.source, Y, dims, options, gram)
         self.dtype = np.dtype(np.float64 if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         self.learning_rate = v.learning_rate(learning_rate)
         self.options = options or optim.Settings()
-        self.dims, self.m = dims, X.shape[1]
-        self.gram = self._path(gram)
+        self.dims, self.m = dims, Y.shape[1]
+        self.gram = self.source is None and self._path(gram)
         if self.gram:
             self.Y = v.c_array(Y, self.dtype)                        # (nL, m)
         else:
@@ -150,6 +102,8 @@ class Trainer:
             X = X if self.x_divisor is None else X / self.x_divisor
             self.X = v.blas_array(X, self.dtype)
             copies = False
+        elif self.source is not None:      # windows of the file's rows (streaming.py)
+            copies = self.source.dtype != self.dtype or self.x_divisor is not None
         else:
             # The tiled path reads samples as rows of X^T, tile by tile (workspace.source_of).
             self.XT, copies = source_of(X, self.dtype, self.x_divisor)
@@ -225,17 +179,25 @@ class Trainer:
                 steps, threads = pick(K.train_steps, K.train_steps_serial, work)
                 with threads:
                     steps(costs, self.ws, self.Y, self.learning_rate)
+            elif self.source is not None:
+                streaming.train(self, costs, self._orders(start, costs.size))
             elif self.options.mini_batch_size is None:
                 self._tiled(costs, np.empty(0, np.int64), self.m)
             else:
-                for e in range(costs.size):        # each epoch in its own shuffled order
-                    order = optim.epoch_order(self.options.seed, start + e, self.m)
+                for e, order in enumerate(self._orders(start, costs.size)):
                     self._tiled(costs[e:e + 1], order, self.options.mini_batch_size)
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
             raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}")
         return costs
+
+    def _orders(self, start, epochs):
+        """Each epoch's order of the samples: (m,) shuffled for mini-batches, else (0,)."""
+        o = self.options
+        for e in range(start, start + epochs):
+            yield (np.empty(0, np.int64) if o.mini_batch_size is None else
+                   optim.epoch_order(o.seed, e, self.m, o.shuffle_block))
 
     def _tiled(self, costs, order, batch):
         """Epochs of the tiled path in batches of ``batch`` samples, in ``order`` (empty: as

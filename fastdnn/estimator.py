@@ -19,7 +19,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from . import optim
 from .core import initialize_parameters_deep_app
-from .engine import Trainer, output_units
+from .engine import Trainer
+from .samples import output_units
 from .inference import probabilities
 
 _PROB = Interval(numbers.Real, 0, 1, closed="left")

@@ -18,7 +18,7 @@ from . import kernels as K
 CODES = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}
 # fit's optimizer keyword arguments (and the sweep's and the command line's options)
 FIT_OPTIONS = ("optimizer", "mini_batch_size", "beta", "beta1", "beta2", "epsilon", "lambd",
-               "keep_prob", "seed")
+               "keep_prob", "seed", "shuffle_block")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class Settings:
     lambd: float = 0.0
     keep_prob: float = 1.0
     seed: int = 0
+    # None: an epoch's shuffle is a permutation of all samples; k: of blocks of k consecutive
+    # samples, each block's samples shuffled within it (what a file streamed in blocks allows).
+    shuffle_block: int = None
     # "course": -(1/m)Σ(y log a + (1-y) log(1-a)) as the course computes it (NaN or inf once
     # an output rounds to 0 or 1); "logits": the same cost from the output's logits, finite
     # there (the estimator's choice). The gradients are the same.
@@ -60,11 +63,13 @@ def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
 
 
 def settings(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
-             epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, cost="course"):
+             epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, shuffle_block=None, cost="course"):
     """Settings checked: each bad value raises naming the option, the value and the range."""
     optimizer = v.choice(optimizer, "optimizer", {k: k for k in CODES})
     if mini_batch_size is not None:
         mini_batch_size = v.count(mini_batch_size, "mini_batch_size", 1)
+    if shuffle_block is not None:
+        shuffle_block = v.count(shuffle_block, "shuffle_block", 1)
     eps = v.real(epsilon, "epsilon")
     if eps <= 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
@@ -77,7 +82,7 @@ def settings(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.
     return Settings(optimizer, mini_batch_size, _fraction(beta, "beta", False, True),
                     _fraction(beta1, "beta1", False, True),
                     _fraction(beta2, "beta2", False, True), eps, lambd,
-                    _fraction(keep_prob, "keep_prob", True, False), int(seed),
+                    _fraction(keep_prob, "keep_prob", True, False), int(seed), shuffle_block,
                     v.choice(cost, "cost", {"course": "course", "logits": "logits"}))
 
 
@@ -96,10 +101,23 @@ def inference():
     return state(Settings(), 1.0, 0, np.float64)
 
 
-def epoch_order(seed, epoch, m):
+def epoch_order(seed, epoch, m, block=None):
     """(m,) int64: the order in which epoch ``epoch`` (from 0) walks the samples, for
-    mini-batch training: ``np.random.default_rng([seed, epoch]).permutation(m)``."""
-    return np.random.default_rng([seed, epoch]).permutation(m).astype(np.int64, copy=False)
+    mini-batch training. With rng = ``np.random.default_rng([seed, epoch])``: block None,
+    ``rng.permutation(m)``; else the blocks of ``block`` consecutive samples (the last one
+    shorter) in the order ``rng.permutation(blocks)``, each one's samples in the order
+    ``first + rng.permutation(its size)`` drawn block after block in that order."""
+    rng = np.random.default_rng([seed, epoch])
+    if block is None:
+        return rng.permutation(m).astype(np.int64, copy=False)
+    order = np.empty(m, np.int64)
+    p = 0
+    for b in rng.permutation(-(-m // block)):
+        first = int(b) * block
+        size = min(block, m - first)
+        order[p:p + size] = first + rng.permutation(size)
+        p += size
+    return order
 
 
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)

@@ -170,13 +170,17 @@ def _train(trainer, costs, chunk, checkpoints, callback):
 def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, parameters=None,
         dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
         resume=None, out=None, optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9,
-        beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, x_divisor=None):
+        beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, shuffle_block=None,
+        x_divisor=None):
     """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID; by default the course's full-batch
     gradient descent, with the optimizer options below its sequel's tools.
 
     Parameters
     ----------
-    X : (n_x, m) array.  Y : (1, m) labels in {0, 1}.
+    X : (n_x, m) array; or streamed from a file: an ``h5py.Dataset`` of the samples
+        (m, ...) in the course's layout, or ``(path, dataset name)`` (the same bits as X in
+        memory; read once an epoch, a window at a time; see streaming.py).
+    Y : (1, m) labels in {0, 1}.
     layers_dims : [n_x, n_1, ..., 1].
     learning_rate : a finite number > 0.
     num_iterations : the run's total length in epochs (a resumed run continues up to it);
@@ -194,10 +198,14 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     out : path; the finished model (parameters, costs, engine state) is written there.
     optimizer : "gd" (default), "momentum" or "adam" (the course's formulas, optim.py).
     mini_batch_size : None (default: full batch) or the batch size; each epoch walks the
-        samples in the order ``optim.epoch_order(seed, epoch, m)``, the last batch smaller.
+        samples in the order ``optim.epoch_order(seed, epoch, m, shuffle_block)``, the last
+        batch smaller.
     beta : momentum's (0.9).  beta1, beta2, epsilon : Adam's (0.9, 0.999, 1e-8).
     lambd : L2 regularisation (0.0).  keep_prob : dropout on the hidden layers (1.0: none).
     seed : the shuffles' and dropout masks' seed (0).
+    shuffle_block : None (each epoch a permutation of the samples) or k: blocks of k
+        consecutive samples shuffled, and the samples within each (``optim.epoch_order``);
+        mini-batches of a streamed X need it (a file is read by blocks).
     x_divisor : None, or X is used as X / x_divisor: images may stay bytes (uint8 X with
         x_divisor=255.0 gives the same bits as X / 255. in float64, without that copy). X is
         never copied whole on the tiled path, in C or F order or as a samples-in-rows view.
@@ -216,7 +224,7 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     dims, num_iterations, chunk, checkpoint_every = _options(
         layers_dims, num_iterations, chunk, checkpoint, checkpoint_every)
     options = optim.settings(optimizer, mini_batch_size, beta, beta1, beta2, epsilon, lambd,
-                             keep_prob, seed)
+                             keep_prob, seed, shuffle_block)
     saved, gram, parameters = _origin(resume, dims, gram, parameters)
     trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram, options=options,
                       x_divisor=x_divisor)

@@ -29,6 +29,7 @@ _HOME = {
     "Tiles": "tiled", "CHUNKS": "tiled",
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
+    "window_step": "streamed", "window_step_serial": "streamed",
 }
 
 

@@ -133,21 +133,24 @@ def _tile_backward(g, dA_buf, dZ_buf, wtmp, acts, zs, XT_t, Y_t, theta, dims, w_
 
 
 @kernel
-def _chunk(c, nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt):
-    # Chunk c of nchunks of the mini-batch at positions b0..b1 (of order; of the samples
-    # themselves when order is empty): its tiles in order, into tw.gacc[c] and tw.cost[c].
+def _chunk(c, s, e, x0, fresh, tw, XT, xorder, YT, order, theta, dims, w_off, b_off, opt):
+    # Positions s..e of chunk c (s on the chunk's tile grid), its tiles in order, added into
+    # tw.gacc[c] and tw.cost[c] (zeroed first when ``fresh``). Sample at position p:
+    # order[p] (p when order is empty); its row of X: XT[xorder[p - x0]] (XT[p - x0] when
+    # xorder is empty). A chunk may come in several calls (streaming): the running sums
+    # live in tw, so the sums are the same as in one call.
     L = dims.size - 1
     g = tw.gacc[c]
-    for k in range(g.size):
-        g[k] = 0.0
-    total = 0.0
-    lo = b0 + c * (b1 - b0) // nchunks
-    hi = b0 + (c + 1) * (b1 - b0) // nchunks
+    if fresh:
+        for k in range(g.size):
+            g[k] = 0.0
+        tw.cost[c] = 0.0
+    total = tw.cost[c]
     step = opt.t[0]
-    for j0 in range(lo, hi, tw.T):
-        t = min(tw.T, hi - j0)
+    for j0 in range(s, e, tw.T):
+        t = min(tw.T, e - j0)
         # A copied tile lives in this thread's buffer (scratch: it never changes a result).
-        XT_t = tile_samples(tw.xt[numba.get_thread_id()], XT, order, j0, t, tw.divisor)
+        XT_t = tile_samples(tw.xt[numba.get_thread_id()], XT, xorder, j0 - x0, t, tw.divisor)
         if order.size == 0:
             Y_t = YT[j0: j0 + t]
             samples = tw.idx[c][:t]
@@ -171,20 +174,22 @@ def _chunk(c, nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt
     tw.cost[c] = total
 
 
-# Compile time: Numba re-optimises a callee's machine code inside every caller that links it,
-# so each separately compiled level costs a first (empty-cache) run again: the building
-# blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
-# of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off, opt):
-    # grad: (P,) out = the mini-batch's gradient (1/mb included, L2 added). Returns its cost.
-    # The batch's chunks: min(tw.chunks, its tiles), set by its size alone.
-    mb = b1 - b0
-    nchunks = min(tw.chunks, (mb + tw.T - 1) // tw.T)
-    for c in numba.prange(nchunks):
-        # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
-        # type means _chunk compiles once, not twice.
-        _chunk(np.int64(c), nchunks, b0, b1, tw, XT, YT, order, theta, dims, w_off, b_off, opt)
+def batch_chunks(tw, mb):
+    # The chunks a batch of mb samples is cut into: min(tw.chunks, its tiles), its size alone.
+    return min(tw.chunks, (mb + tw.T - 1) // tw.T)
+
+
+@kernel(inline=True)
+def chunk_start(c, nchunks, b0, b1):
+    # First position of chunk c of the batch at positions b0..b1 (chunk c ends where c+1 starts).
+    return b0 + c * (b1 - b0) // nchunks
+
+
+@kernel(inline=True)
+def batch_gradient(grad, tw, nchunks, mb, theta, dims, w_off, opt):
+    # grad: (P,) out = the batch's gradient from its chunks' sums (1/mb included, L2 added),
+    # the chunks added in order. Returns the batch's cost.
     inv_m = 1.0 / mb
     total = 0.0
     for k in range(grad.size):
@@ -198,6 +203,23 @@ def _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off, 
     if opt.lambd != 0.0:
         cost += (opt.lambd / (2 * mb)) * l2_penalty(grad, theta, dims, w_off, opt.lambd / mb)
     return cost
+
+
+# Compile time: Numba re-optimises a callee's machine code inside every caller that links it,
+# so each separately compiled level costs a first (empty-cache) run again: the building
+# blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
+# of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
+@kernel(inline=True)
+def _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off, opt):
+    # grad: (P,) out = the mini-batch's gradient (1/mb included, L2 added). Returns its cost.
+    nchunks = batch_chunks(tw, b1 - b0)
+    for c in numba.prange(nchunks):
+        # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
+        # type means _chunk compiles once, not twice.
+        ci = np.int64(c)
+        _chunk(ci, chunk_start(ci, nchunks, b0, b1), chunk_start(ci + 1, nchunks, b0, b1), 0,
+               True, tw, XT, order, YT, order, theta, dims, w_off, b_off, opt)
+    return batch_gradient(grad, tw, nchunks, b1 - b0, theta, dims, w_off, opt)
 
 
 @kernel(inline=True)

@@ -61,7 +61,7 @@ class _Results:
 
 def _checked_data(X, Y, X_test, Y_test, grid):
     """(runs, data): the grid's runs and the data, checked before any run starts."""
-    from ..engine import check_training_data, output_units
+    from ..samples import check_training_data, output_units
     X = v.array(X, "X")
     runs = expand_grid(grid, X.shape[0], output_units(Y))   # n_x ... n_out, every layer set
     X, Y = check_training_data(X, Y, runs[0]["layers_dims"])

@@ -1,0 +1,241 @@
+"""Training data read from an HDF5 file while it trains: the samples never all in memory.
+
+Guarantees: the same bits as the same run on the data in memory (kernels/streamed.py keeps
+the in-memory chunks, tiles and sums); the file is read once an epoch, in windows of
+consecutive rows, one window read on a background thread while the kernels (which release
+the GIL) compute on the previous one. Memory: two windows (WINDOW_BYTES each at most, a
+tile per job at least) and, for shuffled mini-batches, the blocks of the current batch.
+
+A source is an ``h5py.Dataset`` or a ``(path, dataset name)`` pair, in the course's layout:
+samples first, (m, ...) with each sample's values contiguous (a tile is a block of rows).
+Mini-batches shuffle blocks of ``shuffle_block`` rows (optim.epoch_order), the only order a
+file read in blocks allows; a full batch reads the rows as they are.
+"""
+import queue
+import threading
+from typing import NamedTuple
+
+import numpy as np
+
+from .workspace import SOURCE_DTYPES, chunks_for
+
+WINDOW_BYTES = 16 << 20        # one window's rows, at most (a tile a job at least)
+CHECK_ROWS = 4096              # rows a finiteness check reads at once
+
+
+class H5Source:
+    """Rows of a samples-first HDF5 dataset: (m, n0) as the tiled kernels read X^T.
+
+    Parameters
+    ----------
+    data : h5py.Dataset, or (path, name) of one (the file is opened read-only, kept open
+        until ``close``).
+    """
+
+    def __init__(self, data):
+        import h5py
+        self._file = None
+        if isinstance(data, tuple):
+            path, name = data
+            try:
+                self._file = h5py.File(path, "r")
+                data = self._file[name]
+            except (OSError, KeyError) as exc:
+                self.close()
+                raise ValueError(f"X: cannot read dataset {name!r} of {path!r} ({exc})") \
+                    from None
+        if not isinstance(data, h5py.Dataset) or data.ndim < 2 or data.shape[0] < 1:
+            raise ValueError(f"X: expected a samples-first HDF5 dataset (m, ...), got {data!r}")
+        if data.dtype.kind not in "fiub":
+            raise ValueError(f"X: dataset {data.name} holds {data.dtype}, expected numbers")
+        self.data = data
+        self.m = data.shape[0]
+        self.n0 = int(np.prod(data.shape[1:]))
+        # The kernels read uint8, float32 and float64 as stored; others arrive as float64
+        # (HDF5 converts exactly as it reads).
+        self.dtype = data.dtype if data.dtype.type in SOURCE_DTYPES else np.dtype(np.float64)
+        self.nbytes = self.m * self.n0 * self.dtype.itemsize
+
+    def read(self, s, e, out):
+        """Rows s..e into ``out`` ((e - s, n0) C, this source's dtype)."""
+        self.data.read_direct(out.reshape((e - s,) + self.data.shape[1:]), np.s_[s:e])
+
+    def first_bad(self):
+        """The first (sample, feature) holding NaN or infinity, or None (by blocks of rows)."""
+        if self.dtype.kind != "f":
+            return None
+        buf = np.empty((min(CHECK_ROWS, self.m), self.n0), self.dtype)
+        for s in range(0, self.m, CHECK_ROWS):
+            e = min(s + CHECK_ROWS, self.m)
+            self.read(s, e, buf[:e - s])
+            ok = np.isfinite(buf[:e - s])
+            if not ok.all():
+                i, k = np.argwhere(~ok)[0]
+                return int(s + i), int(k)
+        return None
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def source_of(X):
+    """An H5Source when X is an h5py dataset or a (path, name) pair, else None."""
+    if isinstance(X, tuple) and len(X) == 2 and all(isinstance(p, str) for p in X):
+        return H5Source(X)
+    if type(X).__module__.startswith("h5py"):
+        return H5Source(X)
+    return None
+
+
+class Window(NamedTuple):
+    """One kernel call's share of a batch: jobs (J, 3) int64 (chunk, first position, end)."""
+    epoch: int            # the epoch's index among this call's epochs
+    b0: int               # the batch's positions b0..b1
+    b1: int
+    first: bool           # the batch's first window (its step begins)
+    last: bool            # the batch's last window (its update follows)
+    jobs: np.ndarray
+    order: np.ndarray     # (m,) the epoch's order of positions, or (0,): the rows as they are
+
+
+def batch_windows(b0, b1, T, chunks, J, W):
+    """The windows of the batch at positions b0..b1: its chunks (the in-memory split) in
+    groups of J, each group's chunks W positions (a multiple of T) at a time."""
+    mb = b1 - b0
+    n = min(chunks, -(-mb // T))
+    starts = [b0 + c * mb // n for c in range(n + 1)]
+    out = []
+    for g in range(0, n, J):
+        group = range(g, min(g + J, n))
+        for r in range(0, max(starts[c + 1] - starts[c] for c in group), W):
+            jobs = [(c, starts[c] + r, min(starts[c] + r + W, starts[c + 1])) for c in group
+                    if starts[c] + r < starts[c + 1]]
+            out.append(np.array(jobs, np.int64))
+    return out
+
+
+def job_rows(T, n0, itemsize, J):
+    """W: positions a job's window holds: WINDOW_BYTES over J jobs, in whole tiles (>= 1)."""
+    return T * max(1, WINDOW_BYTES // (J * n0 * itemsize * T))
+
+
+class Reader:
+    """Fills windows on a background thread, two buffers ahead of the kernels at most.
+
+    ``windows``: an iterable of Window; each is filled with its jobs' rows (positions through
+    its order when that is not empty: gathered from blocks of ``block`` rows, ``capacity`` of
+    them kept, enough for a batch) and handed out by iterating the Reader.
+    """
+
+    def __init__(self, source, windows, W, J, block, capacity):
+        self.source, self.W, self.block, self.capacity = source, W, block, capacity
+        self.buffers = [np.empty((J * W, source.n0), source.dtype) for _ in range(2)]
+        self.blocks = {}           # block index -> its rows (shuffled batches), capacity at most
+        self.free, self.ready = queue.Queue(), queue.Queue()
+        for i in range(len(self.buffers)):
+            self.free.put(i)
+        self.stop = False
+        self.thread = threading.Thread(target=self._fill_all, args=(windows,), daemon=True,
+                                       name="fastdnn-reader")
+        self.thread.start()
+
+    def _fill_all(self, windows):
+        try:
+            for w in windows:
+                i = self.free.get()
+                if self.stop:
+                    return
+                self._fill(self.buffers[i], w)
+                self.ready.put((i, w))
+            self.ready.put(None)
+        except BaseException as exc:          # handed to the consumer, raised there
+            self.ready.put(exc)
+
+    def _fill(self, buf, w):
+        order = w.order
+        for k, (c, s, e) in enumerate(w.jobs):
+            rows = buf[k * self.W: k * self.W + e - s]
+            if order.size == 0:
+                self.source.read(int(s), int(e), rows)
+            else:
+                self._gather(rows, order[s:e])
+
+    def _gather(self, rows, samples):
+        # samples lie in runs of one block each (epoch_order walks block after block)
+        B = self.block
+        ids = samples // B
+        cuts = np.flatnonzero(np.diff(ids)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, ids.size]):
+            b = int(ids[lo])
+            if b not in self.blocks:
+                if len(self.blocks) >= self.capacity:      # the oldest one is done with
+                    self.blocks.pop(next(iter(self.blocks)))
+                e = min((b + 1) * B, self.source.m)
+                self.blocks[b] = np.empty((e - b * B, self.source.n0), self.source.dtype)
+                self.source.read(b * B, e, self.blocks[b])
+            np.take(self.blocks[b], samples[lo:hi] - b * B, axis=0, out=rows[lo:hi], mode="clip")
+
+    def __iter__(self):
+        while True:
+            item = self.ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            i, w = item
+            yield self.buffers[i], w
+            self.free.put(i)
+
+    def close(self):
+        self.stop = True
+        self.free.put(0)                      # wakes a reader waiting for a buffer
+        self.thread.join()
+
+
+def plan(m, orders, mb, T, chunks, J, W):
+    """Every window of the epochs whose orders ``orders`` yields (each (m,) or (0,)), in
+    batches of mb positions over m samples."""
+    for e, order in enumerate(orders):
+        for b0 in range(0, m, mb):
+            b1 = min(b0 + mb, m)
+            ws = batch_windows(b0, b1, T, chunks, J, W)
+            for i, jobs in enumerate(ws):
+                yield Window(e, b0, b1, i == 0, i == len(ws) - 1, jobs, order)
+
+
+def jobs_per_window(T, samples):
+    """J: chunks that run at once (Numba's threads; never more than a batch's chunks)."""
+    import numba
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, chunks_for(T, samples)))
+
+
+def train(trainer, costs, orders):
+    """``len(costs)`` epochs of ``trainer`` (an engine.Trainer whose X is a source), the
+    epochs' orders from the iterable ``orders``; each epoch's cost written into costs."""
+    from . import kernels as K
+    from ._threads import pick
+    from .workspace import step_work
+    src, tw, ws, opt = trainer.source, trainer.tiles, trainer.ws, trainer.opt
+    m = src.m
+    mb = min(trainer.options.mini_batch_size or m, m)
+    J = jobs_per_window(tw.T, mb)
+    W = job_rows(tw.T, src.n0, src.dtype.itemsize, J)
+    block = trainer.options.shuffle_block or m
+    reader = Reader(src, plan(m, orders, mb, tw.T, tw.chunks, J, W), W, J, block,
+                    -(-mb // block) + 2)
+    step, threads = pick(K.window_step, K.window_step_serial,
+                         step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
+    epoch_cost = np.zeros(1)
+    try:
+        with threads:
+            for buf, w in reader:
+                if w.first and w.b0 == 0:
+                    epoch_cost[0] = 0.0
+                step(epoch_cost, ws.grad, tw, buf, W, w.jobs, trainer.YT, w.order, w.b0, w.b1,
+                     m, w.first, w.last, ws.theta, ws.dims, ws.w_off, ws.b_off, opt)
+                if w.last and w.b1 == m:
+                    costs[w.epoch] = epoch_cost[0]
+    finally:
+        reader.close()

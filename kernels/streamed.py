@@ -1,0 +1,53 @@
+"""The tiled training step fed by windows of samples (data streamed from a file).
+
+Guarantees: the same bits as the in-memory step of tiled.py. A batch's chunks and each
+chunk's tiles are the in-memory ones (set by the batch's size); only where a tile's rows come
+from differs: a window holds, for a few chunks at once, a run of consecutive positions of each
+(a segment starting on the chunk's tile grid). Each call adds those segments' tiles to their
+chunks' running sums (tw.gacc, tw.cost), which persist between calls; the batch's last
+window then adds the chunks in order and updates the parameters, as tiled.py does.
+
+Layout: win (J·W, n0) C in the file's dtype: job k's rows at k·W .. k·W + (e - s);
+jobs (J, 3) int64 rows (chunk c, first position s, end e), each chunk at most once a call.
+"""
+import numba
+import numpy as np
+
+from ._jit import kernel
+from .optim import optimizer_update
+from .tiled import _chunk, batch_chunks, batch_gradient, chunk_start
+
+
+@kernel(inline=True)
+def _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+                 dims, w_off, b_off, opt):
+    # epoch_cost: (1,) the epoch's running cost, to which the batch adds (mb/m)·cost when
+    # ``last``; ``first``: the batch's first window (the step counter moves before any tile
+    # reads it, as in tiled.py).
+    mb = b1 - b0
+    nchunks = batch_chunks(tw, mb)
+    if first:
+        opt.t[0] += 1
+    for k in numba.prange(jobs.shape[0]):
+        ki = np.int64(k)
+        c, s, e = jobs[ki, 0], jobs[ki, 1], jobs[ki, 2]
+        _chunk(c, s, e, s - ki * W, s == chunk_start(c, nchunks, b0, b1), tw, win,
+               tw.idx[0][:0], YT, order, theta, dims, w_off, b_off, opt)
+    if last:
+        cost = batch_gradient(grad, tw, nchunks, mb, theta, dims, w_off, opt)
+        optimizer_update(theta, grad, opt)
+        epoch_cost[0] += (mb / m) * cost
+
+
+@kernel(parallel=True)
+def window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+                dims, w_off, b_off, opt):
+    _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+                 dims, w_off, b_off, opt)
+
+
+@kernel
+def window_step_serial(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last,
+                       theta, dims, w_off, b_off, opt):
+    _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+                 dims, w_off, b_off, opt)
