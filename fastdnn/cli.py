@@ -1,4 +1,4 @@
-"""The ``fastdnn`` command line: its options, their rules, and exit codes.
+"""The ``fastdnn`` command line: its options and exit codes (their values' rules: options.py).
 
 Exit codes: 0 success; 2 bad usage, with argparse's usage line (a malformed or out-of-range
 option value, or one that does not fit the data, like --layers); 1 a failure, with a
@@ -7,174 +7,56 @@ shows the traceback); 130 interrupted. What each command does is in commands.py.
 """
 import argparse
 import os
-import re
 import sys
 import warnings
 
-from . import _validate as v
-from . import optim
 from ._version import __version__
 from .commands import UsageError, cmd_info, cmd_predict, cmd_sweep, cmd_train
-
-DTYPES = ("float64", "float32")
-
-
-# ---- option values: each converter raises on a bad value, which argparse reports (exit 2) --
-def _option(convert):
-    """An argparse type from ``convert(text)``; its ValueError/TypeError is a usage error."""
-    def parse(text):
-        try:
-            return convert(text)
-        except (ValueError, TypeError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    parse.__name__ = convert.__name__
-    return parse
-
-
-def integer(minimum):
-    def integer(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"expected an integer >= {minimum}, got {text!r}") from None
-        return v.count(value, "the value", minimum)
-    return integer
-
-
-def learning_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number > 0, got {text!r}") from None
-    return v.learning_rate(value, "the learning rate")
-
-
-def parse_layers(text):
-    """'N0,N1,...,1' as a list of positive integers (the CLI's and the sweep's one parser);
-    how it must fit the data is _validate.network_layers."""
-    try:
-        dims = [int(t) for t in text.split(",")]
-    except ValueError:
-        raise ValueError(f"expected comma-separated integers like 64,20,1, got {text!r}") \
-            from None
-    return v.layer_dims(dims, "the layer sizes")
-
-
-def path(text):
-    if not text.strip():
-        raise ValueError("expected a path, got an empty string")
-    return text
-
-
-def dtype(text):
-    if text not in DTYPES:
-        raise ValueError(f"expected one of {', '.join(DTYPES)}, got {text!r}")
-    return text
-
-
-def scheduler(text):
-    if not re.fullmatch(r"([a-z][a-z0-9+]*://)?[^\s:/]+:\d+", text):
-        raise ValueError(f"expected a scheduler address like tcp://HOST:PORT, got {text!r}")
-    return text
-
-
-def optimizer(text):
-    return optim.settings(optimizer=text).optimizer
-
-
-def mini_batch_size(text):
-    if text.strip().lower() in ("full", "none"):
-        return None
-    try:
-        return v.count(int(text), "the mini-batch size", 1)
-    except ValueError:
-        raise ValueError(f"expected an integer >= 1 or 'full', got {text!r}") from None
-
-
-def _setting(name):
-    """A converter for optimizer setting ``name`` (a float or an integer), checked as fit
-    checks it."""
-    def convert(text):
-        try:
-            value = int(text) if name == "seed" else float(text)
-        except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
-        return getattr(optim.settings(**{name: value}), name)
-    convert.__name__ = name
-    return convert
-
-
-# fit's optimizer options on the command line: (name, converter, help); defaults are fit's.
-OPTIMIZER_OPTIONS = (
-    ("optimizer", optimizer, "gd, momentum or adam"),
-    ("mini_batch_size", mini_batch_size, "samples per mini-batch; 'full' (None): full batch"),
-    ("beta", _setting("beta"), "momentum's beta"),
-    ("beta1", _setting("beta1"), "Adam's beta1"),
-    ("beta2", _setting("beta2"), "Adam's beta2"),
-    ("epsilon", _setting("epsilon"), "Adam's epsilon"),
-    ("lambd", _setting("lambd"), "L2 regularisation"),
-    ("keep_prob", _setting("keep_prob"), "dropout's keep probability (1: none)"),
-    ("seed", _setting("seed"), "seed of the shuffles and dropout masks"),
-)
-
-
-def _optimizer_options(p, lists=False):
-    """Add fit's optimizer options to ``p``; ``lists``: comma-separated lists (sweep)."""
-    for name, convert, what in OPTIMIZER_OPTIONS:
-        flag, default = "--" + name.replace("_", "-"), optim.FIT_DEFAULTS[name]
-        text = f"{what} (default {default})"
-        if lists:
-            p.add_argument(flag, type=_option(list_of(convert)), default=[default],
-                           help=f"comma-separated values: {text}")
-        else:
-            p.add_argument(flag, type=_option(convert), default=default, help=text)
-
-
-def list_of(convert):
-    def values(text):
-        return [convert(t) for t in text.split(",")]
-    values.__name__ = f"list of {convert.__name__}"
-    return values
-
+from .options import (DTYPES, dtype, integer, learning_rate, list_of, option,
+                      optimizer_options, parse_layers, path, scheduler)
 
 # ---- the parser -----------------------------------------------------------------------------
 def _data_options(p, need_train=True):
-    p.add_argument("--data", metavar="DIR", type=_option(path),
+    p.add_argument("--data", metavar="DIR", type=option(path),
                    help="folder with train*.h5 and test*.h5")
     p.add_argument("--embedded", choices=["digits", "digits10"], default="digits",
                    help="without --data: the embedded digits as even vs odd (default) or as "
                    "the ten digits")
     if need_train:
-        p.add_argument("--train", metavar="FILE", type=_option(path),
+        p.add_argument("--train", metavar="FILE", type=option(path),
                        help="training file (course HDF5 layout)")
-    p.add_argument("--test", metavar="FILE", type=_option(path),
+    p.add_argument("--test", metavar="FILE", type=option(path),
                    help="test file (course HDF5 layout)")
 
 
 def _train_parser(sub):
     t = sub.add_parser("train", help="train a model (default: the embedded digits dataset)")
     _data_options(t)
-    t.add_argument("--layers", metavar="N0,N1,...,1", type=_option(parse_layers),
+    t.add_argument("--layers", metavar="N0,N1,...,1", type=option(parse_layers),
                    help="layer sizes (default N0,20,7,5,1)")
-    t.add_argument("--iterations", type=_option(integer(0)), default=2500,
+    t.add_argument("--iterations", type=option(integer(0)), default=2500,
                    help="total iterations (default 2500)")
-    t.add_argument("--learning-rate", type=_option(learning_rate), default=0.0075,
+    t.add_argument("--learning-rate", type=option(learning_rate), default=0.0075,
                    help="default 0.0075")
     t.add_argument("--dtype", choices=DTYPES, default="float64")
     t.add_argument("--gram", choices=["auto", "on", "off"], default="auto",
                    help="first-layer Gram path (default auto)")
-    t.add_argument("--out", default="model.h5", type=_option(path),
+    t.add_argument("--out", default="model.h5", type=option(path),
                    help="model file to write (default model.h5)")
-    t.add_argument("--checkpoint-every", type=_option(integer(0)), default=0, metavar="N",
+    t.add_argument("--checkpoint-every", type=option(integer(0)), default=0, metavar="N",
                    help="write a checkpoint every N iterations")
-    t.add_argument("--checkpoint", metavar="FILE", type=_option(path),
+    t.add_argument("--checkpoint", metavar="FILE", type=option(path),
                    help="checkpoint path (default OUT.ckpt.h5)")
-    t.add_argument("--resume", metavar="FILE", type=_option(path),
+    t.add_argument("--resume", metavar="FILE", type=option(path),
                    help="continue a run up to --iterations from its checkpoint or model file")
-    t.add_argument("--plot", metavar="PNG", type=_option(path),
+    t.add_argument("--plot", metavar="PNG", type=option(path),
                    help="save the learning curve (needs matplotlib)")
+    t.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="read the images from their file while training instead of loading "
+                   "them (the same results; default: when they would take over half of the "
+                   "available memory)")
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    _optimizer_options(t)
+    optimizer_options(t)
     t.set_defaults(func=cmd_train, command_parser=t)
 
 
@@ -183,36 +65,36 @@ def _sweep_parser(sub):
                        "(local processes or a Dask cluster)")
     _data_options(w)
     w.add_argument("--layers", action="append", metavar="N0,N1,...,1",
-                   type=_option(parse_layers),
+                   type=option(parse_layers),
                    help="a layer set (repeat for several; default N0,20,7,5,1)")
-    w.add_argument("--learning-rate", type=_option(list_of(learning_rate)), default=[0.0075],
+    w.add_argument("--learning-rate", type=option(list_of(learning_rate)), default=[0.0075],
                    metavar="LR[,LR...]", help="learning rates (default 0.0075)")
-    w.add_argument("--iterations", type=_option(list_of(integer(1))), default=[2500],
+    w.add_argument("--iterations", type=option(list_of(integer(1))), default=[2500],
                    metavar="N[,N...]", help="iteration counts (default 2500)")
-    w.add_argument("--dtype", type=_option(list_of(dtype)), default=["float64"],
+    w.add_argument("--dtype", type=option(list_of(dtype)), default=["float64"],
                    metavar="float64[,float32]")
-    w.add_argument("--out", default="sweep", type=_option(path),
+    w.add_argument("--out", default="sweep", type=option(path),
                    help="results folder (default ./sweep)")
     where = w.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_option(integer(1)), metavar="K",
+    where.add_argument("--workers", type=option(integer(1)), metavar="K",
                        help="local worker processes (default: one per core)")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=_option(scheduler),
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=option(scheduler),
                        help="run on a Dask cluster (needs fastdnn[dask])")
     w.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    _optimizer_options(w, lists=True)
+    optimizer_options(w, lists=True)
     w.set_defaults(func=cmd_sweep, command_parser=w)
 
 
 def _predict_parser(sub):
     p = sub.add_parser("predict", help="predict with a saved model and print the accuracy")
-    p.add_argument("--model", required=True, type=_option(path),
+    p.add_argument("--model", required=True, type=option(path),
                    help="model file from 'fastdnn train'")
     _data_options(p, need_train=False)
-    p.add_argument("--predictions", metavar="FILE", type=_option(path),
+    p.add_argument("--predictions", metavar="FILE", type=option(path),
                    help="write one prediction (the class index) per line")
     p.add_argument("--class-names", action="store_true",
                    help="with --predictions: write the class names (list_classes) instead")
-    p.add_argument("--mislabeled", metavar="PNG", type=_option(path),
+    p.add_argument("--mislabeled", metavar="PNG", type=option(path),
                    help="draw the misclassified images")
     p.set_defaults(func=cmd_predict, command_parser=p)
 
@@ -225,9 +107,9 @@ def _bench(args):
 def _bench_parser(sub):
     b = sub.add_parser("bench", help="measure fastdnn's speed-ups over numpy on this machine")
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    b.add_argument("--plot", metavar="PNG", type=_option(path),
+    b.add_argument("--plot", metavar="PNG", type=option(path),
                    help="bar chart of the speed-ups (needs matplotlib)")
-    b.add_argument("--data", metavar="DIR", type=_option(path),
+    b.add_argument("--data", metavar="DIR", type=option(path),
                    help="cat data folder for the training benchmark")
     b.add_argument("--scale", action="store_true",
                    help="instead: the training engine at scale against numpy, PyTorch and JAX")
@@ -242,7 +124,7 @@ def _bench_parser(sub):
                    "what fit adds beside its data (against PyTorch and JAX)")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
-    b.add_argument("--workers", type=_option(integer(1)), metavar="K",
+    b.add_argument("--workers", type=option(integer(1)), metavar="K",
                    help="with --sweep (default: cores)")
     b.set_defaults(func=_bench, command_parser=b)
 

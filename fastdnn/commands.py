@@ -58,10 +58,19 @@ def _optimizer(args):
     return {k: getattr(args, k) for k in FIT_OPTIONS}
 
 
+def _images(path, stream=None):
+    """data.load_images' tuple, or image_source's (the images streamed from the file) when
+    ``stream``; None: when they would take over half the available memory."""
+    from .data import image_source, images_bytes, load_images
+    from .streaming import should_stream
+    if stream is None:
+        stream = should_stream(images_bytes(path))
+    return (image_source if stream else load_images)(path)
+
+
 def cmd_train(args):
     from tqdm.auto import tqdm
 
-    from .data import load_images
     from .samples import output_units
     from .inference import accuracy
     from .plot import learning_curve
@@ -75,8 +84,8 @@ def cmd_train(args):
         raise UsageError("--gram on carries only full-batch gradient descent without --lambd "
                          "or --keep-prob; leave --gram auto")
     train_file, test_file = _data_files(args)
-    X, Y, classes, divisor = load_images(train_file)          # images stay bytes
-    X_test, Y_test, _, test_divisor = load_images(test_file)
+    X, Y, classes, divisor = _images(train_file, args.stream)         # images stay bytes
+    X_test, Y_test, _, test_divisor = _images(test_file, args.stream)
     dims = _layers(args.layers, X.shape[0], output_units(Y, classes))
     checkpoint = args.checkpoint or (os.path.splitext(args.out)[0] + ".ckpt.h5"
                                      if args.checkpoint_every else None)
@@ -179,14 +188,14 @@ def cmd_sweep(args):
 
 # ---- predict ------------------------------------------------------------------------------
 def cmd_predict(args):
-    from .data import load_images
     from .inference import predictions
     from .model_file import load_parameters
     from .plot import print_mislabeled_images
 
     params = load_parameters(args.model)
     _, test_file = _data_files(args, need_train=False)
-    X, Y, classes, divisor = load_images(test_file)
+    # streamed when large (the mislabeled images' picture needs them in memory)
+    X, Y, classes, divisor = _images(test_file, False if args.mislabeled else None)
     if X.shape[0] != params["W1"].shape[1]:
         raise ValueError(f"{test_file}: images have {X.shape[0]} features, the model expects "
                          f"{params['W1'].shape[1]}")

@@ -17,14 +17,16 @@ def _key(f, path, suffix):
     return keys[0]
 
 
-def read_dataset(path):
-    """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``."""
+def read_dataset(path, images=True):
+    """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``;
+    ``images`` False: x is the images' h5py dataset's shape, the images are not read."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such dataset file")
     import h5py          # here, not at import: `import fastdnn` stays light
     try:
         with h5py.File(path, "r") as f:
-            x = f[_key(f, path, "_set_x")][()]          # read once: no second copy
+            x = f[_key(f, path, "_set_x")]
+            x = x[()] if images else np.empty((x.shape[0], 0))  # read once: no second copy
             y = np.asarray(f[_key(f, path, "_set_y")][()])
             classes = np.array(f["list_classes"][:]) if "list_classes" in f else None
     except DataFileError:
@@ -61,14 +63,30 @@ def load_flat(path):
 
 
 def load_images(path):
-    """``(X (n_x, m), y (1, m), classes or None, divisor)`` for training without a float copy:
-    uint8 images stay bytes, X a view of them (flattened as the notebook does), and divisor
-    255.0 (fit's and predict's x_divisor: the notebook's / 255 inside each tile, same bits);
-    other images come flattened and scaled (divisor None)."""
+    """``(X (n_x, m), y (1, m), classes or None, 255.0)`` for training without a float copy:
+    the images as stored (bytes stay bytes), X a view of them (flattened as the notebook
+    does), and the divisor 255.0 (fit's and predict's x_divisor: the notebook's / 255 inside
+    each tile, in float64: the same bits as dividing first)."""
     x, y, classes = read_dataset(path)
-    if x.dtype == np.uint8:
-        return x.reshape(x.shape[0], -1).T, y, classes, 255.0
-    return flatten(x), y, classes, None
+    return x.reshape(x.shape[0], -1).T, y, classes, 255.0
+
+
+def image_source(path):
+    """load_images' tuple with X an H5Source (streaming.py): the images stay in the file."""
+    from .streaming import H5Source
+    import h5py
+    x, y, classes = read_dataset(path, images=False)
+    with h5py.File(path, "r") as f:
+        name = _key(f, path, "_set_x")
+    return H5Source((path, name)), y, classes, 255.0
+
+
+def images_bytes(path):
+    """The bytes of a course-layout file's images (its ``*_set_x`` dataset)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        x = f[_key(f, path, "_set_x")]
+        return x.size * x.dtype.itemsize
 
 
 def flatten(x_orig):

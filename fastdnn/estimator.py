@@ -128,7 +128,7 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         # algorithm, the course's own cost, so that fit's numbers come back exactly.
         cost = "course" if self.init == "app" else "logits"
         return optim.settings(self.optimizer, batch, self.beta, self.beta1, self.beta2,
-                              self.epsilon, self.lambd, self.keep_prob, seed, cost)
+                              self.epsilon, self.lambd, self.keep_prob, seed, cost=cost)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -10,6 +10,8 @@ from . import _validate as v
 from . import kernels as K
 from ._threads import one_blas_thread, pick
 from .optim import inference
+from .streaming import WINDOW_BYTES
+from .streaming import source_of as source_of_file
 from .workspace import allocate_tiles, network_dims, parameter_layout, source_of
 
 
@@ -17,11 +19,16 @@ def probabilities(X, parameters, x_divisor=None):
     """The network's output for each column of X, computed tile by tile on every core: no
     (n_l, m) activation is ever made. float32 when X and the parameters all are.
 
-    X: (n0, m), any layout, float or uint8 (never copied whole). parameters: dict W1, b1,
-    ..., WL, bL. x_divisor: X is used as X / x_divisor (255.0 for the bytes of images).
+    X: (n0, m), any layout, float or uint8 (never copied whole); or a samples-first HDF5
+    dataset (or (path, name)), read by blocks of rows (each sample's output is the same
+    bits either way). parameters: dict W1, b1, ..., WL, bL. x_divisor: X is used as
+    X / x_divisor (255.0 for the bytes of images).
     Returns (m,) probabilities of class 1 for one output unit (sigmoid), or (K, m) class
     probabilities for K >= 2 (softmax).
     """
+    src = source_of_file(X)
+    if src is not None:
+        return _streamed(src, parameters, x_divisor)
     X = v.array(X, "X")
     dims = network_dims(parameters, X.shape[0])
     dt = v.compute_dtype(X if x_divisor is None else np.float64(0), *parameters.values())
@@ -39,6 +46,21 @@ def probabilities(X, parameters, x_divisor=None):
     return out[0] if dims[-1] == 1 else out
 
 
+def _streamed(src, parameters, x_divisor):
+    """probabilities of a source's samples, a block of rows at a time."""
+    rows = max(1, WINDOW_BYTES // (src.n0 * src.dtype.itemsize))
+    buf = np.empty((min(rows, src.m), src.n0), src.dtype)
+    out = None
+    for s in range(0, src.m, rows):
+        e = min(s + rows, src.m)
+        src.read(s, e, buf[:e - s])
+        part = probabilities(buf[:e - s].T, parameters, x_divisor)
+        if out is None:
+            out = np.empty(part.shape[:-1] + (src.m,), part.dtype)
+        out[..., s:e] = part
+    return out
+
+
 def predictions(X, parameters, x_divisor=None):
     """(1, m) float array: for one output unit, 1 where the model's probability is > 0.5
     (strictly), else 0; for K >= 2 classes, the most probable class's index (ties: the
@@ -48,9 +70,8 @@ def predictions(X, parameters, x_divisor=None):
     full-size activation is made, and no multi-threaded numpy product is started whose
     idle threads would then compete with the next training run for the cores.
     """
-    X = v.array(X, "X")
     probas = probabilities(X, parameters, x_divisor)
-    p = np.zeros((1, X.shape[1]))
+    p = np.zeros((1, probas.shape[-1]))
     p[0, :] = probas > 0.5 if probas.ndim == 1 else np.argmax(probas, axis=0)
     return p
 

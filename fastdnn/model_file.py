@@ -148,10 +148,51 @@ def load_parameters(path):
     return load_model(path)["parameters"]
 
 
+def _sample_blocks(X, block):
+    """X's samples in order, by blocks: (rows, n0) arrays, X (n0, m) in memory or a source."""
+    from .streaming import source_of
+    src = source_of(X)
+    if src is not None:
+        rows = max(1, block // (src.n0 * src.dtype.itemsize))
+        buf = np.empty((min(rows, src.m), src.n0), src.dtype)
+        for s in range(0, src.m, rows):
+            e = min(s + rows, src.m)
+            src.read(s, e, buf[:e - s])
+            yield buf[:e - s]
+        return
+    X = np.asarray(X)
+    rows = max(1, block // max(1, X.shape[0] * X.itemsize))
+    for s in range(0, X.shape[1], rows):
+        yield X[:, s:s + rows].T
+
+
+def _sample_count(X):
+    from .streaming import source_of
+    src = source_of(X)
+    return (src.m, src.n0, src.dtype) if src is not None else \
+        (np.shape(X)[1], np.shape(X)[0], np.asarray(X).dtype)
+
+
 def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
     """A short hash identifying the training data (a checkpoint resumes only on the same
-    data): of the C-order bytes of X (as X / x_divisor in float64 when divided) and of Y,
-    read by blocks of rows, so that no X-sized copy is made."""
+    data, in memory or streamed from a file): of X's samples in order (each one's n0 values,
+    as X / x_divisor in float64 when divided) and of Y, by blocks: no X-sized copy is made.
+    Prefixed "s" (files from before it hold legacy_fingerprint's values)."""
+    h = hashlib.sha256()
+    m, n0, dtype = _sample_count(X)
+    out = np.dtype(np.float64) if x_divisor is not None else dtype
+    h.update(str(((m, n0), out.str)).encode())
+    for part in _sample_blocks(X, block):
+        part = part if x_divisor is None else part / x_divisor
+        h.update(np.ascontiguousarray(part, out).tobytes())
+    Y = np.asarray(Y)
+    h.update(str((Y.shape, Y.dtype.str)).encode() + np.ascontiguousarray(Y).tobytes())
+    return "s" + h.hexdigest()[:15]
+
+
+def legacy_fingerprint(X, Y, x_divisor=None, block=1 << 22):
+    """The fingerprint of files written before data_fingerprint (X in memory only): of X's
+    C-order bytes (features first) and of Y."""
     h = hashlib.sha256()
     for a, divisor in ((np.asarray(X), x_divisor), (np.asarray(Y), None)):
         dtype = np.dtype(np.float64) if divisor is not None else a.dtype
@@ -162,3 +203,14 @@ def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
             part = flat[i:i + rows] if divisor is None else flat[i:i + rows] / divisor
             h.update(np.ascontiguousarray(part, dtype).tobytes())
     return h.hexdigest()[:16]
+
+
+def same_data(saved, fingerprint, X, Y, x_divisor=None):
+    """Whether a file's data fingerprint ``saved`` is this run's (``fingerprint``); a legacy
+    one (no "s") is compared as it was made, where X is in memory."""
+    from .streaming import source_of
+    if not saved or saved == fingerprint:
+        return True
+    if saved.startswith("s") or source_of(X) is not None:
+        return False
+    return saved == legacy_fingerprint(X, Y, x_divisor)

@@ -11,6 +11,7 @@ samples first, (m, ...) with each sample's values contiguous (a tile is a block 
 Mini-batches shuffle blocks of ``shuffle_block`` rows (optim.epoch_order), the only order a
 file read in blocks allows; a full batch reads the rows as they are.
 """
+import os
 import queue
 import threading
 from typing import NamedTuple
@@ -56,6 +57,11 @@ class H5Source:
         self.dtype = data.dtype if data.dtype.type in SOURCE_DTYPES else np.dtype(np.float64)
         self.nbytes = self.m * self.n0 * self.dtype.itemsize
 
+    @property
+    def shape(self):
+        """(n0, m): the shape of X in the course's layout (one column a sample)."""
+        return (self.n0, self.m)
+
     def read(self, s, e, out):
         """Rows s..e into ``out`` ((e - s, n0) C, this source's dtype)."""
         self.data.read_direct(out.reshape((e - s,) + self.data.shape[1:]), np.s_[s:e])
@@ -81,12 +87,43 @@ class H5Source:
 
 
 def source_of(X):
-    """An H5Source when X is an h5py dataset or a (path, name) pair, else None."""
+    """An H5Source when X is one, an h5py dataset or a (path, name) pair, else None."""
+    if isinstance(X, H5Source):
+        return X
     if isinstance(X, tuple) and len(X) == 2 and all(isinstance(p, str) for p in X):
         return H5Source(X)
     if type(X).__module__.startswith("h5py"):
         return H5Source(X)
     return None
+
+
+def available_memory():
+    """Bytes this process may still take: the least of the memory the system has available,
+    the container's (cgroup v2) limit left and the address-space limit left."""
+    import resource
+    limits = []
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        limits.append(int(info["MemAvailable"].split()[0]) * 1024)
+    except (OSError, KeyError, ValueError):
+        limits.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f, \
+                open("/sys/fs/cgroup/memory.current") as g:
+            limits.append(int(f.read()) - int(g.read()))
+    except (OSError, ValueError):          # no cgroup v2 limit ("max") or not Linux
+        pass
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        with open("/proc/self/statm") as f:
+            limits.append(soft - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE"))
+    return max(0, min(limits))
+
+
+def should_stream(nbytes):
+    """Whether data of ``nbytes`` would not fit comfortably: over half the available memory."""
+    return nbytes > available_memory() // 2
 
 
 class Window(NamedTuple):

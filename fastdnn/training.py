@@ -29,7 +29,7 @@ def _next_stop(start, every, total):
     return total if not every else min(total, (start // every + 1) * every)
 
 
-def _differences(path, saved, dims, trainer, fingerprint):
+def _differences(path, saved, dims, trainer, fingerprint, data):
     """Human-readable list of what differs between a saved run and this one."""
     diffs = []
     if saved["layer_dims"] != dims:
@@ -39,7 +39,8 @@ def _differences(path, saved, dims, trainer, fingerprint):
     lr = saved["learning_rate"]
     if not math.isnan(lr) and lr != trainer.learning_rate:
         diffs.append(f"learning rate {lr!r} (this run: {trainer.learning_rate!r})")
-    if saved["data_fingerprint"] and saved["data_fingerprint"] != fingerprint:
+    from .model_file import same_data
+    if not same_data(saved["data_fingerprint"], fingerprint, *data, trainer.x_divisor):
         diffs.append(f"other training data (fingerprint {saved['data_fingerprint']}, "
                      f"this run's: {fingerprint})")
     # Files from before the optimizer options (format 1) were the course's algorithm.
@@ -140,9 +141,10 @@ def _origin(resume, dims, gram, parameters):
     return saved, gram, parameters
 
 
-def _start(trainer, costs, resume, saved, fingerprint, checkpoints):
-    """Continue ``trainer`` from the saved run (refused if it differs from this one)."""
-    diffs = _differences(resume, saved, trainer.dims, trainer, fingerprint)
+def _start(trainer, costs, resume, saved, fingerprint, checkpoints, data):
+    """Continue ``trainer`` from the saved run (refused if it differs from this one);
+    ``data``: (X, Y) of this run."""
+    diffs = _differences(resume, saved, trainer.dims, trainer, fingerprint, data)
     if diffs:
         raise ValueError(f"{resume}: cannot resume: the file was made with " + "; ".join(diffs))
     done = _restore(trainer, resume, saved, costs.size)
@@ -237,7 +239,7 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     checkpoints = _Checkpoints(checkpoint, checkpoint_every, fingerprint)
     costs = np.empty(num_iterations)
     if saved is not None:
-        _start(trainer, costs, resume, saved, fingerprint, checkpoints)
+        _start(trainer, costs, resume, saved, fingerprint, checkpoints, (X, Y))
     _train(trainer, costs, chunk, checkpoints, callback)
     checkpoints.write(trainer, costs)
     if out is not None:

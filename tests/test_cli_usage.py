@@ -26,7 +26,7 @@ BAD = {
 }
 OPTIMIZER_BAD = {"--optimizer": "sgd", "--mini-batch-size": "0", "--beta": "1",
                  "--beta1": "x", "--beta2": "-0.5", "--epsilon": "0", "--lambd": "-1",
-                 "--keep-prob": "0", "--seed": "-3"}
+                 "--keep-prob": "0", "--seed": "-3", "--shuffle-block": "-1"}
 for _command in ("train", "sweep"):
     BAD.update({(_command, flag): value for flag, value in OPTIMIZER_BAD.items()})
 

@@ -186,7 +186,7 @@ def test_cli_sweep_writes_results_best_model_and_plot(tmp_path):
         assert reader.fieldnames == ["run", "layers", "learning_rate", "iterations", "dtype",
                                      "optimizer", "mini_batch_size", "beta", "beta1",
                                      "beta2", "epsilon", "lambd", "keep_prob", "seed",
-                                     "final_cost", "train_accuracy", "test_accuracy",
+                                     "shuffle_block", "final_cost", "train_accuracy", "test_accuracy",
                                      "seconds", "status", "model"]
         assert len(list(reader)) == 2
     assert (out / "sweep.png").stat().st_size > 1000

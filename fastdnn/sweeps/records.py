@@ -17,7 +17,8 @@ from ..optim import FIT_DEFAULTS as OPTION_DEFAULTS
 
 COLUMNS = ("run", "layers", "learning_rate", "iterations", "dtype", *OPTION_DEFAULTS,
            "final_cost", "train_accuracy", "test_accuracy", "seconds", "status", "model")
-# results.csv before the optimizer options: read as runs of the default optimizer.
+# results.csv before the optimizer options (or some of them): the missing ones read as their
+# defaults; rows are written back with every column.
 COLUMNS_V1 = tuple(c for c in COLUMNS if c not in OPTION_DEFAULTS)
 FINISHED = ("ok", "diverged")      # a run recorded with one of these is not run again
 COST_EVERY = 100                   # a record keeps the cost of every COST_EVERY-th iteration
@@ -93,7 +94,7 @@ def read_results(path):
         return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    if rows and set(rows[0]) not in (set(COLUMNS), set(COLUMNS_V1)):
+    if rows and not set(COLUMNS_V1) <= set(rows[0]) <= set(COLUMNS):
         raise ValueError(f"{path}: not a fastdnn sweep results file (columns {list(rows[0])})")
     return rows
 
