@@ -21,15 +21,16 @@ from .start import fresh_python
 IMAGE = (64, 64, 3)                  # the course's cat images
 
 
-def write_images(path, kind, m, seed=0, block=1000):
+def write_images(path, kind, m, seed=0, block=1000, image=IMAGE):
     """A course-layout HDF5 file of m random uint8 images (``{kind}_set_x``) and 0/1 labels."""
     import h5py
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
-        x = f.create_dataset(f"{kind}_set_x", (m, *IMAGE), np.uint8, chunks=(64, *IMAGE))
+        x = f.create_dataset(f"{kind}_set_x", (m, *image), np.uint8,
+                             chunks=(min(64, m), *image))
         for i in range(0, m, block):
             n = min(block, m - i)
-            x[i:i + n] = rng.integers(0, 256, (n, *IMAGE), dtype=np.uint8)
+            x[i:i + n] = rng.integers(0, 256, (n, *image), dtype=np.uint8)
         f.create_dataset(f"{kind}_set_y", data=rng.integers(0, 2, m))
         f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
 
