@@ -1,7 +1,11 @@
 """Memory beside the data (fastdnn.bench.memory): asv's peakmem_ of a fit on data held as
-bytes or in C order (no full-size copy of X is made), and tracked figures: the peak resident
-MiB of ``fastdnn train`` on generated images, and the MiB a fit adds beside X (fastdnn,
-PyTorch, JAX where installed)."""
+bytes or in C order (no full-size copy of X is made) or streamed from a file, and tracked
+figures: the peak resident MiB of ``fastdnn train`` on generated images (in memory or
+streamed), the streamed speed against the in-memory one, and the MiB a fit adds beside X
+(fastdnn, PyTorch, JAX where installed)."""
+import os
+import tempfile
+
 import numpy as np
 
 import fastdnn
@@ -23,12 +27,25 @@ class PeakMemory:
         fastdnn.fit(self.X[:, :2000], self.Y[:, :2000], [50, 64, 32, 1], 0.01, 1)
         fastdnn.fit(self.bytes[:, :2000], self.Y[:, :2000], [50, 64, 32, 1], 0.01, 1,
                     x_divisor=255.0)
+        import h5py
+        self.folder = tempfile.TemporaryDirectory()
+        path = os.path.join(self.folder.name, "x.h5")
+        with h5py.File(path, "w") as f:
+            f.create_dataset("x", data=self.bytes.T)
+        self.file = (path, "x")
+        fastdnn.fit(self.file, self.Y, [50, 64, 32, 1], 0.01, 1, x_divisor=255.0)
+
+    def teardown(self, m):
+        self.folder.cleanup()
 
     def peakmem_fit_c_order(self, m):
         fastdnn.fit(self.X, self.Y, [50, 64, 32, 1], 0.01, 2)
 
     def peakmem_fit_bytes(self, m):
         fastdnn.fit(self.bytes, self.Y, [50, 64, 32, 1], 0.01, 2, x_divisor=255.0)
+
+    def peakmem_fit_streamed(self, m):
+        fastdnn.fit(self.file, self.Y, [50, 64, 32, 1], 0.01, 2, x_divisor=255.0)
 
 
 class AddedMemory:
@@ -53,11 +70,28 @@ class AddedMemory:
 
 
 class CommandLine:
+    params = [[20_000, 200_000], ["in memory", "streamed"]]
+    param_names = ["images", "data"]
+    timeout = 1800
+    rounds = 1
+    repeat = 1
+
+    def track_train_peak_mib(self, images, data):
+        return memory.cli_peak(images, stream=data == "streamed")["peak_mib"]
+
+    track_train_peak_mib.unit = "MiB"
+
+
+class Streaming:
+    """An iteration streamed from a file in the page cache, as a share of the in-memory
+    speed (1.0: as fast)."""
+    params = [[2_000, 20_000]]
+    param_names = ["images"]
     timeout = 900
     rounds = 1
     repeat = 1
 
-    def track_train_peak_mib_20000_images(self):
-        return memory.cli_peak()["peak_mib"]
+    def track_streamed_speed_ratio(self, images):
+        return memory.stream_speed(images, iterations=2)["speed_ratio"]
 
-    track_train_peak_mib_20000_images.unit = "MiB"
+    track_streamed_speed_ratio.unit = "ratio"

@@ -1,9 +1,11 @@
 """Memory: what a training run adds to the process, beside its data (``fastdnn bench
 --memory``, asv ``bench_memory``).
 
-Two measures, each in a fresh interpreter so that nothing else shares the process:
+Three measures, each in a fresh interpreter so that nothing else shares the process:
 ``cli_peak``: the peak resident memory of ``fastdnn train`` on a generated course-layout image
-file (``write_images``: fixed seed, written by blocks, never stored in the repository);
+file (``write_images``: fixed seed, written by blocks, never stored in the repository), its
+images in memory or streamed from the file; ``stream_speed``: an iteration's time streamed
+from a file in the page cache against the same run in memory;
 ``fit_added``: the peak resident memory of ``fastdnn.fit`` (or of the same two full-batch
 steps in PyTorch or JAX) minus the resident memory before the call, the libraries loaded and
 warmed up, X in memory.
@@ -35,8 +37,9 @@ def write_images(path, kind, m, seed=0, block=1000, image=IMAGE):
         f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
 
 
-def cli_peak(m=20_000, m_test=2_000, iterations=3, layers="12288,20,7,5,1"):
-    """Peak resident MiB of ``fastdnn train`` on m generated images (and the file's MiB)."""
+def cli_peak(m=20_000, m_test=2_000, iterations=3, layers="12288,20,7,5,1", stream=False):
+    """Peak resident MiB of ``fastdnn train`` on m generated images (and the file's MiB);
+    ``stream``: with --stream (the images read from the file as it trains)."""
     with tempfile.TemporaryDirectory() as folder:
         write_images(os.path.join(folder, "train_images.h5"), "train", m, seed=0)
         write_images(os.path.join(folder, "test_images.h5"), "test", m_test, seed=1)
@@ -44,9 +47,38 @@ def cli_peak(m=20_000, m_test=2_000, iterations=3, layers="12288,20,7,5,1"):
                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
         out = fresh_python(code, sys.executable, "-m", "fastdnn.cli", "train", "--data",
                            folder, "--layers", layers, "--iterations", str(iterations),
-                           "--quiet", "--out", os.path.join(folder, "m.h5"))
-        return {"images": m, "data_mib": m * np.prod(IMAGE) / 2 ** 20,
+                           "--stream" if stream else "--no-stream", "--quiet", "--out",
+                           os.path.join(folder, "m.h5"))
+        return {"images": m, "data_mib": m * np.prod(IMAGE) / 2 ** 20, "stream": stream,
                 "peak_mib": int(out.split()[-1]) / 1024}
+
+
+STREAM_SPEED = """
+import json, sys, time
+import fastdnn
+from fastdnn.data import image_source, load_images
+path, iterations = sys.argv[1], int(sys.argv[2])
+layers = [12288, 20, 7, 5, 1]
+out = {}
+for name, load in (("memory", load_images), ("file", image_source)):
+    X, Y, _, divisor = load(path)
+    fastdnn.fit(X, Y, layers, 0.0075, 1, x_divisor=divisor, gram=False)   # compile, cache
+    t = time.perf_counter()
+    fastdnn.fit(X, Y, layers, 0.0075, iterations, x_divisor=divisor, gram=False)
+    out[name] = (time.perf_counter() - t) / iterations
+print(json.dumps(out))
+"""
+
+
+def stream_speed(m=20_000, iterations=3):
+    """Seconds an iteration of [12288,20,7,5,1] on m generated images in memory and streamed
+    from their file (in the page cache, as after the warm-up run), and their ratio."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "train_images.h5")
+        write_images(path, "train", m, seed=0)
+        r = json.loads(fresh_python(STREAM_SPEED, path, str(iterations)))
+    return {"images": m, "memory_s": r["memory"], "file_s": r["file"],
+            "speed_ratio": r["memory"] / r["file"]}
 
 
 FIT_ADDED = """
@@ -95,8 +127,11 @@ def fit_added(engine="fastdnn", m=1_000_000):
         raise
 
 
-def rows():
-    out = [dict(cli_peak(), case="fastdnn train, 12288,20,7,5,1, 3 iterations")]
+def rows(streamed_images=200_000):
+    case = "fastdnn train, 12288,20,7,5,1, 3 iterations"
+    out = [dict(cli_peak(), case=case + ", in memory"),
+           dict(cli_peak(streamed_images, stream=True), case=case + ", streamed"),
+           dict(stream_speed(), case="streamed from the page cache / in memory, per iteration")]
     for engine in ("fastdnn", "torch", "jax"):
         r = fit_added(engine)
         if r is not None:
@@ -107,7 +142,11 @@ def rows():
 def table(result):
     lines = []
     for r in result:
-        if "peak_mib" in r:
+        if "speed_ratio" in r:
+            lines.append(f"{r['case']}: {r['images']:,} images: {r['memory_s']:.3f} s in "
+                         f"memory, {r['file_s']:.3f} s streamed: {100 * r['speed_ratio']:.0f}% "
+                         "of the in-memory speed")
+        elif "peak_mib" in r:
             lines.append(f"{r['case']}: {r['images']:,} images ({r['data_mib']:.0f} MiB of "
                          f"bytes): peak {r['peak_mib']:.0f} MiB")
         else:
