@@ -17,15 +17,20 @@ def step_work(dims, m, gram):
 
 # Samples per tile of the tiled step (measured on the scaling shapes, 2-core build machine):
 # 256 keeps a tile's activations in L2 for narrow networks; where a weight matrix is large,
-# each tile's BLAS call re-packs it, and 1024 samples amortise that.
-TILE, WIDE_TILE, WIDE_WEIGHTS = 256, 1024, 1 << 16
+# each tile's BLAS call re-packs it, and 1024 samples amortise that, unless a tile of X
+# would pass TILE_VALUES values: a copied tile (bytes of images, C-ordered X) then leaves
+# the caches between its products, and each thread holds one.
+TILE, WIDE_TILE, WIDE_WEIGHTS, TILE_VALUES = 256, 1024, 1 << 16, 3 << 20
 
 
 def tile_width(dims):
     """Samples per tile: set by the shapes only (never by the thread count), so it is part
     of the fixed summation order."""
     biggest = max(dims[l] * dims[l - 1] for l in range(1, len(dims)))
-    return WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
+    T = WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
+    while T > TILE and T * dims[0] > TILE_VALUES:
+        T //= 2
+    return T
 
 
 def network_dims(parameters, n_x=None):
