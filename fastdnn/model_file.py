@@ -175,16 +175,14 @@ def _sample_count(X):
 
 def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
     """A short hash identifying the training data (a checkpoint resumes only on the same
-    data, in memory or streamed from a file): of X's samples in order (each one's n0 values,
-    as X / x_divisor in float64 when divided) and of Y, by blocks: no X-sized copy is made.
-    Prefixed "s" (files from before it hold legacy_fingerprint's values)."""
+    data, in memory or streamed from a file): of X's samples in order as stored (each one's
+    n0 values), x_divisor, and Y, by blocks: no X-sized copy is made. Prefixed "s" (files
+    from before it hold legacy_fingerprint's values, which same_data still accepts)."""
     h = hashlib.sha256()
     m, n0, dtype = _sample_count(X)
-    out = np.dtype(np.float64) if x_divisor is not None else dtype
-    h.update(str(((m, n0), out.str)).encode())
+    h.update(str(((m, n0), dtype.str, x_divisor)).encode())
     for part in _sample_blocks(X, block):
-        part = part if x_divisor is None else part / x_divisor
-        h.update(np.ascontiguousarray(part, out).tobytes())
+        h.update(np.ascontiguousarray(part).tobytes())
     Y = np.asarray(Y)
     h.update(str((Y.shape, Y.dtype.str)).encode() + np.ascontiguousarray(Y).tobytes())
     return "s" + h.hexdigest()[:15]

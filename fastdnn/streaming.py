@@ -18,72 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .workspace import SOURCE_DTYPES, chunks_for
+from .h5source import H5Source
+from .workspace import chunks_for
 
 WINDOW_BYTES = 16 << 20        # one window's rows, at most (a tile a job at least)
-CHECK_ROWS = 4096              # rows a finiteness check reads at once
-
-
-class H5Source:
-    """Rows of a samples-first HDF5 dataset: (m, n0) as the tiled kernels read X^T.
-
-    Parameters
-    ----------
-    data : h5py.Dataset, or (path, name) of one (the file is opened read-only, kept open
-        until ``close``).
-    """
-
-    def __init__(self, data):
-        import h5py
-        self._file = None
-        if isinstance(data, tuple):
-            path, name = data
-            try:
-                self._file = h5py.File(path, "r")
-                data = self._file[name]
-            except (OSError, KeyError) as exc:
-                self.close()
-                raise ValueError(f"X: cannot read dataset {name!r} of {path!r} ({exc})") \
-                    from None
-        if not isinstance(data, h5py.Dataset) or data.ndim < 2 or data.shape[0] < 1:
-            raise ValueError(f"X: expected a samples-first HDF5 dataset (m, ...), got {data!r}")
-        if data.dtype.kind not in "fiub":
-            raise ValueError(f"X: dataset {data.name} holds {data.dtype}, expected numbers")
-        self.data = data
-        self.m = data.shape[0]
-        self.n0 = int(np.prod(data.shape[1:]))
-        # The kernels read uint8, float32 and float64 as stored; others arrive as float64
-        # (HDF5 converts exactly as it reads).
-        self.dtype = data.dtype if data.dtype.type in SOURCE_DTYPES else np.dtype(np.float64)
-        self.nbytes = self.m * self.n0 * self.dtype.itemsize
-
-    @property
-    def shape(self):
-        """(n0, m): the shape of X in the course's layout (one column a sample)."""
-        return (self.n0, self.m)
-
-    def read(self, s, e, out):
-        """Rows s..e into ``out`` ((e - s, n0) C, this source's dtype)."""
-        self.data.read_direct(out.reshape((e - s,) + self.data.shape[1:]), np.s_[s:e])
-
-    def first_bad(self):
-        """The first (sample, feature) holding NaN or infinity, or None (by blocks of rows)."""
-        if self.dtype.kind != "f":
-            return None
-        buf = np.empty((min(CHECK_ROWS, self.m), self.n0), self.dtype)
-        for s in range(0, self.m, CHECK_ROWS):
-            e = min(s + CHECK_ROWS, self.m)
-            self.read(s, e, buf[:e - s])
-            ok = np.isfinite(buf[:e - s])
-            if not ok.all():
-                i, k = np.argwhere(~ok)[0]
-                return int(s + i), int(k)
-        return None
-
-    def close(self):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def source_of(X):
@@ -159,16 +97,21 @@ def job_rows(T, n0, itemsize, J):
 
 
 class Reader:
-    """Fills windows on a background thread, two buffers ahead of the kernels at most.
+    """Fills windows on a background thread, two windows ahead of the kernels at most.
 
     ``windows``: an iterable of Window; each is filled with its jobs' rows (positions through
     its order when that is not empty: gathered from blocks of ``block`` rows, ``capacity`` of
-    them kept, enough for a batch) and handed out by iterating the Reader.
+    them kept, enough for a batch) and handed out by iterating the Reader, as (array, W):
+    job k's rows at k·W of the array. With a ``mapping`` (h5source.Mapping, batches in file
+    order only) nothing is copied: the array is the mapped file, W 0 (row p at p), and a
+    window's pages are fetched ahead and released once used.
     """
 
-    def __init__(self, source, windows, W, J, block, capacity):
+    def __init__(self, source, windows, W, J, block, capacity, mapping=None):
         self.source, self.W, self.block, self.capacity = source, W, block, capacity
-        self.buffers = [np.empty((J * W, source.n0), source.dtype) for _ in range(2)]
+        self.mapping = mapping
+        self.buffers = [mapping.rows] * 2 if mapping is not None else \
+            [np.empty((J * W, source.n0), source.dtype) for _ in range(2)]
         self.blocks = {}           # block index -> its rows (shuffled batches), capacity at most
         self.free, self.ready = queue.Queue(), queue.Queue()
         for i in range(len(self.buffers)):
@@ -193,6 +136,9 @@ class Reader:
     def _fill(self, buf, w):
         order = w.order
         for k, (c, s, e) in enumerate(w.jobs):
+            if self.mapping is not None:
+                self.mapping.fetch(s, e)
+                continue
             rows = buf[k * self.W: k * self.W + e - s]
             if order.size == 0:
                 self.source.read(int(s), int(e), rows)
@@ -222,7 +168,10 @@ class Reader:
             if isinstance(item, BaseException):
                 raise item
             i, w = item
-            yield self.buffers[i], w
+            yield self.buffers[i], (0 if self.mapping is not None else self.W), w
+            if self.mapping is not None:
+                for c, s, e in w.jobs:
+                    self.mapping.release(s, e)
             self.free.put(i)
 
     def close(self):
@@ -260,17 +209,18 @@ def train(trainer, costs, orders):
     J = jobs_per_window(tw.T, mb)
     W = job_rows(tw.T, src.n0, src.dtype.itemsize, J)
     block = trainer.options.shuffle_block or m
+    mapping = src.mapped() if mb == m else None      # shuffled batches gather copies
     reader = Reader(src, plan(m, orders, mb, tw.T, tw.chunks, J, W), W, J, block,
-                    -(-mb // block) + 2)
+                    -(-mb // block) + 2, mapping)
     step, threads = pick(K.window_step, K.window_step_serial,
                          step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
     epoch_cost = np.zeros(1)
     try:
         with threads:
-            for buf, w in reader:
+            for rows, at, w in reader:
                 if w.first and w.b0 == 0:
                     epoch_cost[0] = 0.0
-                step(epoch_cost, ws.grad, tw, buf, W, w.jobs, trainer.YT, w.order, w.b0, w.b1,
+                step(epoch_cost, ws.grad, tw, rows, at, w.jobs, trainer.YT, w.order, w.b0, w.b1,
                      m, w.first, w.last, ws.theta, ws.dims, ws.w_off, ws.b_off, opt)
                 if w.last and w.b1 == m:
                     costs[w.epoch] = epoch_cost[0]

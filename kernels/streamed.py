@@ -7,7 +7,8 @@ from differs: a window holds, for a few chunks at once, a run of consecutive pos
 chunks' running sums (tw.gacc, tw.cost), which persist between calls; the batch's last
 window then adds the chunks in order and updates the parameters, as tiled.py does.
 
-Layout: win (J·W, n0) C in the file's dtype: job k's rows at k·W .. k·W + (e - s);
+Layout: win (J·W, n0) C in the file's dtype: job k's rows at k·W .. k·W + (e - s); W = 0:
+win holds every row at its own index (the file mapped whole);
 jobs (J, 3) int64 rows (chunk c, first position s, end e), each chunk at most once a call.
 """
 import numba
@@ -31,7 +32,8 @@ def _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first
     for k in numba.prange(jobs.shape[0]):
         ki = np.int64(k)
         c, s, e = jobs[ki, 0], jobs[ki, 1], jobs[ki, 2]
-        _chunk(c, s, e, s - ki * W, s == chunk_start(c, nchunks, b0, b1), tw, win,
+        x0 = s - ki * W if W > 0 else 0
+        _chunk(c, s, e, x0, s == chunk_start(c, nchunks, b0, b1), tw, win,
                tw.idx[0][:0], YT, order, theta, dims, w_off, b_off, opt)
     if last:
         cost = batch_gradient(grad, tw, nchunks, mb, theta, dims, w_off, opt)

@@ -7,7 +7,7 @@ import pytest
 
 import fastdnn
 from fastdnn.inference import probabilities
-from fastdnn.model_file import data_fingerprint
+from fastdnn.model_file import data_fingerprint, legacy_fingerprint
 
 
 def images(m=3000, n=40, seed=0):
@@ -68,11 +68,16 @@ def test_fit_adds_little_beside_a_c_ordered_x():
     assert peak < 0.1 * X.nbytes, f"fit allocated {peak / 2**20:.1f} MiB beside X"
 
 
-def test_fingerprints_hash_the_data_as_divided_without_a_copy():
+def test_fingerprints_hash_the_data_by_blocks_in_any_layout():
     img, Y = images(m=500)
-    assert data_fingerprint(img.T, Y, 255.0) == data_fingerprint(img.T / 255., Y)
-    assert data_fingerprint(img.T, Y, 255.0, block=1000) == data_fingerprint(
-        np.ascontiguousarray(img.T / 255.), Y)
+    X = img.T / 255.
+    assert data_fingerprint(img.T, Y, 255.0) == data_fingerprint(
+        np.ascontiguousarray(img.T), Y, 255.0, block=1000)
+    assert data_fingerprint(X, Y) == data_fingerprint(np.ascontiguousarray(X), Y, block=1000)
+    # bytes and divisor are one representation, their quotient another
+    assert data_fingerprint(img.T, Y, 255.0) != data_fingerprint(X, Y)
+    assert data_fingerprint(img.T, Y, 255.0) != data_fingerprint(img.T, Y, 256.0)
+    assert legacy_fingerprint(img.T, Y, 255.0) == legacy_fingerprint(X, Y)
 
 
 def test_a_bad_divisor_is_refused():

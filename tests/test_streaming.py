@@ -95,9 +95,9 @@ def test_files_fingerprinted_before_streaming_still_resume(tmp_path):
     path, X, Y = _data(tmp_path)
     dims = [24, 9, 5, 1]
     part = str(tmp_path / "part.h5")
-    fastdnn.fit(X, Y, dims, 0.05, 2, x_divisor=255.0, gram=False, out=part)
-    with h5py.File(part, "a") as f:                  # as an earlier version wrote it
-        f.attrs["data_fingerprint"] = legacy_fingerprint(X, Y, 255.0)
+    fastdnn.fit(X / 255., Y, dims, 0.05, 2, gram=False, out=part)
+    with h5py.File(part, "a") as f:     # as an earlier version wrote it (data divided first)
+        f.attrs["data_fingerprint"] = legacy_fingerprint(X / 255., Y)
     whole = fastdnn.fit(X, Y, dims, 0.05, 4, x_divisor=255.0, gram=False)
     _same(whole, fastdnn.fit(X, Y, dims, 0.05, 4, x_divisor=255.0, gram=False, resume=part))
     with pytest.raises(ValueError, match="other training data"):
@@ -198,3 +198,15 @@ def test_a_file_larger_than_the_memory_limit_trains_under_it(tmp_path):
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("trained") and np.isfinite(float(r.stdout.split()[1]))
+
+
+def test_contiguous_datasets_are_mapped_and_others_read(tmp_path):
+    from fastdnn.h5source import H5Source
+    path, X, Y = _data(tmp_path)
+    contiguous, chunked = H5Source((path, "xf")), H5Source((path, "x"))
+    mapping = contiguous.mapped()
+    assert mapping is not None and chunked.mapped() is None
+    assert np.array_equal(mapping.rows, X.T / 255.)
+    mapping.fetch(10, 2000)
+    mapping.release(10, 2000)                        # pages handed back, values still there
+    assert np.array_equal(mapping.rows[10:2000], X.T[10:2000] / 255.)

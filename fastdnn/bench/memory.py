@@ -24,12 +24,12 @@ IMAGE = (64, 64, 3)                  # the course's cat images
 
 
 def write_images(path, kind, m, seed=0, block=1000, image=IMAGE):
-    """A course-layout HDF5 file of m random uint8 images (``{kind}_set_x``) and 0/1 labels."""
+    """A course-layout HDF5 file of m random uint8 images (``{kind}_set_x``, contiguous as
+    the course's files are) and 0/1 labels."""
     import h5py
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
-        x = f.create_dataset(f"{kind}_set_x", (m, *image), np.uint8,
-                             chunks=(min(64, m), *image))
+        x = f.create_dataset(f"{kind}_set_x", (m, *image), np.uint8)
         for i in range(0, m, block):
             n = min(block, m - i)
             x[i:i + n] = rng.integers(0, 256, (n, *image), dtype=np.uint8)
