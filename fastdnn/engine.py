@@ -82,14 +82,14 @@ class Trainer:
         if self.source is None:
             X, Y = check_training_data(X, Y, dims)
         else:
-            Y = check_streamed(self.source, Y, dims, options, gram)
+            Y = check_streamed(self.source, Y, dims, options)
         self.dtype = np.dtype(np.float64 if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         self.learning_rate = v.learning_rate(learning_rate)
         self.options = options or optim.Settings()
         self.dims, self.m = dims, Y.shape[1]
-        self.gram = self.source is None and self._path(gram)
+        self.gram = self._path(gram)
         if self.gram:
             self.Y = v.c_array(Y, self.dtype)                        # (nL, m)
         else:
@@ -97,10 +97,12 @@ class Trainer:
         self.x_divisor = None if x_divisor is None else v.real(x_divisor, "x_divisor")
         if self.x_divisor is not None and self.x_divisor <= 0:
             raise ValueError(f"x_divisor must be > 0, got {x_divisor!r}")
-        if self.gram:
+        if self.gram and self.source is None:
             # (n0, m), C or F order: G's products need it whole, divided (m is small here).
             X = X if self.x_divisor is None else X / self.x_divisor
             self.X = v.blas_array(X, self.dtype)
+            copies = False
+        elif self.gram:                    # G, P0, W1 by blocks of the file (streaming.py)
             copies = False
         elif self.source is not None:      # windows of the file's rows (streaming.py)
             copies = self.source.dtype != self.dtype or self.x_divisor is not None
@@ -153,7 +155,11 @@ class Trainer:
 
     def _gram_init(self):
         # G = X^T X and P0 = W1_0·X from X^T as (m, n0) C: X itself, transposed, when X is
-        # F-ordered (the course's flatten); otherwise a temporary copy.
+        # F-ordered (the course's flatten); otherwise a temporary copy; or read from a file.
+        if self.source is not None:
+            with one_blas_thread():
+                streaming.gram_init(self)
+            return
         n0, m = self.X.shape
         init, threads = pick(K.gram_init, K.gram_init_serial, n0 * m * m)
         with threads, one_blas_thread():
@@ -219,8 +225,11 @@ class Trainer:
             params[f"b{l}"] = self._b(l).copy()
         if self.gram:
             with one_blas_thread():
-                K.gram_weights(params["W1"], self._W(1), self.ws.S, self.X,
-                               self.learning_rate / self.m)
+                if self.source is not None:
+                    streaming.gram_weights(params["W1"], self)
+                else:
+                    K.gram_weights(params["W1"], self._W(1), self.ws.S,
+                                   np.ascontiguousarray(self.X.T), self.learning_rate / self.m)
         return params
 
     # Checkpoint support: the exact state that determines every later step.

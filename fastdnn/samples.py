@@ -62,15 +62,12 @@ def check_training_data(X, Y, dims):
     return X, Y
 
 
-def check_streamed(source, Y, dims, options, gram):
+def check_streamed(source, Y, dims, options):
     """Validated labels (dims[-1], m) for X streamed from ``source`` (streaming.H5Source),
     whose rows are checked for NaN and infinity by blocks before any work."""
     if source.n0 != dims[0]:
         raise ValueError(f"X: the dataset's samples have {source.n0} values (shape "
                          f"{source.data.shape}) but layers_dims[0] is {dims[0]}")
-    if gram is True:
-        raise ValueError("gram=True needs X in memory; a streamed X takes the tiled path "
-                         "(gram='auto' or False)")
     if options is not None and options.mini_batch_size is not None and \
             options.shuffle_block is None:
         raise ValueError("mini-batches of a streamed X shuffle blocks of rows: pass "

@@ -226,3 +226,46 @@ def train(trainer, costs, orders):
                     costs[w.epoch] = epoch_cost[0]
     finally:
         reader.close()
+
+
+# ---- the Gram path: G, P0 and W1 from the same fixed sample blocks as in memory ----------
+def _gram_blocks(trainer):
+    """(first, end) samples of each of the Gram path's GRAM_BLOCKS blocks (kernels/gram.py)."""
+    from . import kernels as K
+    m = trainer.source.m
+    for b in range(K.GRAM_BLOCKS):
+        b0, b1 = b * m // K.GRAM_BLOCKS, (b + 1) * m // K.GRAM_BLOCKS
+        if b1 > b0:
+            yield b0, b1
+
+
+def _gram_block(trainer, b0, b1):
+    """Rows b0..b1 of X^T, (w, n0) C, as the Gram path has them in memory: divided in
+    float64 when divided, then in the compute dtype."""
+    src = trainer.source
+    rows = np.empty((b1 - b0, src.n0), src.dtype)
+    src.read(b0, b1, rows)
+    if trainer.x_divisor is not None:
+        rows = rows / trainer.x_divisor
+    return np.ascontiguousarray(rows, trainer.dtype)
+
+
+def gram_init(trainer):
+    """G = X^T X and P0 = W1_0·X of a streamed trainer, pair of blocks by pair of blocks
+    (two blocks in memory at a time)."""
+    from . import kernels as K
+    G, P0, W1 = trainer.ws.gram, trainer.ws.P0, trainer._W(1)
+    bounds = list(_gram_blocks(trainer))
+    for i, (a0, a1) in enumerate(bounds):
+        XA = _gram_block(trainer, a0, a1)
+        K.gram_p0_block(P0, W1, XA, a0)
+        for b0, b1 in bounds[i:]:
+            K.gram_pair(G, XA, XA if b0 == a0 else _gram_block(trainer, b0, b1), a0, b0)
+
+
+def gram_weights(W1, trainer):
+    """W1 (n1, n0) out = W1_0 - c·S·X^T of a streamed trainer, block by block."""
+    from . import kernels as K
+    for b0, b1 in _gram_blocks(trainer):
+        K.gram_weights_block(W1, trainer.ws.S, _gram_block(trainer, b0, b1), b0, b0 == 0)
+    K.gram_weights_finish(W1, trainer._W(1), trainer.learning_rate / trainer.m)

@@ -54,21 +54,69 @@ class Workspace(NamedTuple):
     Pb: np.ndarray        # (n1 m,) S·G by column blocks, before P0 - c· (Gram path) or (0,)
 
 
-GRAM_BLOCKS = 8    # G and S·G are made in this many fixed blocks, over threads
+GRAM_BLOCKS = 8    # X's samples in this many fixed blocks: G, P0 and W1 are built by them
+
+
+@kernel(inline=True)
+def block_start(b, m):
+    # First sample of block b of GRAM_BLOCKS (block b ends where b + 1 starts).
+    return b * m // GRAM_BLOCKS
+
+
+@kernel
+def gram_pair(G, XA, XB, a0, b0):
+    # G's block of samples a0.. x b0.. = XA·XB^T, and its mirror (G stays exactly symmetric).
+    # XA: (wa, n0) C, XB: (wb, n0) C: rows of X^T. One single-threaded BLAS call.
+    wa, wb = XA.shape[0], XB.shape[0]
+    tmp = np.empty((wa, wb), G.dtype)
+    np.dot(XA, XB.T, tmp)
+    for i in range(wa):
+        for j in range(wb):
+            G[a0 + i, b0 + j] = tmp[i, j]
+            G[b0 + j, a0 + i] = tmp[i, j]
+
+
+@kernel
+def gram_p0_block(P0, W1, XB, b0):
+    # P0's columns b0.. = W1·XB^T. P0: (n1, m). W1: (n1, n0). XB: (wb, n0) C.
+    tmp = np.empty((W1.shape[0], XB.shape[0]), P0.dtype)
+    np.dot(W1, XB.T, tmp)
+    for i in range(tmp.shape[0]):
+        for j in range(tmp.shape[1]):
+            P0[i, b0 + j] = tmp[i, j]
+
+
+@kernel
+def gram_weights_block(acc, S, XB, b0, first):
+    # acc: (n1, n0) += S[:, b0..]·XB (= when ``first``): W1_0 - c·acc, summed over the blocks
+    # in order, is W1 = W1_0 - c·S·X^T. S: (n1, m). XB: (wb, n0) C.
+    Sb = np.ascontiguousarray(S[:, b0: b0 + XB.shape[0]])
+    if first:
+        np.dot(Sb, XB, acc)
+        return
+    tmp = np.empty_like(acc)
+    np.dot(Sb, XB, tmp)
+    for i in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            acc[i, j] += tmp[i, j]
 
 
 @kernel(inline=True)
 def _gram_init(G, P0, XT, W1):
     # G: (m, m) out = X^T X. P0: (n1, m) out = W1·X. XT: (m, n0) C = X^T. W1: (n1, n0).
-    # G's rows come in GRAM_BLOCKS fixed blocks, each one single-threaded BLAS call.
-    m, n0 = XT.shape
-    for c in numba.prange(GRAM_BLOCKS):
-        j0 = c * m // GRAM_BLOCKS
-        j1 = (c + 1) * m // GRAM_BLOCKS
-        if j1 > j0:
-            rows = XT.reshape(-1)[j0 * n0: j1 * n0].reshape(j1 - j0, n0)
-            np.dot(rows, XT.T, G.reshape(-1)[j0 * m: j1 * m].reshape(j1 - j0, m))
-    np.dot(W1, XT.T, P0)
+    # G's blocks (a, b), a <= b, of the GRAM_BLOCKS fixed sample blocks: each one
+    # single-threaded BLAS call (gram_pair), run in parallel.
+    m = XT.shape[0]
+    for p in numba.prange(GRAM_BLOCKS * GRAM_BLOCKS):
+        a, b = p // GRAM_BLOCKS, p % GRAM_BLOCKS
+        a0, a1, b0, b1 = block_start(a, m), block_start(a + 1, m), block_start(b, m), \
+            block_start(b + 1, m)
+        if a <= b and a1 > a0 and b1 > b0:
+            gram_pair(G, XT[a0:a1], XT[b0:b1], a0, b0)
+    for b in range(GRAM_BLOCKS):
+        b0, b1 = block_start(b, m), block_start(b + 1, m)
+        if b1 > b0:
+            gram_p0_block(P0, W1, XT[b0:b1], b0)
 
 
 @kernel(parallel=True)
@@ -106,9 +154,20 @@ def gram_sync(P, Pb, P0, S, G, c):
 
 
 @kernel
-def gram_weights(W1, W1_0, S, X, c):
-    # W1: (n1, n0) out = W1_0 - c S·X^T, the first layer's weights after the steps in S.
-    np.dot(S, X.T, W1)
+def gram_weights(W1, W1_0, S, XT, c):
+    # W1: (n1, n0) out = W1_0 - c S·X^T, the first layer's weights after the steps in S, the
+    # product summed over the fixed sample blocks in order. XT: (m, n0) C = X^T.
+    m = XT.shape[0]
+    for b in range(GRAM_BLOCKS):
+        b0, b1 = block_start(b, m), block_start(b + 1, m)
+        if b1 > b0:
+            gram_weights_block(W1, S, XT[b0:b1], b0, b == 0)
+    gram_weights_finish(W1, W1_0, c)
+
+
+@kernel
+def gram_weights_finish(W1, W1_0, c):
+    # W1: (n1, n0) holds S·X^T; out: W1_0 - c·(S·X^T).
     for i in range(W1.shape[0]):
         for j in range(W1.shape[1]):
             W1[i, j] = W1_0[i, j] - c * W1[i, j]

@@ -70,6 +70,18 @@ def test_streamed_floats_and_softmax_give_the_in_memory_bits(tmp_path, monkeypat
           fastdnn.fit((path, "xf"), Y, dims, 0.1, 3, parameters=p))
 
 
+def test_the_gram_path_streamed_builds_g_p0_and_w1_by_blocks_to_the_same_bits(tmp_path):
+    # m small against n0: "auto" takes the Gram path, in memory and streamed alike
+    path, X, Y = _data(tmp_path, m=200, n0=1500)
+    dims = [1500, 7, 1]
+    p = fastdnn.initialize_parameters_deep(dims)
+    mem = fastdnn.fit(X, Y, dims, 0.05, 5, parameters=p, x_divisor=255.0)
+    streamed = fastdnn.Trainer((path, "x"), Y, p, 0.05, x_divisor=255.0)
+    assert streamed.gram and np.array_equal(streamed.ws.gram, streamed.ws.gram.T)
+    _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 5, parameters=p, x_divisor=255.0))
+    _same(mem, fastdnn.fit((path, "xf"), Y, dims, 0.05, 5, parameters=p))
+
+
 def test_predictions_and_fingerprints_are_the_same_from_a_file(tmp_path, monkeypatch):
     monkeypatch.setattr(streaming, "WINDOW_BYTES", 24 * 100)      # blocks of 100 rows
     path, X, Y = _data(tmp_path, K=3)
@@ -130,8 +142,6 @@ def test_streaming_errors_name_what_is_wrong(tmp_path):
         fastdnn.fit((path, "x"), Y, [10, 4, 1], 0.1, 1)
     with pytest.raises(ValueError, match="shuffle_block"):
         fastdnn.fit((path, "x"), Y, [24, 4, 1], 0.1, 1, mini_batch_size=100)
-    with pytest.raises(ValueError, match="gram=True"):
-        fastdnn.fit((path, "x"), Y, [24, 4, 1], 0.1, 1, gram=True)
     with pytest.raises(ValueError, match="'nope'"):
         fastdnn.fit((path, "nope"), Y, [24, 4, 1], 0.1, 1)
     with pytest.raises(ValueError, match="Y has shape"):
