@@ -29,6 +29,13 @@ def _data_options(p, need_train=True):
                    help="test file (course HDF5 layout)")
 
 
+def _stream_option(p):
+    p.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="read the images from their file while training instead of loading "
+                   "them (the same results; default: when they would take over half of the "
+                   "available memory)")
+
+
 def _train_parser(sub):
     t = sub.add_parser("train", help="train a model (default: the embedded digits dataset)")
     _data_options(t)
@@ -51,10 +58,7 @@ def _train_parser(sub):
                    help="continue a run up to --iterations from its checkpoint or model file")
     t.add_argument("--plot", metavar="PNG", type=option(path),
                    help="save the learning curve (needs matplotlib)")
-    t.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
-                   help="read the images from their file while training instead of loading "
-                   "them (the same results; default: when they would take over half of the "
-                   "available memory)")
+    _stream_option(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     optimizer_options(t)
     t.set_defaults(func=cmd_train, command_parser=t)
@@ -80,6 +84,7 @@ def _sweep_parser(sub):
                        help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=option(scheduler),
                        help="run on a Dask cluster (needs fastdnn[dask])")
+    _stream_option(w)
     w.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     optimizer_options(w, lists=True)
     w.set_defaults(func=cmd_sweep, command_parser=w)

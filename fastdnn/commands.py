@@ -150,14 +150,13 @@ def _report(records, out, quiet):
 def cmd_sweep(args):
     from tqdm.auto import tqdm
 
-    from .data import load_flat
     from .samples import output_units
     from .sweeps import RETRIES, expand_grid, run_name, sweep
     from .sweeps.records import finished_rows
 
     train_file, test_file = _data_files(args)
-    X, Y, classes, _ = load_flat(train_file)
-    X_test, Y_test, _, _ = load_flat(test_file)
+    X, Y, classes, divisor = _images(train_file, args.stream)     # images stay bytes
+    X_test, Y_test, _, _ = _images(test_file, args.stream)
     n_out = output_units(Y, classes)
     layers = [_layers(dims, X.shape[0], n_out) for dims in (args.layers or [None])]
     grid = {"layers_dims": layers, "learning_rate": args.learning_rate,
@@ -173,7 +172,7 @@ def cmd_sweep(args):
         with tqdm(total=len(runs), initial=already, disable=quiet, unit="run",
                   desc="sweep") as bar:
             records = sweep(X, Y, grid, X_test=X_test, Y_test=Y_test, executor=client,
-                            out=args.out, workers=args.workers,
+                            out=args.out, workers=args.workers, x_divisor=divisor,
                             progress=lambda record: bar.update(1))
     finally:
         if client is not None:

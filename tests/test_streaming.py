@@ -220,3 +220,13 @@ def test_contiguous_datasets_are_mapped_and_others_read(tmp_path):
     mapping.fetch(10, 2000)
     mapping.release(10, 2000)                        # pages handed back, values still there
     assert np.array_equal(mapping.rows[10:2000], X.T[10:2000] / 255.)
+
+
+def test_a_sweep_streams_each_run_from_the_file_with_the_in_memory_results(tmp_path):
+    path, X, Y = _data(tmp_path)
+    grid = {"layers_dims": [[24, 6, 1]], "learning_rate": [0.05, 0.1], "num_iterations": [3]}
+    mem = fastdnn.sweep(X, Y, grid, workers=1, x_divisor=255.0)
+    with h5py.File(path, "r") as f:        # an open dataset goes to the workers as a path
+        streamed = fastdnn.sweep(f["x"], Y, grid, workers=1, x_divisor=255.0)
+    assert [(r.run, r.final_cost, r.train_accuracy) for r in mem] == \
+        [(r.run, r.final_cost, r.train_accuracy) for r in streamed]

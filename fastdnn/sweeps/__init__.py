@@ -59,15 +59,28 @@ class _Results:
                 write_bytes_atomic(os.path.join(self.out, "best.h5"), f.read())
 
 
-def _checked_data(X, Y, X_test, Y_test, grid):
+def _checked(X, Y, dims):
+    """(X, Y) checked for layers ``dims``; a file's dataset as (path, name), which any
+    worker process can open."""
+    from ..samples import check_streamed, check_training_data
+    from ..streaming import source_of
+    src = source_of(X)
+    if src is None:
+        return check_training_data(X, Y, dims)
+    return (src.data.file.filename, src.data.name), check_streamed(src, Y, dims, None)
+
+
+def _checked_data(X, Y, X_test, Y_test, grid, x_divisor):
     """(runs, data): the grid's runs and the data, checked before any run starts."""
-    from ..samples import check_training_data, output_units
-    X = v.array(X, "X")
-    runs = expand_grid(grid, X.shape[0], output_units(Y))   # n_x ... n_out, every layer set
-    X, Y = check_training_data(X, Y, runs[0]["layers_dims"])
+    from ..samples import output_units
+    from ..streaming import source_of
+    src = source_of(X)
+    n_x = src.n0 if src is not None else v.array(X, "X").shape[0]
+    runs = expand_grid(grid, n_x, output_units(Y))   # n_x ... n_out, every layer set
+    X, Y = _checked(X, Y, runs[0]["layers_dims"])
     if X_test is not None:
-        X_test, Y_test = check_training_data(X_test, Y_test, runs[0]["layers_dims"])
-    return runs, (X, Y, X_test, Y_test)
+        X_test, Y_test = _checked(X_test, Y_test, runs[0]["layers_dims"])
+    return runs, (X, Y, X_test, Y_test, x_divisor)
 
 
 def _execute(todo, data, finish, executor, workers):
@@ -82,13 +95,15 @@ def _execute(todo, data, finish, executor, workers):
 
 
 def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, workers=None,
-          progress=None):
+          progress=None, x_divisor=None):
     """Train every combination of ``grid``; returns the runs' records, best first.
 
     Parameters
     ----------
-    X : (n_x, m) training data.  Y : (1, m) labels in {0, 1}, or of K >= 3 classes: (K, m)
-        one-hot or integer labels 0..K-1 (the last layer then has K units).
+    X : (n_x, m) training data, or a file's samples-first dataset (an h5py dataset or
+        (path, name)), which each run streams (fit's X; a Dask worker needs the same path).
+    Y : (1, m) labels in {0, 1}, or of K >= 3 classes: (K, m) one-hot or integer labels
+        0..K-1 (the last layer then has K units).
     grid : dict of lists: ``layers_dims`` (list of [n_x, ..., 1]), ``learning_rate``,
         ``num_iterations``, ``dtype`` ("float64"/"float32"); every combination is one run.
     X_test, Y_test : optional test set for ``test_accuracy``.
@@ -100,6 +115,7 @@ def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, work
         (each run's model file) and ``best.h5``. Runs already in ``results.csv`` are not
         run again.
     progress : called as ``progress(record)`` after each finished run.
+    x_divisor : fit's: X (and X_test) used as X / x_divisor (255.0 for the bytes of images).
 
     Returns
     -------
@@ -107,7 +123,7 @@ def sweep(X, Y, grid, *, X_test=None, Y_test=None, executor=None, out=None, work
     final_cost, costs (every 100 iterations), train_accuracy, test_accuracy, seconds, model
     (path or None); read as ``r.status`` or ``r["status"]``.
     """
-    runs, data = _checked_data(X, Y, X_test, Y_test, grid)
+    runs, data = _checked_data(X, Y, X_test, Y_test, grid, x_divisor)
     results = _Results(out)
     records = results.recorded(runs)
 

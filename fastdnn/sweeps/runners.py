@@ -21,9 +21,9 @@ RETRIES = 3           # attempts of a run whose worker process died, before it i
 _DATA = {}            # per worker process: the data sent once (local pool initializer)
 
 
-def _keep_data(X, Y, X_test, Y_test, threads):
+def _keep_data(X, Y, X_test, Y_test, x_divisor, threads):
     """Pool initializer: keep the data in this worker, and limit its threads."""
-    _DATA["data"] = (X, Y, X_test, Y_test)
+    _DATA["data"] = (X, Y, X_test, Y_test, x_divisor)
     _DATA["threads"] = threads
 
 
@@ -43,7 +43,8 @@ def _thread_limit(threads):
 def run_one(settings, data=None, threads=None):
     """Train one configuration; returns its Record and its model file's bytes (or None).
 
-    data: (X, Y, X_test, Y_test), or None for the data this worker was given once.
+    data: (X, Y, X_test, Y_test, x_divisor), or None for the data this worker was given
+    once; X and X_test in memory or (path, dataset name) of a file (streamed).
     threads: threads for the engine and BLAS during the run (None: leave as they are).
     """
     from ..engine import DivergenceError
@@ -52,7 +53,7 @@ def run_one(settings, data=None, threads=None):
 
     if data is None:
         data, threads = _DATA["data"], _DATA["threads"]
-    X, Y, X_test, Y_test = data
+    X, Y, X_test, Y_test, x_divisor = data
     costs = []
     t0 = time.perf_counter()
     with _thread_limit(threads), tempfile.TemporaryDirectory() as tmp:
@@ -61,17 +62,19 @@ def run_one(settings, data=None, threads=None):
             result = fit(X, Y, settings["layers_dims"], settings["learning_rate"],
                          settings["num_iterations"], dtype=settings["dtype"], out=path,
                          callback=lambda start, c: costs.extend(c.tolist()),
-                         **options_of(settings))
+                         x_divisor=x_divisor, **options_of(settings))
         except DivergenceError as exc:
             return Record(run_name(settings), settings, "diverged", costs=costs[::COST_EVERY],
                           message=str(exc), seconds=time.perf_counter() - t0), None
         seconds = time.perf_counter() - t0
         with open(path, "rb") as f:
             model = f.read()
-    test = accuracy(X_test, Y_test, result.parameters) if X_test is not None else math.nan
+    test = accuracy(X_test, Y_test, result.parameters, x_divisor) if X_test is not None \
+        else math.nan
     return Record(run_name(settings), settings, "ok", final_cost=float(result.costs[-1]),
                   costs=result.costs[::COST_EVERY].tolist(),
-                  train_accuracy=accuracy(X, Y, result.parameters), test_accuracy=test,
+                  train_accuracy=accuracy(X, Y, result.parameters, x_divisor),
+                  test_accuracy=test,
                   seconds=seconds), model
 
 
@@ -178,6 +181,6 @@ def run_dask(client, todo, data, finish):
         finish(*fut.result())
 
 
-def _run_remote(settings, X, Y, X_test, Y_test):
+def _run_remote(settings, X, Y, X_test, Y_test, x_divisor):
     # One run on a Dask worker, with the worker's own thread settings (threads=None).
-    return run_one(settings, (X, Y, X_test, Y_test), threads=None)
+    return run_one(settings, (X, Y, X_test, Y_test, x_divisor), threads=None)
