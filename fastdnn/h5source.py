@@ -83,7 +83,7 @@ class H5Source:
             return None
         try:
             return Mapping(d.file.filename, offset, (self.m, self.n0), self.dtype)
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):    # no address space; not POSIX
             return None
 
     def close(self):

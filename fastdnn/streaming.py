@@ -38,24 +38,30 @@ def source_of(X):
 def available_memory():
     """Bytes this process may still take: the least of the memory the system has available,
     the container's (cgroup v2) limit left and the address-space limit left."""
-    import resource
     limits = []
     try:
         with open("/proc/meminfo") as f:
             info = dict(line.split(":", 1) for line in f)
         limits.append(int(info["MemAvailable"].split()[0]) * 1024)
     except (OSError, KeyError, ValueError):
-        limits.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        try:
+            limits.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            limits.append(1 << 62)              # unknown: never stream on our own
     try:
         with open("/sys/fs/cgroup/memory.max") as f, \
                 open("/sys/fs/cgroup/memory.current") as g:
             limits.append(int(f.read()) - int(g.read()))
     except (OSError, ValueError):          # no cgroup v2 limit ("max") or not Linux
         pass
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if soft != resource.RLIM_INFINITY:
-        with open("/proc/self/statm") as f:
-            limits.append(soft - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE"))
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as f:
+                limits.append(soft - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE"))
+    except (ImportError, OSError):         # not Linux: no address-space figure
+        pass
     return max(0, min(limits))
 
 

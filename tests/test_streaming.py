@@ -230,3 +230,24 @@ def test_a_sweep_streams_each_run_from_the_file_with_the_in_memory_results(tmp_p
         streamed = fastdnn.sweep(f["x"], Y, grid, workers=1, x_divisor=255.0)
     assert [(r.run, r.final_cost, r.train_accuracy) for r in mem] == \
         [(r.run, r.final_cost, r.train_accuracy) for r in streamed]
+
+
+def test_the_command_line_streams_on_its_own_when_memory_is_short(tmp_path, monkeypatch):
+    from fastdnn.bench.memory import write_images
+    from fastdnn.commands import _images
+    from fastdnn.h5source import H5Source
+    path = str(tmp_path / "train_x.h5")
+    write_images(path, "train", 100, image=(4, 4, 3))             # 4,800 bytes of images
+    monkeypatch.setattr(streaming, "available_memory", lambda: 9_000)
+    assert isinstance(_images(path)[0], H5Source)
+    assert isinstance(_images(path, stream=False)[0], np.ndarray)
+    monkeypatch.setattr(streaming, "available_memory", lambda: 1 << 40)
+    assert isinstance(_images(path)[0], np.ndarray)
+    assert isinstance(_images(path, stream=True)[0], H5Source)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="Linux's /proc/meminfo")
+def test_available_memory_is_what_the_machine_reports():
+    with open("/proc/meminfo") as f:
+        available = int(next(line for line in f if line.startswith("MemAvailable")).split()[1])
+    assert 0 < streaming.available_memory() <= 2 * available * 1024
