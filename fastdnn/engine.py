@@ -11,7 +11,8 @@ over every core (kernels/tiled.py): a tile's activations stay in cache;
 ``gram=True`` keeps G = X^T X and the sum S of dZ1, so a step costs n1·m² instead of
 2·n1·n0·m; W1 = W1_0 - (lr/m)·S·X^T is rebuilt whenever parameters are read
 (kernels/gram.py has the algebra).
-``gram="auto"`` picks the cheaper one when G fits in GRAM_MAX_BYTES.
+``gram="auto"`` picks the cheaper one when G fits in GRAM_MAX_BYTES (by the shapes alone).
+X may also be a file's dataset, streamed (streaming.py): the same path, the same bits.
 
 Determinism: BLAS runs on one thread inside the engine (_threads.py) and the tiled path
 splits samples in a way set by the shapes only, so costs and parameters are the same bits
@@ -25,7 +26,7 @@ from . import _validate as v
 from . import kernels as K
 from . import optim, streaming
 from ._threads import one_blas_thread, pick
-from .samples import check_training_data, check_streamed
+from .samples import check_streamed, check_training_data
 from .workspace import (allocate_tiles, chunks_for, network_dims, parameter_layout, source_of,
                         step_work)
 
@@ -62,7 +63,7 @@ class Trainer:
     Parameters
     ----------
     X : (n0, m) array, or the samples-first (m, ...) HDF5 dataset (or (path, name)) whose
-        rows are its columns: streamed (streaming.py; the tiled path, same bits).
+        rows are its columns: streamed (streaming.py; either path, the same bits).
     Y : (1, m) labels in {0, 1}.
     parameters : dict W1, b1, ..., WL, bL (copied; never modified).
     learning_rate : float.  dtype : float64 (default) or float32.
@@ -170,6 +171,10 @@ class Trainer:
         o = self.ws.w_off[l]
         return self.ws.theta[o: o + n * n_prev].reshape(n, n_prev)
 
+    def _dW1(self):
+        """The gradient's W1 slot (n1, n0): scratch on the Gram path, which keeps S instead."""
+        return self.ws.grad[: self.ws.b_off[1]].reshape(self.dims[1], self.dims[0])
+
     def _b(self, l):
         o = self.ws.b_off[l]
         return self.ws.theta[o: o + self.dims[l]].reshape(-1, 1)
@@ -228,7 +233,7 @@ class Trainer:
                 if self.source is not None:
                     streaming.gram_weights(params["W1"], self)
                 else:
-                    K.gram_weights(params["W1"], self._W(1), self.ws.S,
+                    K.gram_weights(params["W1"], self._dW1(), self._W(1), self.ws.S,
                                    np.ascontiguousarray(self.X.T), self.learning_rate / self.m)
         return params
 

@@ -1,10 +1,13 @@
 """Training data read from an HDF5 file while it trains: the samples never all in memory.
 
 Guarantees: the same bits as the same run on the data in memory (kernels/streamed.py keeps
-the in-memory chunks, tiles and sums); the file is read once an epoch, in windows of
-consecutive rows, one window read on a background thread while the kernels (which release
-the GIL) compute on the previous one. Memory: two windows (WINDOW_BYTES each at most, a
-tile per job at least) and, for shuffled mini-batches, the blocks of the current batch.
+the in-memory chunks, tiles and sums; the Gram path's G, P0 and W1 come from the same fixed
+sample blocks as in memory); the file is read once an epoch, in windows of consecutive rows,
+the next window made ready on a background thread while the kernels (which release the GIL)
+compute on the current one: mapped from the file where the dataset is contiguous (pages
+fetched ahead, handed back once used: h5source.py), else read into one of two buffers.
+Memory: two windows (WINDOW_BYTES each at most, a tile per job at least) and, for shuffled
+mini-batches, the blocks of the current batch.
 
 A source is an ``h5py.Dataset`` or a ``(path, dataset name)`` pair, in the course's layout:
 samples first, (m, ...) with each sample's values contiguous (a tile is a block of rows).
@@ -81,11 +84,12 @@ class Window(NamedTuple):
     order: np.ndarray     # (m,) the epoch's order of positions, or (0,): the rows as they are
 
 
-def batch_windows(b0, b1, T, chunks, J, W):
-    """The windows of the batch at positions b0..b1: its chunks (the in-memory split) in
-    groups of J, each group's chunks W positions (a multiple of T) at a time."""
+def batch_windows(b0, b1, T, J, W):
+    """The windows of the batch at positions b0..b1: its chunks (the in-memory split:
+    workspace.chunks_for, starts as kernels/tiled.chunk_start) in groups of J, each group's
+    chunks W positions (a multiple of T) at a time."""
     mb = b1 - b0
-    n = min(chunks, -(-mb // T))
+    n = chunks_for(T, mb)
     starts = [b0 + c * mb // n for c in range(n + 1)]
     out = []
     for g in range(0, n, J):
@@ -186,13 +190,13 @@ class Reader:
         self.thread.join()
 
 
-def plan(m, orders, mb, T, chunks, J, W):
+def plan(m, orders, mb, T, J, W):
     """Every window of the epochs whose orders ``orders`` yields (each (m,) or (0,)), in
     batches of mb positions over m samples."""
     for e, order in enumerate(orders):
         for b0 in range(0, m, mb):
             b1 = min(b0 + mb, m)
-            ws = batch_windows(b0, b1, T, chunks, J, W)
+            ws = batch_windows(b0, b1, T, J, W)
             for i, jobs in enumerate(ws):
                 yield Window(e, b0, b1, i == 0, i == len(ws) - 1, jobs, order)
 
@@ -216,7 +220,7 @@ def train(trainer, costs, orders):
     W = job_rows(tw.T, src.n0, src.dtype.itemsize, J)
     block = trainer.options.shuffle_block or m
     mapping = src.mapped() if mb == m else None      # shuffled batches gather copies
-    reader = Reader(src, plan(m, orders, mb, tw.T, tw.chunks, J, W), W, J, block,
+    reader = Reader(src, plan(m, orders, mb, tw.T, J, W), W, J, block,
                     -(-mb // block) + 2, mapping)
     step, threads = pick(K.window_step, K.window_step_serial,
                          step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
@@ -236,7 +240,8 @@ def train(trainer, costs, orders):
 
 # ---- the Gram path: G, P0 and W1 from the same fixed sample blocks as in memory ----------
 def _gram_blocks(trainer):
-    """(first, end) samples of each of the Gram path's GRAM_BLOCKS blocks (kernels/gram.py)."""
+    """(first, end) samples of each of the Gram path's GRAM_BLOCKS blocks (as
+    kernels/gram.block_start)."""
     from . import kernels as K
     m = trainer.source.m
     for b in range(K.GRAM_BLOCKS):
@@ -273,5 +278,6 @@ def gram_weights(W1, trainer):
     """W1 (n1, n0) out = W1_0 - c·S·X^T of a streamed trainer, block by block."""
     from . import kernels as K
     for b0, b1 in _gram_blocks(trainer):
-        K.gram_weights_block(W1, trainer.ws.S, _gram_block(trainer, b0, b1), b0, b0 == 0)
+        K.gram_weights_block(W1, trainer._dW1(), trainer.ws.S, _gram_block(trainer, b0, b1),
+                             b0, b0 == 0)
     K.gram_weights_finish(W1, trainer._W(1), trainer.learning_rate / trainer.m)

@@ -87,14 +87,13 @@ def gram_p0_block(P0, W1, XB, b0):
 
 
 @kernel
-def gram_weights_block(acc, S, XB, b0, first):
+def gram_weights_block(acc, tmp, S, XB, b0, first):
     # acc: (n1, n0) += S[:, b0..]·XB (= when ``first``): W1_0 - c·acc, summed over the blocks
-    # in order, is W1 = W1_0 - c·S·X^T. S: (n1, m). XB: (wb, n0) C.
+    # in order, is W1 = W1_0 - c·S·X^T. tmp: (n1, n0) scratch. S: (n1, m). XB: (wb, n0) C.
     Sb = np.ascontiguousarray(S[:, b0: b0 + XB.shape[0]])
     if first:
         np.dot(Sb, XB, acc)
         return
-    tmp = np.empty_like(acc)
     np.dot(Sb, XB, tmp)
     for i in range(acc.shape[0]):
         for j in range(acc.shape[1]):
@@ -154,14 +153,15 @@ def gram_sync(P, Pb, P0, S, G, c):
 
 
 @kernel
-def gram_weights(W1, W1_0, S, XT, c):
+def gram_weights(W1, tmp, W1_0, S, XT, c):
     # W1: (n1, n0) out = W1_0 - c S·X^T, the first layer's weights after the steps in S, the
-    # product summed over the fixed sample blocks in order. XT: (m, n0) C = X^T.
+    # product summed over the fixed sample blocks in order. tmp: (n1, n0) scratch (the
+    # gradient's W1 slot, unused on this path). XT: (m, n0) C = X^T.
     m = XT.shape[0]
     for b in range(GRAM_BLOCKS):
         b0, b1 = block_start(b, m), block_start(b + 1, m)
         if b1 > b0:
-            gram_weights_block(W1, S, XT[b0:b1], b0, b == 0)
+            gram_weights_block(W1, tmp, S, XT[b0:b1], b0, b == 0)
     gram_weights_finish(W1, W1_0, c)
 
 

@@ -163,7 +163,8 @@ def test_cli_streams_with_the_same_results_as_in_memory(tmp_path):
         out = tmp_path / f"m{flag}.h5"
         r = subprocess.run([sys.executable, "-m", "fastdnn.cli", "train", "--data", str(data),
                             "--layers", "192,6,1", "--iterations", "4", "--quiet", flag,
-                            "--out", str(out)], capture_output=True, text=True, timeout=300)
+                            "--out", str(out)], capture_output=True, text=True, timeout=300,
+                           cwd=tmp_path)             # not the source folder: the installed one
         assert r.returncode == 0, r.stderr
         with h5py.File(out, "r") as f:
             outs.append((f["costs"][()], f["parameters/W1"][()], f.attrs["data_fingerprint"]))
@@ -205,7 +206,7 @@ def test_a_file_larger_than_the_memory_limit_trains_under_it(tmp_path):
     assert os.path.getsize(path) > 96 * 2 ** 20
     env = dict(os.environ, MALLOC_ARENA_MAX="2")     # no 64 MiB arena reserved per thread
     r = subprocess.run([sys.executable, "-c", LIMITED, path, str(m), str(n0), "48"],
-                       capture_output=True, text=True, timeout=300, env=env)
+                       capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("trained") and np.isfinite(float(r.stdout.split()[1]))
 

@@ -61,25 +61,28 @@ def cli_peak(m=20_000, m_test=2_000, iterations=3, layers="12288,20,7,5,1", stre
 
 
 STREAM_SPEED = """
-import json, sys, time
+import json, sys
+import numpy as np
 import fastdnn
+from fastdnn.bench.timing import paired_times
 from fastdnn.data import image_source, load_images
-path, iterations = sys.argv[1], int(sys.argv[2])
+path, rounds = sys.argv[1], int(sys.argv[2])
 layers = [12288, 20, 7, 5, 1]
-out = {}
-for name, load in (("memory", load_images), ("file", image_source)):
+p = fastdnn.initialize_parameters_deep(layers)
+trainers = []
+for load in (load_images, image_source):
     X, Y, _, divisor = load(path)
-    fastdnn.fit(X, Y, layers, 0.0075, 1, x_divisor=divisor, gram=False)   # compile, cache
-    t = time.perf_counter()
-    fastdnn.fit(X, Y, layers, 0.0075, iterations, x_divisor=divisor, gram=False)
-    out[name] = (time.perf_counter() - t) / iterations
-print(json.dumps(out))
+    trainers.append(fastdnn.Trainer(X, Y, p, 0.0075, gram=False, x_divisor=divisor))
+memory, file = paired_times(lambda: trainers[0].run(np.empty(1)),
+                            lambda: trainers[1].run(np.empty(1)), rounds=rounds)
+print(json.dumps({"memory": memory, "file": file}))
 """
 
 
 def stream_speed(m=20_000, iterations=3):
-    """Seconds an iteration of [12288,20,7,5,1] on m generated images in memory and streamed
-    from their file (in the page cache, as after the warm-up run), and their ratio."""
+    """Best seconds an iteration of [12288,20,7,5,1] on m generated images in memory and
+    streamed from their file (in the page cache after the warm-up), in ``iterations`` paired
+    rounds, and their ratio."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "train_images.h5")
         write_images(path, "train", m, seed=0)
