@@ -79,7 +79,7 @@ print(json.dumps({"memory": memory, "file": file}))
 """
 
 
-def stream_speed(m=20_000, iterations=3):
+def stream_speed(m=20_000, iterations=5):
     """Best seconds an iteration of [12288,20,7,5,1] on m generated images in memory and
     streamed from their file (in the page cache after the warm-up), in ``iterations`` paired
     rounds, and their ratio."""
