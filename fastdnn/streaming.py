@@ -7,7 +7,9 @@ the next window made ready on a background thread while the kernels (which relea
 compute on the current one: mapped from the file where the dataset is contiguous (pages
 fetched ahead, handed back once used: h5source.py), else read into one of two buffers.
 Memory: two windows (WINDOW_BYTES each at most, a tile per job at least) and, for shuffled
-mini-batches, the blocks of the current batch.
+mini-batches, the blocks of the current segment. A full batch comes in windows of the
+in-memory chunks (kernels/streamed.window_step); mini-batches in segments of whole batches,
+run by the in-memory batch loop (kernels/streamed.segment_steps).
 
 A source is an ``h5py.Dataset`` or a ``(path, dataset name)`` pair, in the course's layout:
 samples first, (m, ...) with each sample's values contiguous (a tile is a block of rows).
@@ -109,19 +111,20 @@ def job_rows(T, n0, itemsize, J):
 class Reader:
     """Fills windows on a background thread, two windows ahead of the kernels at most.
 
-    ``windows``: an iterable of Window; each is filled with its jobs' rows (positions through
-    its order when that is not empty: gathered from blocks of ``block`` rows, ``capacity`` of
-    them kept, enough for a batch) and handed out by iterating the Reader, as (array, W):
-    job k's rows at k·W of the array. With a ``mapping`` (h5source.Mapping, batches in file
-    order only) nothing is copied: the array is the mapped file, W 0 (row p at p), and a
-    window's pages are fetched ahead and released once used.
+    ``windows``: an iterable of Window; each is filled with its rows and handed out by
+    iterating the Reader, as (array, window): a window of jobs has job k's rows at k·W of the
+    array (positions as they are: a full batch); a segment (jobs None) has its positions'
+    rows, through its order, gathered from blocks of ``block`` rows (``capacity`` of them
+    kept, enough for a batch), in order from row 0. With a ``mapping`` (h5source.Mapping)
+    nothing is copied: the array is the mapped file (row r at r), and a window's pages are
+    fetched ahead and released once used.
     """
 
-    def __init__(self, source, windows, W, J, block, capacity, mapping=None):
+    def __init__(self, source, windows, rows, W, block, capacity, mapping=None):
         self.source, self.W, self.block, self.capacity = source, W, block, capacity
         self.mapping = mapping
         self.buffers = [mapping.rows] * 2 if mapping is not None else \
-            [np.empty((J * W, source.n0), source.dtype) for _ in range(2)]
+            [np.empty((rows, source.n0), source.dtype) for _ in range(2)]
         self.blocks = {}           # block index -> its rows (shuffled batches), capacity at most
         self.free, self.ready = queue.Queue(), queue.Queue()
         for i in range(len(self.buffers)):
@@ -143,12 +146,24 @@ class Reader:
         except BaseException as exc:          # handed to the consumer, raised there
             self.ready.put(exc)
 
+    def _spans(self, w):
+        """The file's row ranges a mapped window reads: its jobs', or its blocks'."""
+        if w.jobs is not None:
+            return [(s, e) for c, s, e in w.jobs]
+        B = self.block
+        return [(b * B, min((b + 1) * B, self.source.m))
+                for b in np.unique(w.order[w.b0:w.b1] // B)]
+
     def _fill(self, buf, w):
+        if self.mapping is not None:
+            for s, e in self._spans(w):
+                self.mapping.fetch(s, e)
+            return
+        if w.jobs is None:
+            self._gather(buf[:w.b1 - w.b0], w.order[w.b0:w.b1])
+            return
         order = w.order
         for k, (c, s, e) in enumerate(w.jobs):
-            if self.mapping is not None:
-                self.mapping.fetch(s, e)
-                continue
             rows = buf[k * self.W: k * self.W + e - s]
             if order.size == 0:
                 self.source.read(int(s), int(e), rows)
@@ -178,9 +193,9 @@ class Reader:
             if isinstance(item, BaseException):
                 raise item
             i, w = item
-            yield self.buffers[i], (0 if self.mapping is not None else self.W), w
+            yield self.buffers[i], w
             if self.mapping is not None:
-                for c, s, e in w.jobs:
+                for s, e in self._spans(w):
                     self.mapping.release(s, e)
             self.free.put(i)
 
@@ -190,15 +205,19 @@ class Reader:
         self.thread.join()
 
 
-def plan(m, orders, mb, T, J, W):
-    """Every window of the epochs whose orders ``orders`` yields (each (m,) or (0,)), in
-    batches of mb positions over m samples."""
+def plan(m, orders, T, J, W):
+    """Every window of the full-batch epochs whose orders ``orders`` yields (each (0,))."""
     for e, order in enumerate(orders):
-        for b0 in range(0, m, mb):
-            b1 = min(b0 + mb, m)
-            ws = batch_windows(b0, b1, T, J, W)
-            for i, jobs in enumerate(ws):
-                yield Window(e, b0, b1, i == 0, i == len(ws) - 1, jobs, order)
+        ws = batch_windows(0, m, T, J, W)
+        for i, jobs in enumerate(ws):
+            yield Window(e, 0, m, i == 0, i == len(ws) - 1, jobs, order)
+
+
+def segments(m, orders, S):
+    """The mini-batch epochs (orders (m,) each) in segments of S positions (whole batches)."""
+    for e, order in enumerate(orders):
+        for p0 in range(0, m, S):
+            yield Window(e, p0, min(p0 + S, m), p0 == 0, p0 + S >= m, None, order)
 
 
 def jobs_per_window(T, samples):
@@ -210,32 +229,61 @@ def jobs_per_window(T, samples):
 def train(trainer, costs, orders):
     """``len(costs)`` epochs of ``trainer`` (an engine.Trainer whose X is a source), the
     epochs' orders from the iterable ``orders``; each epoch's cost written into costs."""
-    from . import kernels as K
     from ._threads import pick
     from .workspace import step_work
-    src, tw, ws, opt = trainer.source, trainer.tiles, trainer.ws, trainer.opt
-    m = src.m
-    mb = min(trainer.options.mini_batch_size or m, m)
-    J = jobs_per_window(tw.T, mb)
-    W = job_rows(tw.T, src.n0, src.dtype.itemsize, J)
-    block = trainer.options.shuffle_block or m
-    mapping = src.mapped() if mb == m else None      # shuffled batches gather copies
-    reader = Reader(src, plan(m, orders, mb, tw.T, J, W), W, J, block,
-                    -(-mb // block) + 2, mapping)
-    step, threads = pick(K.window_step, K.window_step_serial,
-                         step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
-    epoch_cost = np.zeros(1)
+    src, tw = trainer.source, trainer.tiles
+    mb = min(trainer.options.mini_batch_size or src.m, src.m)
+    full = mb == src.m
+    kernels = _full_batch if full else _mini_batches
+    reader = _reader(trainer, orders, mb)
+    step, threads = pick(*kernels(), step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
     try:
         with threads:
-            for rows, at, w in reader:
+            for rows, w in reader:
                 if w.first and w.b0 == 0:
-                    epoch_cost[0] = 0.0
-                step(epoch_cost, ws.grad, tw, rows, at, w.jobs, trainer.YT, w.order, w.b0, w.b1,
-                     m, w.first, w.last, ws.theta, ws.dims, ws.w_off, ws.b_off, opt)
-                if w.last and w.b1 == m:
-                    costs[w.epoch] = epoch_cost[0]
+                    tw.total[0] = 0.0
+                _call(step, trainer, reader, rows, w, mb)
+                if w.last and w.b1 == src.m:
+                    costs[w.epoch] = tw.total[0]
     finally:
         reader.close()
+
+
+def _full_batch():
+    from . import kernels as K
+    return K.window_step, K.window_step_serial
+
+
+def _mini_batches():
+    from . import kernels as K
+    return K.segment_steps, K.segment_steps_serial
+
+
+def _reader(trainer, orders, mb):
+    """The Reader of a run's windows: a full batch's chunk windows, or segments of whole
+    mini-batches (about WINDOW_BYTES of rows, one batch at least)."""
+    src, T = trainer.source, trainer.tiles.T
+    block = trainer.options.shuffle_block or src.m
+    if mb == src.m:
+        J = jobs_per_window(T, mb)
+        W = job_rows(T, src.n0, src.dtype.itemsize, J)
+        return Reader(src, plan(src.m, orders, T, J, W), J * W, W, block, 0, src.mapped())
+    S = mb * max(1, WINDOW_BYTES // (src.n0 * src.dtype.itemsize * mb))
+    return Reader(src, segments(src.m, orders, S), S, 0, block, -(-S // block) + 2,
+                  src.mapped())
+
+
+def _call(step, trainer, reader, rows, w, mb):
+    """One kernel call on a window's rows."""
+    ws, tw, opt, m = trainer.ws, trainer.tiles, trainer.opt, trainer.source.m
+    mapped = reader.mapping is not None
+    if w.jobs is not None:
+        step(ws.grad, tw, rows, 0 if mapped else reader.W, w.jobs, trainer.YT, w.order, w.b0,
+             w.b1, m, w.first, w.last, ws.theta, ws.dims, ws.w_off, ws.b_off, opt)
+        return
+    xorder, x0 = (w.order, 0) if mapped else (w.order[:0], w.b0)
+    step(ws.grad, tw, rows, xorder, x0, trainer.YT, w.order, w.b0, w.b1, mb, m, ws.theta,
+         ws.dims, ws.w_off, ws.b_off, opt)
 
 
 # ---- the Gram path: G, P0 and W1 from the same fixed sample blocks as in memory ----------

@@ -94,7 +94,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T * bool(n_params)), dtype),
         dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
-        gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), cbuf=np.zeros((C, T), dtype),
+        gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
+        cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((_max_threads(), gather * dims[0]), dtype),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))

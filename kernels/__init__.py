@@ -31,6 +31,7 @@ _HOME = {
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
     "window_step": "streamed", "window_step_serial": "streamed",
+    "segment_steps": "streamed", "segment_steps_serial": "streamed",
 }
 
 

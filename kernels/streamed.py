@@ -16,15 +16,15 @@ import numpy as np
 
 from ._jit import kernel
 from .optim import optimizer_update
-from .tiled import _chunk, batch_chunks, batch_gradient, chunk_start
+from .tiled import _chunk, batch_chunks, batch_gradient, batches, chunk_start
 
 
 @kernel(inline=True)
-def _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+def _window_step(grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
                  dims, w_off, b_off, opt):
-    # epoch_cost: (1,) the epoch's running cost, to which the batch adds (mb/m)·cost when
-    # ``last``; ``first``: the batch's first window (the step counter moves before any tile
-    # reads it, as in tiled.py).
+    # tw.total: the epoch's running cost, to which the batch adds (mb/m)·cost when ``last``;
+    # ``first``: the batch's first window (the step counter moves before any tile reads it,
+    # as in tiled.py).
     mb = b1 - b0
     nchunks = batch_chunks(tw, mb)
     if first:
@@ -38,18 +38,32 @@ def _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first
     if last:
         cost = batch_gradient(grad, tw, nchunks, mb, theta, dims, w_off, opt)
         optimizer_update(theta, grad, opt)
-        epoch_cost[0] += (mb / m) * cost
+        tw.total[0] += (mb / m) * cost
 
 
 @kernel(parallel=True)
-def window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+def window_step(grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
                 dims, w_off, b_off, opt):
-    _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+    _window_step(grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
                  dims, w_off, b_off, opt)
 
 
 @kernel
-def window_step_serial(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last,
+def window_step_serial(grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last,
                        theta, dims, w_off, b_off, opt):
-    _window_step(epoch_cost, grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
+    _window_step(grad, tw, win, W, jobs, YT, order, b0, b1, m, first, last, theta,
                  dims, w_off, b_off, opt)
+
+
+# Mini-batches streamed: a segment of whole batches at a time, rows gathered into a buffer
+# (xorder empty, x0 its first position) or read through the mapped file (xorder = order).
+@kernel(parallel=True)
+def segment_steps(grad, tw, XT, xorder, x0, YT, order, p0, p1, mb, m, theta, dims, w_off,
+                  b_off, opt):
+    batches(grad, tw, XT, xorder, x0, YT, order, p0, p1, mb, m, theta, dims, w_off, b_off, opt)
+
+
+@kernel
+def segment_steps_serial(grad, tw, XT, xorder, x0, YT, order, p0, p1, mb, m, theta, dims,
+                         w_off, b_off, opt):
+    batches(grad, tw, XT, xorder, x0, YT, order, p0, p1, mb, m, theta, dims, w_off, b_off, opt)

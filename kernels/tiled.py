@@ -53,6 +53,7 @@ class Tiles(NamedTuple):
     wtmp: np.ndarray      # (C, max n_l · n_{l-1}) one tile's dW before it is accumulated
     gacc: np.ndarray      # (C, P) each chunk's gradient sums (no 1/m yet), theta's layout
     cost: np.ndarray      # (C,) each chunk's sum of cross-entropy terms (float64)
+    total: np.ndarray     # (1,) the epoch's cost so far: its batches', weighted (float64)
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
     xt: np.ndarray        # (threads, T · n0) each thread's copied tile of X (or (threads, 0))
     yt: np.ndarray        # (C, T · nL) their labels, gathered (or (C, 0))
@@ -210,15 +211,17 @@ def batch_gradient(grad, tw, nchunks, mb, theta, dims, w_off, opt):
 # blocks (_tile_forward, _tile_backward, _tiled_gradient) are inlined. _chunk stays a kernel
 # of its own: inlined into the parallel loop, it slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off, opt):
+def _tiled_gradient(grad, tw, XT, xorder, x0, YT, order, b0, b1, theta, dims, w_off, b_off,
+                    opt):
     # grad: (P,) out = the mini-batch's gradient (1/mb included, L2 added). Returns its cost.
+    # Rows of X as _chunk reads them (xorder, x0).
     nchunks = batch_chunks(tw, b1 - b0)
     for c in numba.prange(nchunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
         # type means _chunk compiles once, not twice.
         ci = np.int64(c)
-        _chunk(ci, chunk_start(ci, nchunks, b0, b1), chunk_start(ci + 1, nchunks, b0, b1), 0,
-               True, tw, XT, order, YT, order, theta, dims, w_off, b_off, opt)
+        _chunk(ci, chunk_start(ci, nchunks, b0, b1), chunk_start(ci + 1, nchunks, b0, b1), x0,
+               True, tw, XT, xorder, YT, order, theta, dims, w_off, b_off, opt)
     return batch_gradient(grad, tw, nchunks, b1 - b0, theta, dims, w_off, opt)
 
 
@@ -243,21 +246,30 @@ def _probabilities(out, tw, XT, theta, dims, w_off, b_off, opt):
 
 
 @kernel(inline=True)
+def batches(grad, tw, XT, xorder, x0, YT, order, p0, p1, mb, m, theta, dims, w_off, b_off,
+            opt):
+    # The steps of the batches of mb positions from p0 (on the epoch's batch grid) to p1 (the
+    # epoch's end or a batch's), each the rule of optim.py; tw.total += each one's cost
+    # weighted by its size / m. X's rows as _chunk reads them (xorder, x0).
+    for b0 in range(p0, p1, mb):
+        b1 = min(b0 + mb, p1)
+        opt.t[0] += 1
+        cost = _tiled_gradient(grad, tw, XT, xorder, x0, YT, order, b0, b1, theta, dims, w_off,
+                               b_off, opt)
+        optimizer_update(theta, grad, opt)
+        tw.total[0] += ((b1 - b0) / m) * cost
+
+
+@kernel(inline=True)
 def _train_steps(costs, grad, tw, XT, YT, order, theta, dims, w_off, b_off, opt, mb):
     # costs: (k,) out: k epochs, each the cost of its mini-batches (before their updates),
     # weighted by their sizes. An epoch walks the samples in batches of mb, in the order of
     # ``order`` (m,), or as they are when order is empty; mb >= m: one full-batch step.
     m = XT.shape[0]
     for e in range(costs.size):
-        total = 0.0
-        for b0 in range(0, m, mb):
-            b1 = min(b0 + mb, m)
-            opt.t[0] += 1
-            cost = _tiled_gradient(grad, tw, XT, YT, order, b0, b1, theta, dims, w_off, b_off,
-                                   opt)
-            optimizer_update(theta, grad, opt)
-            total += ((b1 - b0) / m) * cost
-        costs[e] = total
+        tw.total[0] = 0.0
+        batches(grad, tw, XT, order, 0, YT, order, 0, m, mb, m, theta, dims, w_off, b_off, opt)
+        costs[e] = tw.total[0]
 
 
 # Each entry point in two builds: on every core, and a _serial twin (one thread, same bits)
