@@ -63,11 +63,15 @@ def test_streamed_bytes_train_to_the_same_bits_as_in_memory(tmp_path, monkeypatc
 def test_streamed_floats_and_softmax_give_the_in_memory_bits(tmp_path, monkeypatch):
     monkeypatch.setattr(streaming, "WINDOW_BYTES", 1)
     path, X, Y = _data(tmp_path, K=3)
-    Xf = np.asfortranarray(X / 255.)                 # tiles are views of the window here
+    Xf = np.asfortranarray(X / 255.)    # "xf" is contiguous: mapped, tiles views of the file
     dims = [24, 8, 3]
     p = fastdnn.initialize_parameters_deep(dims)
     _same(fastdnn.fit(Xf, Y, dims, 0.1, 3, parameters=p, gram=False),
           fastdnn.fit((path, "xf"), Y, dims, 0.1, 3, parameters=p))
+    # mini-batches read through the mapped file, in the epoch's block-shuffled order
+    opts = {"optimizer": "adam", "mini_batch_size": 200, "shuffle_block": 300}
+    _same(fastdnn.fit(Xf, Y, dims, 0.01, 2, parameters=p, **opts),
+          fastdnn.fit((path, "xf"), Y, dims, 0.01, 2, parameters=p, **opts))
 
 
 def test_the_gram_path_streamed_builds_g_p0_and_w1_by_blocks_to_the_same_bits(tmp_path):
