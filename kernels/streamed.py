@@ -10,6 +10,9 @@ window then adds the chunks in order and updates the parameters, as tiled.py doe
 Layout: win (J·W, n0) C in the file's dtype: job k's rows at k·W .. k·W + (e - s); W = 0:
 win holds every row at its own index (the file mapped whole);
 jobs (J, 3) int64 rows (chunk c, first position s, end e), each chunk at most once a call.
+
+Mini-batches need no split of a batch: segment_steps runs whole batches, tiled.py's own loop,
+on rows gathered into a buffer or on the mapped file.
 """
 import numba
 import numpy as np
