@@ -256,3 +256,16 @@ def test_available_memory_is_what_the_machine_reports():
     with open("/proc/meminfo") as f:
         available = int(next(line for line in f if line.startswith("MemAvailable")).split()[1])
     assert 0 < streaming.available_memory() <= 2 * available * 1024
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_streamed_bits_do_not_depend_on_how_many_chunks_run_at_once(tmp_path, monkeypatch,
+                                                                    jobs):
+    # J follows Numba's thread count; the windows' grouping of chunks must not show in bits
+    path, X, Y = _data(tmp_path)
+    dims = [24, 9, 5, 1]
+    p = fastdnn.initialize_parameters_deep(dims)
+    mem = fastdnn.fit(X, Y, dims, 0.05, 2, parameters=p, x_divisor=255.0, gram=False)
+    monkeypatch.setattr(streaming, "WINDOW_BYTES", 1)
+    monkeypatch.setattr(streaming, "jobs_per_window", lambda T, samples: jobs)
+    _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 2, parameters=p, x_divisor=255.0))
