@@ -12,12 +12,16 @@ import fastdnn
 from fastdnn.bench import memory
 
 
-class PeakMemory:
+class _Once:
+    """One sample a benchmark: each is a whole training run (or several processes)."""
+    rounds = 1
+    repeat = 1
+
+
+class PeakMemory(_Once):
     params = [[20_000, 200_000]]
     param_names = ["m"]
     timeout = 600
-    rounds = 1
-    repeat = 1
 
     def setup(self, m):
         rng = np.random.default_rng(0)
@@ -48,12 +52,10 @@ class PeakMemory:
         fastdnn.fit(self.file, self.Y, [50, 64, 32, 1], 0.01, 2, x_divisor=255.0)
 
 
-class AddedMemory:
+class AddedMemory(_Once):
     params = [["fastdnn", "torch", "jax"]]
     param_names = ["engine"]
     timeout = 900
-    rounds = 1
-    repeat = 1
 
     def setup(self, engine):
         if engine != "fastdnn":
@@ -69,13 +71,11 @@ class AddedMemory:
     track_added_mib_per_100_mib_of_x.unit = "MiB"
 
 
-class CommandLine:
+class CommandLine(_Once):
     # 2,000 first: the test suite runs each benchmark once, at its first parameters
     params = [[2_000, 20_000, 200_000], ["in memory", "streamed"]]
     param_names = ["images", "data"]
     timeout = 1800
-    rounds = 1
-    repeat = 1
 
     def track_train_peak_mib(self, images, data):
         return memory.cli_peak(images, stream=data == "streamed")["peak_mib"]
@@ -83,14 +83,12 @@ class CommandLine:
     track_train_peak_mib.unit = "MiB"
 
 
-class Streaming:
+class Streaming(_Once):
     """An iteration streamed from a file in the page cache, as a share of the in-memory
     speed (1.0: as fast)."""
     params = [[2_000, 20_000]]
     param_names = ["images"]
     timeout = 900
-    rounds = 1
-    repeat = 1
 
     def track_streamed_speed_ratio(self, images):
         return memory.stream_speed(images, iterations=2)["speed_ratio"]

@@ -17,26 +17,33 @@ def _key(f, path, suffix):
     return keys[0]
 
 
-def read_dataset(path, images=True):
-    """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``;
-    ``images`` False: x is the images' h5py dataset's shape, the images are not read."""
+def _read(path, images):
+    """(x, name, y (1, m), classes or None) of a course-layout file: x the images (m, ...)
+    when ``images``, else None (not read); name: the images' dataset."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such dataset file")
     import h5py          # here, not at import: `import fastdnn` stays light
     try:
         with h5py.File(path, "r") as f:
-            x = f[_key(f, path, "_set_x")]
-            x = x[()] if images else np.empty((x.shape[0], 0))  # read once: no second copy
+            name = _key(f, path, "_set_x")
+            shape = f[name].shape
+            x = f[name][()] if images else None          # read once: no second copy
             y = np.asarray(f[_key(f, path, "_set_y")][()])
             classes = np.array(f["list_classes"][:]) if "list_classes" in f else None
     except DataFileError:
         raise
     except (OSError, KeyError, TypeError) as exc:
         raise DataFileError(f"{path}: not a readable HDF5 dataset ({exc})") from None
-    if x.ndim < 2 or y.ndim != 1 or x.shape[0] != y.shape[0]:
-        raise DataFileError(f"{path}: images {x.shape} and labels {y.shape} do not match "
+    if len(shape) < 2 or y.ndim != 1 or shape[0] != y.shape[0]:
+        raise DataFileError(f"{path}: images {shape} and labels {y.shape} do not match "
                             "(expected (m, ...) and (m,))")
-    return x, y.reshape(1, -1), classes
+    return x, name, y.reshape(1, -1), classes
+
+
+def read_dataset(path):
+    """Read one course-layout file. Returns ``(x (m, ...), y (1, m), classes or None)``."""
+    x, _, y, classes = _read(path, images=True)
+    return x, y, classes
 
 
 def load_data(path="datasets"):
@@ -73,11 +80,8 @@ def load_images(path):
 
 def image_source(path):
     """load_images' tuple with X an H5Source (streaming.py): the images stay in the file."""
-    from .streaming import H5Source
-    import h5py
-    x, y, classes = read_dataset(path, images=False)
-    with h5py.File(path, "r") as f:
-        name = _key(f, path, "_set_x")
+    from .h5source import H5Source
+    _, name, y, classes = _read(path, images=False)
     return H5Source((path, name)), y, classes, 255.0
 
 

@@ -26,6 +26,7 @@ from . import _validate as v
 from . import kernels as K
 from . import optim, streaming
 from ._threads import one_blas_thread, pick
+from .h5source import file_source
 from .samples import check_streamed, check_training_data
 from .workspace import (allocate_tiles, chunks_for, network_dims, parameter_layout, source_of,
                         step_work)
@@ -79,7 +80,7 @@ class Trainer:
                  options=None, x_divisor=None):
         dims = network_dims(parameters)
         L = len(dims) - 1
-        self.source = streaming.source_of(X)
+        self.source = file_source(X)
         if self.source is None:
             X, Y = check_training_data(X, Y, dims)
         else:
@@ -102,10 +103,7 @@ class Trainer:
             # (n0, m), C or F order: G's products need it whole, divided (m is small here).
             X = X if self.x_divisor is None else X / self.x_divisor
             self.X = v.blas_array(X, self.dtype)
-            copies = False
-        elif self.gram:                    # G, P0, W1 by blocks of the file (streaming.py)
-            copies = False
-        elif self.source is not None:      # windows of the file's rows (streaming.py)
+        elif self.source is not None:      # read from the file (streaming.py), either path
             copies = self.source.dtype != self.dtype or self.x_divisor is not None
         else:
             # The tiled path reads samples as rows of X^T, tile by tile (workspace.source_of).

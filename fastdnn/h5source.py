@@ -14,7 +14,7 @@ import numpy as np
 
 from .workspace import SOURCE_DTYPES
 
-CHECK_ROWS = 4096              # rows a finiteness check reads at once
+BLOCK_BYTES = 16 << 20         # rows read at once by blocks(), at most (a row at least)
 MADV_POPULATE_READ = 22        # Linux >= 5.14: fill the page tables now (Python lacks the name)
 
 
@@ -49,7 +49,6 @@ class H5Source:
         # The kernels read uint8, float32 and float64 as stored; others arrive as float64
         # (HDF5 converts exactly as it reads).
         self.dtype = data.dtype if data.dtype.type in SOURCE_DTYPES else np.dtype(np.float64)
-        self.nbytes = self.m * self.n0 * self.dtype.itemsize
 
     @property
     def shape(self):
@@ -60,15 +59,22 @@ class H5Source:
         """Rows s..e into ``out`` ((e - s, n0) C, this source's dtype)."""
         self.data.read_direct(out.reshape((e - s,) + self.data.shape[1:]), np.s_[s:e])
 
+    def blocks(self, max_bytes=BLOCK_BYTES):
+        """(first row, rows (r, n0)) of every row in order, ``max_bytes`` of them at a time (a
+        row at least), read into one reused buffer: each block is valid until the next."""
+        rows = max(1, max_bytes // (self.n0 * self.dtype.itemsize))
+        buf = np.empty((min(rows, self.m), self.n0), self.dtype)
+        for s in range(0, self.m, rows):
+            e = min(s + rows, self.m)
+            self.read(s, e, buf[:e - s])
+            yield s, buf[:e - s]
+
     def first_bad(self):
         """The first (sample, feature) holding NaN or infinity, or None (by blocks of rows)."""
         if self.dtype.kind != "f":
             return None
-        buf = np.empty((min(CHECK_ROWS, self.m), self.n0), self.dtype)
-        for s in range(0, self.m, CHECK_ROWS):
-            e = min(s + CHECK_ROWS, self.m)
-            self.read(s, e, buf[:e - s])
-            ok = np.isfinite(buf[:e - s])
+        for s, rows in self.blocks():
+            ok = np.isfinite(rows)
             if not ok.all():
                 i, k = np.argwhere(~ok)[0]
                 return int(s + i), int(k)
@@ -90,6 +96,18 @@ class H5Source:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def file_source(X):
+    """An H5Source when X is one, an h5py dataset or a (path, name) pair, else None (X is an
+    array)."""
+    if isinstance(X, H5Source):
+        return X
+    if isinstance(X, tuple) and len(X) == 2 and all(isinstance(p, str) for p in X):
+        return H5Source(X)
+    if type(X).__module__.startswith("h5py"):
+        return H5Source(X)
+    return None
 
 
 class Mapping:

@@ -9,9 +9,9 @@ import numpy as np
 from . import _validate as v
 from . import kernels as K
 from ._threads import one_blas_thread, pick
+from . import streaming
+from .h5source import file_source
 from .optim import inference
-from .streaming import WINDOW_BYTES
-from .streaming import source_of as source_of_file
 from .workspace import allocate_tiles, network_dims, parameter_layout, source_of
 
 
@@ -26,7 +26,7 @@ def probabilities(X, parameters, x_divisor=None):
     Returns (m,) probabilities of class 1 for one output unit (sigmoid), or (K, m) class
     probabilities for K >= 2 (softmax).
     """
-    src = source_of_file(X)
+    src = file_source(X)
     if src is not None:
         return _streamed(src, parameters, x_divisor)
     X = v.array(X, "X")
@@ -48,16 +48,12 @@ def probabilities(X, parameters, x_divisor=None):
 
 def _streamed(src, parameters, x_divisor):
     """probabilities of a source's samples, a block of rows at a time."""
-    rows = max(1, WINDOW_BYTES // (src.n0 * src.dtype.itemsize))
-    buf = np.empty((min(rows, src.m), src.n0), src.dtype)
     out = None
-    for s in range(0, src.m, rows):
-        e = min(s + rows, src.m)
-        src.read(s, e, buf[:e - s])
-        part = probabilities(buf[:e - s].T, parameters, x_divisor)
+    for s, rows in src.blocks(streaming.WINDOW_BYTES):
+        part = probabilities(rows.T, parameters, x_divisor)
         if out is None:
             out = np.empty(part.shape[:-1] + (src.m,), part.dtype)
-        out[..., s:e] = part
+        out[..., s:s + rows.shape[0]] = part
     return out
 
 

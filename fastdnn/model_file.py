@@ -148,29 +148,16 @@ def load_parameters(path):
     return load_model(path)["parameters"]
 
 
-def _sample_blocks(X, block):
-    """X's samples in order, by blocks: (rows, n0) arrays, X (n0, m) in memory or a source."""
-    from .streaming import source_of
-    src = source_of(X)
+def _samples(X, block):
+    """((m, n0), dtype, blocks): X's size and stored type, and its samples in order by blocks
+    of about ``block`` bytes ((rows, n0) arrays); X (n0, m) in memory or a file's dataset."""
+    from .h5source import file_source
+    src = file_source(X)
     if src is not None:
-        rows = max(1, block // (src.n0 * src.dtype.itemsize))
-        buf = np.empty((min(rows, src.m), src.n0), src.dtype)
-        for s in range(0, src.m, rows):
-            e = min(s + rows, src.m)
-            src.read(s, e, buf[:e - s])
-            yield buf[:e - s]
-        return
+        return (src.m, src.n0), src.dtype, (rows for _, rows in src.blocks(block))
     X = np.asarray(X)
     rows = max(1, block // max(1, X.shape[0] * X.itemsize))
-    for s in range(0, X.shape[1], rows):
-        yield X[:, s:s + rows].T
-
-
-def _sample_count(X):
-    from .streaming import source_of
-    src = source_of(X)
-    return (src.m, src.n0, src.dtype) if src is not None else \
-        (np.shape(X)[1], np.shape(X)[0], np.asarray(X).dtype)
+    return X.shape[::-1], X.dtype, (X[:, s:s + rows].T for s in range(0, X.shape[1], rows))
 
 
 def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
@@ -179,9 +166,9 @@ def data_fingerprint(X, Y, x_divisor=None, block=1 << 22):
     n0 values), x_divisor, and Y, by blocks: no X-sized copy is made. Prefixed "s" (files
     from before it hold legacy_fingerprint's values, which same_data still accepts)."""
     h = hashlib.sha256()
-    m, n0, dtype = _sample_count(X)
-    h.update(str(((m, n0), dtype.str, x_divisor)).encode())
-    for part in _sample_blocks(X, block):
+    shape, dtype, blocks = _samples(X, block)
+    h.update(str((shape, dtype.str, x_divisor)).encode())
+    for part in blocks:
         h.update(np.ascontiguousarray(part).tobytes())
     Y = np.asarray(Y)
     h.update(str((Y.shape, Y.dtype.str)).encode() + np.ascontiguousarray(Y).tobytes())
@@ -206,9 +193,9 @@ def legacy_fingerprint(X, Y, x_divisor=None, block=1 << 22):
 def same_data(saved, fingerprint, X, Y, x_divisor=None):
     """Whether a file's data fingerprint ``saved`` is this run's (``fingerprint``); a legacy
     one (no "s") is compared as it was made, where X is in memory."""
-    from .streaming import source_of
+    from .h5source import file_source
     if not saved or saved == fingerprint:
         return True
-    if saved.startswith("s") or source_of(X) is not None:
+    if saved.startswith("s") or file_source(X) is not None:
         return False
     return saved == legacy_fingerprint(X, Y, x_divisor)

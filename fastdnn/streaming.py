@@ -21,22 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .h5source import H5Source
 from .reader import Reader
-from .workspace import chunks_for
+from .workspace import chunks_for, max_threads
 
 WINDOW_BYTES = 16 << 20        # one window's rows, at most (a tile a job at least)
-
-
-def source_of(X):
-    """An H5Source when X is one, an h5py dataset or a (path, name) pair, else None."""
-    if isinstance(X, H5Source):
-        return X
-    if isinstance(X, tuple) and len(X) == 2 and all(isinstance(p, str) for p in X):
-        return H5Source(X)
-    if type(X).__module__.startswith("h5py"):
-        return H5Source(X)
-    return None
 
 
 def available_memory():
@@ -124,21 +112,21 @@ def segments(m, orders, S):
 
 def jobs_per_window(T, samples):
     """J: chunks that run at once (Numba's threads; never more than a batch's chunks)."""
-    import numba
-    return max(1, min(numba.config.NUMBA_NUM_THREADS, chunks_for(T, samples)))
+    return max(1, min(max_threads(), chunks_for(T, samples)))
 
 
 def train(trainer, costs, orders):
     """``len(costs)`` epochs of ``trainer`` (an engine.Trainer whose X is a source), the
     epochs' orders from the iterable ``orders``; each epoch's cost written into costs."""
+    from . import kernels as K
     from ._threads import pick
     from .workspace import step_work
     src, tw = trainer.source, trainer.tiles
     mb = min(trainer.options.mini_batch_size or src.m, src.m)
-    full = mb == src.m
-    kernels = _full_batch if full else _mini_batches
+    kernels = (K.window_step, K.window_step_serial) if mb == src.m else \
+        (K.segment_steps, K.segment_steps_serial)
     reader = _reader(trainer, orders, mb)
-    step, threads = pick(*kernels(), step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
+    step, threads = pick(*kernels, step_work(trainer.dims, mb, False), chunks_for(tw.T, mb))
     try:
         with threads:
             for rows, w in reader:
@@ -149,16 +137,6 @@ def train(trainer, costs, orders):
                     costs[w.epoch] = tw.total[0]
     finally:
         reader.close()
-
-
-def _full_batch():
-    from . import kernels as K
-    return K.window_step, K.window_step_serial
-
-
-def _mini_batches():
-    from . import kernels as K
-    return K.segment_steps, K.segment_steps_serial
 
 
 def _reader(trainer, orders, mb):

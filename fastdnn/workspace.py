@@ -64,7 +64,7 @@ def parameter_layout(dims):
     return w_off, b_off, p
 
 
-def _max_threads():
+def max_threads():
     """Numba's most threads (each has its own copied tile of X)."""
     import numba
     return numba.config.NUMBA_NUM_THREADS
@@ -96,7 +96,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         dZ=np.zeros((C, widest * T * bool(n_params)), dtype), wtmp=np.zeros((C, wsize), dtype),
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
-        xt=np.zeros((_max_threads(), gather * dims[0]), dtype),
+        xt=np.zeros((max_threads(), gather * dims[0]), dtype),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 

@@ -62,9 +62,9 @@ class _Results:
 def _checked(X, Y, dims):
     """(X, Y) checked for layers ``dims``; a file's dataset as (path, name), which any
     worker process can open."""
+    from ..h5source import file_source
     from ..samples import check_streamed, check_training_data
-    from ..streaming import source_of
-    src = source_of(X)
+    src = file_source(X)
     if src is None:
         return check_training_data(X, Y, dims)
     return (src.data.file.filename, src.data.name), check_streamed(src, Y, dims, None)
@@ -72,11 +72,10 @@ def _checked(X, Y, dims):
 
 def _checked_data(X, Y, X_test, Y_test, grid, x_divisor):
     """(runs, data): the grid's runs and the data, checked before any run starts."""
+    from ..h5source import file_source
     from ..samples import output_units
-    from ..streaming import source_of
-    src = source_of(X)
-    n_x = src.n0 if src is not None else v.array(X, "X").shape[0]
-    runs = expand_grid(grid, n_x, output_units(Y))   # n_x ... n_out, every layer set
+    X = file_source(X) or v.array(X, "X")
+    runs = expand_grid(grid, X.shape[0], output_units(Y))   # n_x ... n_out, every layer set
     X, Y = _checked(X, Y, runs[0]["layers_dims"])
     if X_test is not None:
         X_test, Y_test = _checked(X_test, Y_test, runs[0]["layers_dims"])
