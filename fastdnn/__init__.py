@@ -21,12 +21,14 @@ from .core import (L_model_backward, L_model_forward, compute_cost, initialize_p
                    linear_forward, update_parameters)
 from .core import initialize_parameters_deep_app as initialize_parameters_deep
 from .app import L_layer_model, predict, two_layer_model
-from .data import load_data
-from .engine import DivergenceError, FitResult, Trainer
-from .training import InexactResumeWarning, fit
+from .io.datasets import load_data
+from .engine import DivergenceError, FitResult, InexactResumeWarning, Trainer, fit
+from .engine.inference import accuracy, predictions, probabilities
 from .sweeps import sweep
 from .plot import print_mislabeled_images
+from . import _moved
 
+_moved.install()          # old module paths (fastdnn.model_file, ...) keep importing
 
 
 def __getattr__(name):
@@ -34,7 +36,7 @@ def __getattr__(name):
     # that `import fastdnn` never imports scikit-learn.
     if name == "DNNClassifier":
         try:
-            from .estimator import DNNClassifier
+            from .estimators.dnn import DNNClassifier
         except ImportError as exc:
             raise ImportError("fastdnn.DNNClassifier needs scikit-learn: "
                               "pip install 'fastdnn[sklearn]'") from exc

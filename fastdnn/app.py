@@ -6,9 +6,9 @@ return values; training runs in fastdnn.engine (same numbers, ~100x faster).
 import numpy as np
 
 from .core import initialize_parameters, initialize_parameters_deep_app
-from .inference import predictions
+from .engine.inference import predictions
+from .engine.training import fit
 from .plot import learning_curve
-from .training import fit
 
 
 def _print_every_100(fmt):

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import pick
+from .runtime.threads import pick
 from .dnn_utils import _F32, _F64, PARALLEL_MIN, PARALLEL_WORK
 
 # Name -> kernel code tables (no if-chains at call sites).

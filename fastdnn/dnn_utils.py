@@ -3,13 +3,13 @@
 Guarantees: the course's names, arguments and return structures ((A, cache) forward, dZ
 backward) and numbers (to ~1e-12 relative in float64; relu exactly np.maximum, -0.0 and NaN
 included); float32 in gives float32 out; inputs are never modified. Large arrays run on
-every core (_threads.pick); small ones on the caller's thread.
+every core (runtime/threads.pick); small ones on the caller's thread.
 """
 import numpy as np
 
 from . import _validate as v
 from . import kernels as K
-from ._threads import pick
+from .runtime.threads import pick
 
 # Below this many elements one thread is faster than starting the thread pool.
 PARALLEL_MIN = 1 << 16

@@ -1,8 +1,9 @@
 """fastdnn.kernels: Numba kernels only. Arrays and sizes in, outputs written in place.
 
 No dicts, no validation, no printing, no imports from the rest of fastdnn: callers
-(fastdnn's public API) check, convert and allocate first. Argument order: outputs, inputs,
-then sizes/codes. Each file holds one topic, forward next to backward.
+(fastdnn's public API) check, convert and allocate first. Arguments are arrays, numbers and
+the structs of structs.py; their order: outputs, inputs, then sizes/codes. Each file holds
+one topic, forward next to backward.
 
 Importing this package is free: the codes are plain integers (codes.py), and each kernel's
 module (hence Numba) is imported on first use of one of its names (PEP 562), so
@@ -11,23 +12,25 @@ module (hence Numba) is imported on first use of one of its names (PEP 562), so
 from importlib import import_module
 
 from .codes import (ADAM, COST_BLOCK, ELEMENT_BLOCK, GD, LINEAR, MOMENTUM, RELU,
-                    RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD)
+                    RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD,
+                    SOURCE_DTYPES)
 
 # public name -> the submodule that defines it
 _HOME = {
     "CACHE_DIR": "_jit", "source_key": "_jit",
+    "Net": "structs", "Tiles": "structs", "Samples": "structs", "Part": "structs",
+    "Gram": "structs", "Optimizer": "structs",
     "activation_backward": "activations", "activation_forward": "activations",
     "apply": "activations", "apply_parallel": "activations",
     "activation_bias_backward": "linear", "bias_activation_forward": "linear",
-    "bias_grad": "linear", "weight_grad": "linear", "small_linear_forward": "linear",
+    "bias_grad": "linear", "small_linear_forward": "linear",
     "cross_entropy_sum": "loss", "cross_entropy_sum_parallel": "loss",
     "cross_entropy_backward": "loss",
-    "Workspace": "gram", "gram_init": "gram", "gram_init_serial": "gram",
-    "gram_sync": "gram", "gram_weights": "gram", "gram_pair": "gram",
-    "gram_p0_block": "gram", "gram_weights_block": "gram", "gram_weights_finish": "gram",
+    "gram_init": "gram", "gram_init_serial": "gram", "gram_sync": "gram",
+    "gram_weights": "gram", "gram_pair": "gram", "gram_p0_block": "gram",
+    "gram_weights_block": "gram", "gram_weights_finish": "gram",
     "train_steps": "gram", "train_steps_serial": "gram", "GRAM_BLOCKS": "gram",
-    "sgd_update": "update", "sgd_update_2d": "update", "Optimizer": "optim",
-    "Tiles": "tiled", "CHUNKS": "tiled",
+    "sgd_update": "update", "sgd_update_2d": "update", "CHUNKS": "tiled",
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
     "window_step": "streamed", "window_step_serial": "streamed",

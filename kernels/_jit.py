@@ -8,7 +8,7 @@ Guarantees
   editing any kernel file invalidates every cached kernel, including callers in other
   files (numba issue 1833: Numba only checks the caller's own file timestamp).
 * No fast-math flag that changes NaN/inf behaviour: the only one used is ``CONTRACT``
-  (fused multiply-add in the polynomial kernels of _vmath.py), from this one place.
+  (fused multiply-add in the polynomial kernels of vmath.py), from this one place.
 """
 import contextlib
 import hashlib
@@ -27,7 +27,7 @@ JIT_OPTIONS = {"error_model": "numpy", "nogil": True}
 
 # The one fast-math flag set in fastdnn: allow a*b+c to become one fused multiply-add (one
 # rounding instead of two: never less accurate). No nnan/ninf/nsz/reassoc: NaN, inf and
-# signed zeros behave exactly as in numpy. Used only by the polynomial code in _vmath.py.
+# signed zeros behave exactly as in numpy. Used only by the polynomial code in vmath.py.
 CONTRACT = {"contract"}
 
 

@@ -1,13 +1,13 @@
 """Element-wise activations, each forward next to its backward, on 1-D contiguous arrays.
 
-Guarantees: numpy's results to the last ulp or two (see kernels/_vmath.py), numpy's NaN
+Guarantees: numpy's results to the last ulp or two (see kernels/vmath.py), numpy's NaN
 propagation (relu keeps NaN, relu_backward keeps dA where Z is NaN), +0.0 where relu clips.
 ``*_parallel`` splits the same work into BLOCK-sized tasks over the Numba thread pool.
 """
 import numba
 
 from ._jit import kernel
-from ._vmath import vsigmoid
+from .vmath import vsigmoid
 from .buffers import copy
 from .codes import (ELEMENT_BLOCK as BLOCK, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
                     SIGMOID_FORWARD)

@@ -1,8 +1,10 @@
-"""Integer codes and block sizes shared by the kernels and their callers (no Numba import).
+"""Integer codes, block sizes and types shared by the kernels and their callers (no Numba
+import).
 
-Guarantees: importing this module is free (plain integers), so fastdnn can name activations
+Guarantees: importing this module is free (plain numbers), so fastdnn can name activations
 and size its buffers without loading Numba; the kernels read the same numbers.
 """
+import numpy as np
 # Activation codes shared by every kernel that takes ``act``.
 LINEAR, RELU, SIGMOID, SOFTMAX = 0, 1, 2, 3   # SOFTMAX: over each column (output layer)
 
@@ -14,3 +16,6 @@ COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel t
 
 # Optimizer codes for optim.optimizer_update() (the update rule of a training step).
 GD, MOMENTUM, ADAM = 0, 1, 2
+
+# The dtypes the tiled kernels read X in as stored (source.py); others are converted once.
+SOURCE_DTYPES = (np.uint8, np.float32, np.float64)

@@ -1,9 +1,11 @@
 """Full-batch gradient descent on the first-layer Gram path, entirely compiled.
 
 Guarantees: each step is the course's iteration for [LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID
-(forward, cost, backward, update, in that order and with its arithmetic), working only inside
-a Workspace allocated once by the caller: no allocation per step. (The direct path, W1·X
-every step, is the sample-tiled engine of tiled.py.)
+(forward, cost, backward, update, in that order and with its arithmetic; a softmax output
+for K >= 2 units), working only inside buffers allocated once by the caller (a Gram struct
+and Tiles of one tile, the whole batch): no allocation per step. Layers 2..L and the cost
+are layers.py's, shared with the direct path (W1·X every step: the sample-tiled engine of
+tiled.py).
 
 * Gram:   full-batch GD only ever touches X through products with it. After t steps
           W1_t = W1_0 - (lr/m) S_t X^T  with  S_t = Σ_{k<t} dZ1_k  (n1, m), hence
@@ -19,39 +21,15 @@ parallel; so every core works and the bits are the same for any thread count. Ea
 kernel has a ``_serial`` twin (the same inlined body, one thread, the same bits) for children
 forked from a process whose OpenMP threads ran, and for work too small to share.
 """
-from typing import NamedTuple
-
 import numba
 import numpy as np
 
 from ._jit import kernel
-from .activations import RELU, SIGMOID, relu_backward
-from .codes import LINEAR
 from .buffers import copy, view
-from .linear import bias_activation_forward, bias_grad, weight_grad
-from .loss import cross_entropy_sum
-from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
-from .update import sgd_update
-
-
-class Workspace(NamedTuple):
-    """Every buffer a training run touches. L layers, m samples, all arrays C-contiguous."""
-    dims: np.ndarray      # (L+1,) int64: n0 (features), n1 .. nL (= 1)
-    w_off: np.ndarray     # (L+1,) int64: offset of W_l in theta/grad (entry 0 unused)
-    b_off: np.ndarray     # (L+1,) int64: offset of b_l in theta/grad (entry 0 unused)
-    a_off: np.ndarray     # (L+1,) int64: offset of Z_l / A_l in Z and A (entry 0 unused)
-    theta: np.ndarray     # (P,) W1, b1, W2, b2, ..., flat; W_l is (n_l, n_{l-1}), b_l (n_l, 1)
-    grad: np.ndarray      # (P,) dW_l, db_l in theta's layout
-    Z: np.ndarray         # (Σ n_l m,) pre-activations of layers 1..L (Gram path) or (0,)
-    A: np.ndarray         # (Σ n_l m,) activations of layers 1..L (Gram path) or (0,)
-    dA: np.ndarray        # (max n_l m,) gradient w.r.t. the layer below's activation, or (0,)
-    dZ: np.ndarray        # (max n_l m,) gradient w.r.t. Z of the current layer, or (0,)
-    cost_buf: np.ndarray  # (loss.BLOCK,) scratch for the cost's terms
-    gram: np.ndarray      # (m, m) X^T X (Gram path) or (0, 0)
-    P0: np.ndarray        # (n1, m) W1_0·X (Gram path) or (0, 0)
-    S: np.ndarray         # (n1, m) Σ dZ1 over the steps taken (Gram path) or (0, 0)
-    P: np.ndarray         # (n1, m) W1_t·X (Gram path) or (0, 0)
-    Pb: np.ndarray        # (n1 m,) S·G by column blocks, before P0 - c· (Gram path) or (0,)
+from .layers import backward, chunk_tile, forward, layer_z, reset_sums, tile_cost
+from .optim import optimizer_update
+from .structs import Mask
+from .tiled import batch_gradient
 
 
 GRAM_BLOCKS = 8    # X's samples in this many fixed blocks: G, P0 and W1 are built by them
@@ -129,17 +107,19 @@ def gram_init_serial(G, P0, XT, W1):
 
 
 @kernel(inline=True)
-def _sync(P, Pb, P0, S, G, c):
-    # P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S. Pb: (n1 m,)
-    # scratch. Columns j0..j1 of S·G are S·(G[j0:j1, :])^T (G = X^T X is symmetric): rows of G
-    # are contiguous, so each of the GRAM_BLOCKS fixed blocks is one single-threaded product.
+def _sync(gw, c):
+    # gw.P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S. gw.Pb:
+    # (n1 m,) scratch. Columns j0..j1 of S·G are S·(G[j0:j1, :])^T (G = X^T X is symmetric):
+    # rows of G are contiguous, so each of the GRAM_BLOCKS fixed blocks is one
+    # single-threaded product.
+    P, P0, S, G = gw.P, gw.P0, gw.S, gw.G
     n1, m = P.shape
     for blk in numba.prange(GRAM_BLOCKS):
         j0 = blk * m // GRAM_BLOCKS
         j1 = (blk + 1) * m // GRAM_BLOCKS
         w = j1 - j0
         if w > 0:
-            out = view(Pb, n1 * j0, n1, w)
+            out = view(gw.Pb, n1 * j0, n1, w)
             np.dot(S, view(G.reshape(-1), j0 * m, w, m).T, out)
             for i in range(n1):
                 for j in range(w):
@@ -147,9 +127,9 @@ def _sync(P, Pb, P0, S, G, c):
 
 
 @kernel
-def gram_sync(P, Pb, P0, S, G, c):
+def gram_sync(gw, c):
     # The steps' own sync, on one thread (the same bits): a one-off, after a resume.
-    _sync(P, Pb, P0, S, G, c)
+    _sync(gw, c)
 
 
 @kernel
@@ -173,85 +153,38 @@ def gram_weights_finish(W1, W1_0, c):
             W1[i, j] = W1_0[i, j] - c * W1[i, j]
 
 
-# Inlined into train_steps: each separately compiled level costs compile time again.
 @kernel(inline=True)
-def _forward(ws, m):
-    # Fills Z_l, A_l for l = 1..L (m samples).
-    L = ws.dims.size - 1
-    for l in range(1, L + 1):
-        n, n_prev = ws.dims[l], ws.dims[l - 1]
-        Zl = view(ws.Z, ws.a_off[l], n, m)
-        if l == 1:
-            # W1·X, rebuilt from S every step (gram_sync), copied flat (see buffers.copy).
-            copy(ws.Z[ws.a_off[1]: ws.a_off[1] + n * m], ws.P.reshape(-1))
-        else:
-            np.dot(view(ws.theta, ws.w_off[l], n, n_prev),
-                   view(ws.A, ws.a_off[l - 1], n_prev, m), Zl)
-        Al = view(ws.A, ws.a_off[l], n, m)
-        if l == L and n > 1:                     # K classes: a softmax over each column
-            bias_activation_forward(Al, Zl, view(ws.theta, ws.b_off[l], n, 1), LINEAR)
-            softmax_forward(Al, Zl)
-        else:
-            bias_activation_forward(Al, Zl, view(ws.theta, ws.b_off[l], n, 1),
-                                    RELU if l < L else SIGMOID)
-
-
-@kernel(inline=True)
-def _backward(ws, Y, m):
-    # Fills grad (W1 aside) and adds dZ1 to S, from the activations of _forward.
-    L = ws.dims.size - 1
-    # Output layer: dZ_L = A_L - Y, the course's dAL pushed through sigmoid_backward (and the
-    # softmax's with the categorical cross-entropy). Y: (nL, m), A_L's layout.
-    nL = ws.dims[L]
-    AL = view(ws.A, ws.a_off[L], nL, m)
-    output_gradient(view(ws.dZ, 0, nL, m), AL, Y.T)
-    for l in range(L, 0, -1):
-        n, n_prev = ws.dims[l], ws.dims[l - 1]
-        dZ = view(ws.dZ, 0, n, m)
-        bias_grad(view(ws.grad, ws.b_off[l], n, 1), dZ)
-        if l == 1:
-            S = ws.S
-            for i in range(n):
-                for j in range(m):
-                    S[i, j] += dZ[i, j]
-            break
-        A_prev = view(ws.A, ws.a_off[l - 1], n_prev, m)
-        weight_grad(view(ws.grad, ws.w_off[l], n, n_prev), dZ, A_prev)
-        dA = view(ws.dA, 0, n_prev, m)
-        np.dot(view(ws.theta, ws.w_off[l], n, n_prev).T, dZ, dA)
-        # Layer below is relu: dZ_{l-1} = dA where Z_{l-1} > 0.
-        relu_backward(ws.dZ[: n_prev * m], ws.dA[: n_prev * m],
-                      ws.Z[ws.a_off[l - 1]: ws.a_off[l - 1] + n_prev * m])
-
-
-@kernel(inline=True)
-def _steps(costs, ws, Y, lr):
-    # costs: (k,) out, the cost at each of k steps (before that step's update).
-    # Y: (nL, m) in the workspace's dtype. lr: learning rate.
-    L = ws.dims.size - 1
-    m = Y.shape[1]
-    nL = ws.dims[L]
-    # W1's slot holds W1_0 and stays; everything after it is updated.
-    first = ws.b_off[1]
-    c = lr / m
+def _steps(costs, net, tw, gw, data, opt):
+    # costs: (k,) out, the cost at each of k full-batch steps (before that step's update).
+    # tw: Tiles of one chunk whose tile is the whole batch (T = m), its gradient sums in
+    # float64 (engine/tiles.whole_batch_tile). data.YT: (m, n_L). W1's slot of theta holds
+    # W1_0 and stays; everything after it is updated.
+    m = data.YT.shape[0]
+    first = net.b_off[1]
+    S = gw.S.reshape(-1)
+    n1 = net.dims[1]
     for it in range(costs.size):
-        _forward(ws, m)
-        if nL == 1:
-            a = ws.A[ws.a_off[L]: ws.a_off[L] + m]
-            costs[it] = (-1.0 / m) * cross_entropy_sum(a, Y.reshape(-1), ws.cost_buf)
-        else:
-            costs[it] = (-1.0 / m) * softmax_log_likelihood(view(ws.Z, ws.a_off[L], nL, m),
-                                                            Y.T)
-        _backward(ws, Y, m)
-        sgd_update(ws.theta[first:], ws.theta[first:], ws.grad[first:], lr)
-        _sync(ws.P, ws.Pb, ws.P0, ws.S, ws.gram, c)
+        tile = chunk_tile(tw, 0, m)
+        reset_sums(tw, 0, first)
+        # Z_1 = W1·X, rebuilt from S every step (_sync), copied flat (see buffers.copy).
+        copy(layer_z(tile, 1, n1).reshape(-1), gw.P.reshape(-1))
+        mask = Mask(1.0, 0, 0, tw.idx[0][:0])
+        forward(tile, net, mask)
+        tw.cost[0] += tile_cost(tile, net, data.YT, tw.cbuf[0], False)
+        backward(tile, net, data.YT, mask)
+        dZ1 = tile.dZ
+        for k in range(n1 * m):
+            S[k] += dZ1[k]
+        costs[it] = batch_gradient(net, tw, 1, m, opt, first)
+        optimizer_update(net.theta[first:], net.grad[first:], opt)
+        _sync(gw, opt.lr / m)
 
 
 @kernel(parallel=True)
-def train_steps(costs, ws, Y, lr):
-    _steps(costs, ws, Y, lr)
+def train_steps(costs, net, tw, gw, data, opt):
+    _steps(costs, net, tw, gw, data, opt)
 
 
 @kernel
-def train_steps_serial(costs, ws, Y, lr):
-    _steps(costs, ws, Y, lr)
+def train_steps_serial(costs, net, tw, gw, data, opt):
+    _steps(costs, net, tw, gw, data, opt)

@@ -5,12 +5,9 @@ product and the row sum), so results match numpy up to the BLAS library's roundi
 Outputs are C-contiguous; inputs may be C- or F-contiguous.
 
 The products themselves are made by the caller (numpy's BLAS in the public API, Numba's
-``np.dot`` inside the training loop); these kernels are the passes around them, plus
-``weight_grad``, the product and its 1/m for the training loop, and
-``small_linear_forward``, a whole layer's W·A + b at the notebook's sizes.
+``np.dot`` inside the training loop: layers.py); these kernels are the passes around them,
+plus ``small_linear_forward``, a whole layer's W·A + b at the notebook's sizes.
 """
-import numpy as np
-
 from ._jit import kernel
 from .activations import activation_backward, activation_forward
 from .codes import LINEAR
@@ -54,16 +51,6 @@ def activation_bias_backward(dZ, db, dA, Z, act):
     # dZ: (n, m) out = act'(Z) * dA. db: (n, 1) out = (1/m) Σ_columns dZ. dA, Z: (n, m).
     activation_backward(dZ.reshape(-1), dA.reshape(-1), Z.reshape(-1), act)
     bias_grad(db, dZ)
-
-
-@kernel
-def weight_grad(dW, dZ, A_prev):
-    # dW: (n, n_prev) out. dZ: (n, m). A_prev: (n_prev, m). dW = (1/m) dZ·A_prev^T.
-    inv_m = 1.0 / dZ.shape[1]
-    np.dot(dZ, A_prev.T, dW)
-    for i in range(dW.shape[0]):
-        for j in range(dW.shape[1]):
-            dW[i, j] = inv_m * dW[i, j]
 
 
 @kernel

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from ._vmath import vlog
+from .vmath import vlog
 
 from .codes import COST_BLOCK as BLOCK
 
@@ -103,3 +103,22 @@ def cross_entropy_backward(dA, a, y):
     # dA, a, y: (n,). The course's dAL = -(Y/AL - (1-Y)/(1-AL)), for AL not from a sigmoid.
     for i in range(a.size):
         dA[i] = -(y[i] / a[i] - (1 - y[i]) / (1 - a[i]))
+
+
+@kernel(inline=True)
+def _softplus(x):
+    # log(1 + e^x) without overflow or loss of accuracy for large |x|.
+    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+
+
+@kernel(inline=True)
+def sigmoid_log_likelihood(Z, YT):
+    # Σ_j y log a + (1-y) log(1-a) for one sigmoid unit (Z (1, t), YT (t, 1)), from the
+    # logits: -(y·softplus(-z) + (1-y)·softplus(z)). Finite where a rounds to 0 or 1 (the
+    # course's formula then gives NaN or inf).
+    total = 0.0
+    for j in range(Z.shape[1]):
+        z = np.float64(Z[0, j])
+        y = np.float64(YT[j, 0])
+        total -= y * _softplus(-z) + (1 - y) * _softplus(z)
+    return total

@@ -13,11 +13,9 @@ Dropout keeps unit i of hidden layer l for sample j at step t when
   u(seed, t, l, i, j) < keep_prob,   u = (h >> 11) · 2^-53,
   h = mix(mix(mix(mix(seed + G) ^ t) ^ (l << 32 | i)) ^ j)
 with mix splitmix64's finaliser and G = 0x9e3779b97f4a7c15, all in uint64 arithmetic (a
-counter-based generator: the mask depends on no tile, thread or order, and numpy reproduces
-it; fastdnn.optim.dropout_keep is the same function in numpy).
+counter-based generator: the mask depends on no tile, thread or order; tests/naive.py
+reproduces it in plain Python).
 """
-from typing import NamedTuple
-
 import numpy as np
 
 from ._jit import kernel
@@ -29,23 +27,6 @@ M2 = np.uint64(0x94D049BB133111EB)
 G = np.uint64(0x9E3779B97F4A7C15)
 S11, S27, S30, S31, S32 = (np.uint64(k) for k in (11, 27, 30, 31, 32))
 TWO_M53 = 1.0 / 9007199254740992.0
-
-
-class Optimizer(NamedTuple):
-    """A training run's update rule, its settings and its state (allocated once)."""
-    code: int             # GD, MOMENTUM or ADAM (codes.py)
-    lr: float             # learning rate
-    beta: float           # momentum's
-    beta1: float          # Adam's first moment
-    beta2: float          # Adam's second moment
-    epsilon: float        # Adam's
-    lambd: float          # L2 strength (0: none)
-    keep_prob: float      # dropout on hidden layers (1: none)
-    seed: int             # dropout masks (and, in fastdnn, the epochs' shuffles)
-    logit_cost: bool      # a sigmoid output's cost from its logits (finite when saturated)
-    v: np.ndarray         # (P,) velocity or first moment, theta's layout (or (0,) for GD)
-    s: np.ndarray         # (P,) Adam's second moment (or (0,))
-    t: np.ndarray         # (1,) int64: steps taken
 
 
 @kernel(inline=True)
@@ -71,19 +52,21 @@ def keep_factor(key, sample, keep_prob):
 
 
 @kernel(inline=True)
-def dropout(a, layer, samples, opt, step):
+def dropout(a, layer, mask):
     # a: (n, t) this layer's activations (forward) or their gradient (backward), in place:
-    # a = a·D / keep_prob, the course's inverted dropout. samples: (t,) sample indices.
-    kp = opt.keep_prob
+    # a = a·D / keep_prob, the course's inverted dropout. mask: structs.Mask of the tile.
+    kp = mask.keep_prob
     for i in range(a.shape[0]):
-        key = unit_key(opt.seed, step, layer, i)
+        key = unit_key(mask.seed, mask.step, layer, i)
         for j in range(a.shape[1]):
-            a[i, j] = (a[i, j] * keep_factor(key, samples[j], kp)) / kp
+            a[i, j] = (a[i, j] * keep_factor(key, mask.samples[j], kp)) / kp
 
 
 @kernel(inline=True)
-def l2_penalty(grad, theta, dims, w_off, coef):
-    # dW_l += coef·W_l for every layer (coef = lambd/mb); returns Σ_l ‖W_l‖² (float64).
+def l2_penalty(net, coef):
+    # dW_l += coef·W_l in net.grad for every layer (coef = lambd/mb); returns Σ_l ‖W_l‖²
+    # (float64).
+    dims, w_off, theta, grad = net.dims, net.w_off, net.theta, net.grad
     total = 0.0
     for l in range(1, dims.size):
         for k in range(w_off[l], w_off[l] + dims[l] * dims[l - 1]):
@@ -94,7 +77,8 @@ def l2_penalty(grad, theta, dims, w_off, coef):
 
 
 @kernel(inline=True)
-def _momentum(theta, grad, v, lr, b):
+def _momentum(theta, grad, opt):
+    v, lr, b = opt.v, opt.lr, opt.beta
     for i in range(theta.size):
         vi = b * v[i] + (1 - b) * grad[i]
         v[i] = vi
@@ -102,12 +86,14 @@ def _momentum(theta, grad, v, lr, b):
 
 
 @kernel(inline=True)
-def _adam(theta, grad, v, s, lr, b1, b2, c1, c2, eps):
-    # lr·(v/c1)/(sqrt(s/c2) + eps) with the bias corrections folded into two constants: one
-    # square root and one division an element (they bound this loop's speed), within an ulp
-    # or two of the formula as written.
-    a = lr / c1
-    k = 1.0 / np.sqrt(c2)
+def _adam(theta, grad, opt):
+    # lr·(v/c1)/(sqrt(s/c2) + eps) with the bias corrections c1 = 1 - beta1^t and
+    # c2 = 1 - beta2^t folded into two constants: one square root and one division an
+    # element (they bound this loop's speed), within an ulp or two of the formula as written.
+    v, s, b1, b2, eps = opt.v, opt.s, opt.beta1, opt.beta2, opt.epsilon
+    t = opt.t[0]
+    a = opt.lr / (1 - b1 ** t)
+    k = 1.0 / np.sqrt(1 - b2 ** t)
     for i in range(theta.size):
         g = grad[i]
         vi = b1 * v[i] + (1 - b1) * g
@@ -122,10 +108,8 @@ def optimizer_update(theta, grad, opt):
     # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
     # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)
     if opt.code == MOMENTUM:
-        _momentum(theta, grad, opt.v, opt.lr, opt.beta)
+        _momentum(theta, grad, opt)
     elif opt.code == ADAM:
-        t = opt.t[0]
-        _adam(theta, grad, opt.v, opt.s, opt.lr, opt.beta1, opt.beta2, 1 - opt.beta1 ** t,
-              1 - opt.beta2 ** t, opt.epsilon)
+        _adam(theta, grad, opt)
     else:
         sgd_update(theta, theta, grad, opt.lr)

@@ -62,22 +62,3 @@ def output_gradient(dZ, A, YT):
     for k in range(n):
         for j in range(t):
             dZ[k, j] = A[k, j] - YT[j, k]
-
-
-@kernel(inline=True)
-def _softplus(x):
-    # log(1 + e^x) without overflow or loss of accuracy for large |x|.
-    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
-
-
-@kernel(inline=True)
-def sigmoid_log_likelihood(Z, YT):
-    # Σ_j y log a + (1-y) log(1-a) for one sigmoid unit (Z (1, t), YT (t, 1)), from the
-    # logits: -(y·softplus(-z) + (1-y)·softplus(z)). Finite where a rounds to 0 or 1 (the
-    # course's formula then gives NaN or inf).
-    total = 0.0
-    for j in range(Z.shape[1]):
-        z = np.float64(Z[0, j])
-        y = np.float64(YT[j, 0])
-        total -= y * _softplus(-z) + (1 - y) * _softplus(z)
-    return total

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 from sklearn.datasets import load_digits
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "fastdnn" / "data"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "fastdnn" / "io" / "embedded"
 
 
 def main():

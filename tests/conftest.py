@@ -1,4 +1,5 @@
-"""Shared test helpers: tolerances, the ../shared data location (tests skip without it)."""
+"""Shared test settings: tolerances, the ../shared data location (tests skip without it), and
+the ``slow`` marker's rule: a test that starts a process must carry it."""
 import os
 import pathlib
 import signal
@@ -57,6 +58,22 @@ def kill_once_written(proc, path, grace=0.0, group=False, timeout=240):
         proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the process finished before it could be killed"
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_slow_tests(request, monkeypatch):
+    """A test without the ``slow`` marker that starts a process (subprocess, multiprocessing,
+    a fork, a Dask cluster) fails, naming the rule: ``pytest -m "not slow"`` then runs in
+    one process."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+    import _posixsubprocess
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it "
+                             "@pytest.mark.slow")
+    monkeypatch.setattr(os, "fork", refuse)
+    monkeypatch.setattr(_posixsubprocess, "fork_exec", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,14 @@ def cost(AL, Y):
     return np.squeeze(-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m)
 
 
+def logit_cost(Z, Y):
+    """The cross-entropy of a sigmoid output from its logits Z (1, m): the same value as
+    cost(sigmoid(Z), Y), finite where sigmoid(Z) rounds to 0 or 1. Written with numpy's
+    logaddexp: -log a = log(1 + e^-z) = logaddexp(0, -z), -log(1 - a) = logaddexp(0, z)."""
+    m = Y.shape[1]
+    return float(np.sum(Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z)) / m)
+
+
 def layer_backward(dZ, A_prev, W):
     m = A_prev.shape[1]
     return W.T @ dZ, (dZ @ A_prev.T) / m, dZ.sum(axis=1, keepdims=True) / m

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from ..data import flatten
+from ..io.datasets import flatten
 from . import baseline
 
 SIZES = ("notebook", "cat", "wide")
@@ -79,7 +79,7 @@ def case(name, size, dtype=np.float64, seed=0):
 def cat_shaped(real_dir=None):
     """(X, Y) for the cat model: the real data when ``real_dir`` has it, else synthetic."""
     if real_dir and os.path.exists(os.path.join(real_dir, "train_catvnoncat.h5")):
-        from ..data import load_data
+        from ..io.datasets import load_data
         tx, ty, _, _, _ = load_data(real_dir)
         return flatten(tx), ty
     rng = np.random.default_rng(0)

@@ -71,7 +71,7 @@ def _fmt(seconds):
 
 def _scale(args):
     from . import interleave, scale
-    from .rates import RATE_NOTE
+    from ..runtime.blas import RATE_NOTE
     result = {"rates": {}, "rows": []}
     for dt in ("float64", "float32"):
         rates = result["rates"][dt] = scale.product_rates(np.dtype(dt))

@@ -25,16 +25,13 @@ IMAGE = (64, 64, 3)                  # the course's cat images
 
 def write_images(path, kind, m, seed=0, block=1000, image=IMAGE):
     """A course-layout HDF5 file of m random uint8 images (``{kind}_set_x``, contiguous as
-    the course's files are) and 0/1 labels."""
-    import h5py
+    the course's files are) and 0/1 labels, written a block of images at a time."""
+    from ..io.datasets import write_dataset
     rng = np.random.default_rng(seed)
-    with h5py.File(path, "w") as f:
-        x = f.create_dataset(f"{kind}_set_x", (m, *image), np.uint8)
-        for i in range(0, m, block):
-            n = min(block, m - i)
-            x[i:i + n] = rng.integers(0, 256, (n, *image), dtype=np.uint8)
-        f.create_dataset(f"{kind}_set_y", data=rng.integers(0, 2, m))
-        f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
+    labels = rng.integers(0, 2, m)
+    blocks = (rng.integers(0, 256, (min(block, m - i), *image), dtype=np.uint8)
+              for i in range(0, m, block))
+    write_dataset(path, kind, blocks, labels, [b"non-cat", b"cat"])
 
 
 def _train_peak(folder, m, m_test, iterations, layers, stream):
@@ -65,7 +62,7 @@ import json, sys
 import numpy as np
 import fastdnn
 from fastdnn.bench.timing import paired_times
-from fastdnn.data import image_source, load_images
+from fastdnn.io.datasets import image_source, load_images
 path, rounds = sys.argv[1], int(sys.argv[2])
 layers = [12288, 20, 7, 5, 1]
 p = fastdnn.initialize_parameters_deep(layers)

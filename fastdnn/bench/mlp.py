@@ -19,7 +19,7 @@ HIDDEN = (64, 32)
 def data(name):
     """(X (n_samples, n_features), y) of ``name``: "digits10" or "tabular" (50,000 x 50)."""
     if name == "digits10":
-        from ..data import embedded, load_flat
+        from ..io.datasets import embedded, load_flat
         X, y, _, _ = load_flat(embedded("train_digits10.h5"))
         return np.ascontiguousarray(X.T), y.ravel()
     rng = np.random.default_rng(0)
@@ -41,7 +41,7 @@ def models(algorithm, n, iterations):
     running ``iterations`` iterations per fit, warm-started."""
     from sklearn.neural_network import MLPClassifier
 
-    from ..estimator import DNNClassifier
+    from ..estimators.dnn import DNNClassifier
     common = dict(max_iter=iterations, random_state=0, warm_start=True)
     if algorithm == "gd":
         ours = DNNClassifier(HIDDEN, learning_rate=0.1, optimizer="gd", mini_batch_size=None,

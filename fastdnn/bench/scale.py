@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 import fastdnn
-from ..engine import gram_is_cheaper
+from ..engine.gram import gram_is_cheaper
 from . import baseline
 from .peers import LR, jax_time, products, torch_time
 from .timing import per_iteration
@@ -56,8 +56,7 @@ def multiply_adds(layers, m):
 def product_rates(dtype=np.float64, peers=True):
     """Each library's GEMM rate in this process: [{library, kernels, gflops}] for numpy's
     BLAS, the kernels' (SciPy's, which Numba's np.dot calls) and each installed peer's."""
-    from ..blas import libraries
-    from .rates import RATE_SIZE, gflops, product
+    from ..runtime.blas import RATE_SIZE, gflops, libraries, product
     rates = []
     for lib in libraries():
         fn = product(lib["owner"], dtype)

@@ -15,7 +15,7 @@ def sweep_speedup(workers=None, iterations=None):
     grid's). One at a time, each run uses every core; with k workers, each run gets
     cores // k threads.
     """
-    from ..data import embedded, load_flat
+    from ..io.datasets import embedded, load_flat
     from ..sweeps import sweep
     X, Y, _, _ = load_flat(embedded("train_digits.h5"))
     grid = dict(SWEEP_GRID, num_iterations=[iterations or SWEEP_GRID["num_iterations"][0]])

@@ -3,7 +3,7 @@ against PyTorch (optional), same network, initial weights and plain full-batch S
 import numpy as np
 
 import fastdnn
-from ..engine import gram_is_cheaper
+from ..engine.gram import gram_is_cheaper
 from . import baseline
 from .cases import CAT_LAYERS
 from .timing import clock

@@ -33,7 +33,7 @@ def tabular(m, seed):
 
 def dataset(name, data_dir=None):
     """(X, Y, X_test, Y_test) of a dataset, or None when its files are absent."""
-    from ..data import embedded, load_flat
+    from ..io.datasets import embedded, load_flat
     if name == "digits":
         X, Y, _, _ = load_flat(embedded("train_digits.h5"))
         Xt, Yt, _, _ = load_flat(embedded("test_digits.h5"))

@@ -4,8 +4,8 @@ test set). Peers are optional: peers() yields only those installed."""
 import numpy as np
 
 import fastdnn
-from ..inference import accuracy
-from ..optim import settings
+from ..engine.inference import accuracy
+from ..engine.settings import checked as checked_settings
 
 
 class Fastdnn:
@@ -13,7 +13,7 @@ class Fastdnn:
         X, Y, self.Xt, self.Yt = data
         self.trainer = fastdnn.Trainer(
             X, Y, fastdnn.initialize_parameters_deep(layers), lr, dtype=X.dtype,
-            options=settings(optimizer=optimizer, mini_batch_size=batch))
+            settings=checked_settings(optimizer=optimizer, mini_batch_size=batch))
         self.costs = np.empty(every)
 
     def chunk(self):

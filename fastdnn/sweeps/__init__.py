@@ -44,7 +44,7 @@ class _Results:
             return
         model_rel = None
         if model is not None:
-            from ..files import write_bytes_atomic
+            from ..io.files import write_bytes_atomic
             model_rel = os.path.join("runs", record.run + ".h5")
             write_bytes_atomic(os.path.join(self.out, model_rel), model)
             record.model = os.path.join(self.out, model_rel)
@@ -54,7 +54,7 @@ class _Results:
     def keep_best(self, ranked):
         best = next((r for r in ranked if r.status == "ok"), None)
         if self.out is not None and best is not None:
-            from ..files import write_bytes_atomic
+            from ..io.files import write_bytes_atomic
             with open(best.model, "rb") as f:
                 write_bytes_atomic(os.path.join(self.out, "best.h5"), f.read())
 
@@ -62,8 +62,8 @@ class _Results:
 def _checked(X, Y, dims):
     """(X, Y) checked for layers ``dims``; a file's dataset as (path, name), which any
     worker process can open."""
-    from ..h5source import file_source
-    from ..samples import check_streamed, check_training_data
+    from ..engine.sources.checks import check_streamed, check_training_data
+    from ..io.hdf5 import file_source
     src = file_source(X)
     if src is None:
         return check_training_data(X, Y, dims)
@@ -72,8 +72,8 @@ def _checked(X, Y, dims):
 
 def _checked_data(X, Y, X_test, Y_test, grid, x_divisor):
     """(runs, data): the grid's runs and the data, checked before any run starts."""
-    from ..h5source import file_source
-    from ..samples import output_units
+    from ..engine.sources.checks import output_units
+    from ..io.hdf5 import file_source
     X = file_source(X) or v.array(X, "X")
     runs = expand_grid(grid, X.shape[0], output_units(Y))   # n_x ... n_out, every layer set
     X, Y = _checked(X, Y, runs[0]["layers_dims"])

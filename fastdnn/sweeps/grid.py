@@ -9,14 +9,14 @@ import itertools
 import numpy as np
 
 from .. import _validate as v
-from .. import optim
+from ..engine import settings as run_settings
 
 BASE_KEYS = ("layers_dims", "learning_rate", "num_iterations", "dtype")
-OPTION_KEYS = optim.FIT_OPTIONS                     # optimizer, mini_batch_size, ..., seed
+OPTION_KEYS = run_settings.FIT_OPTIONS                     # optimizer, mini_batch_size, ..., seed
 GRID_KEYS = BASE_KEYS + OPTION_KEYS
 DTYPES = ("float64", "float32")
 DEFAULTS = {"learning_rate": [0.0075], "num_iterations": [3000], "dtype": ["float64"]}
-OPTION_DEFAULTS = optim.FIT_DEFAULTS
+OPTION_DEFAULTS = run_settings.FIT_DEFAULTS
 
 
 def _values(grid, key):
@@ -46,7 +46,7 @@ def _checked(grid, n_x, n_out):
     if "layers_dims" not in grid:
         raise ValueError("grid needs 'layers_dims': a list of layer lists like [n_x, 20, 1]")
     full = dict(DEFAULTS, **{k: _values(grid, k) for k in grid})
-    options = {k: [getattr(optim.settings(**{k: x}), k) for x in full[k]]
+    options = {k: [getattr(run_settings.checked(**{k: x}), k) for x in full[k]]
                for k in OPTION_KEYS if k in full}         # each value checked as fit checks it
     return {
         "layers_dims": [v.network_layers(d, n_x, "grid['layers_dims'] entry", n_out)

@@ -12,8 +12,8 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
-from ..files import write_bytes_atomic
-from ..optim import FIT_DEFAULTS as OPTION_DEFAULTS
+from ..engine.settings import FIT_DEFAULTS as OPTION_DEFAULTS
+from ..io.files import write_bytes_atomic
 
 COLUMNS = ("run", "layers", "learning_rate", "iterations", "dtype", *OPTION_DEFAULTS,
            "final_cost", "train_accuracy", "test_accuracy", "seconds", "status", "model")
@@ -66,7 +66,7 @@ class Record:
         model = os.path.join(out, row["model"]) if row["model"] else None
         costs = []
         if model:
-            from ..model_file import load_model        # h5py only when there is a file
+            from ..io.model_file import load_model        # h5py only when there is a file
             costs = load_model(model)["costs"][::COST_EVERY].tolist()
         return cls(run=row["run"], settings=settings_of(row), status=row["status"],
                    final_cost=float(row["final_cost"]), costs=costs,

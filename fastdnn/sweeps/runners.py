@@ -35,7 +35,7 @@ def _thread_limit(threads):
     import numba
     from threadpoolctl import threadpool_limits
     # The engine's threads; numpy's BLAS (small predictions) likewise. Inside the engine
-    # BLAS is held to one thread anyway (_threads.py).
+    # BLAS is held to one thread anyway (runtime/threads.py).
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return threadpool_limits(threads, user_api="blas")
 
@@ -47,9 +47,9 @@ def run_one(settings, data=None, threads=None):
     once; X and X_test in memory or (path, dataset name) of a file (streamed).
     threads: threads for the engine and BLAS during the run (None: leave as they are).
     """
-    from ..engine import DivergenceError
-    from ..inference import accuracy
-    from ..training import fit
+    from ..engine.inference import accuracy
+    from ..engine.trainer import DivergenceError
+    from ..engine.training import fit
 
     if data is None:
         data, threads = _DATA["data"], _DATA["threads"]

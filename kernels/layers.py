@@ -1,0 +1,126 @@
+"""A network's layers on one tile of samples, shared by both first-layer paths: the forward
+pass from layer 1's Z, the cost's terms, and the backward pass down to layer 1's dZ.
+
+Guarantees: the course's arithmetic and order for [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID
+(a softmax over K >= 2 output units): Z_l = W_l·A_{l-1} + b_l, the output layer's
+dZ_L = A_L - Y, db_l and dW_l as sums over the tile's samples (no 1/m: added into the
+tile's gradient sums, in layer order), dZ_{l-1} = W_l^T·dZ_l where Z_{l-1} > 0. Only layer
+1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
+rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.
+Each product is one single-threaded BLAS call; nothing is allocated.
+"""
+import numpy as np
+
+from ._jit import kernel
+from .activations import relu_backward
+from .buffers import view
+from .codes import LINEAR, RELU, SIGMOID
+from .linear import bias_activation_forward
+from .loss import cross_entropy_sum, sigmoid_log_likelihood, sum8
+from .optim import dropout
+from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
+from .structs import Tile
+
+
+@kernel(inline=True)
+def chunk_tile(tw, c, t):
+    # Chunk c's buffers (tw: Tiles) for a tile of t samples.
+    return Tile(tw.acts[c], tw.zs[c], tw.dA[c], tw.dZ[c], tw.wtmp[c], tw.gacc[c], tw.r_off, t)
+
+
+@kernel(inline=True)
+def layer_z(tile, l, n):
+    # Z_l of the tile: (n, t) C.
+    return view(tile.zs, tile.r_off[l] * tile.t, n, tile.t)
+
+
+@kernel(inline=True)
+def layer_a(tile, l, n):
+    # A_l of the tile: (n, t) C.
+    return view(tile.acts, tile.r_off[l] * tile.t, n, tile.t)
+
+
+@kernel(inline=True)
+def weights(net, l):
+    # W_l: (n_l, n_{l-1}) C, a view of theta.
+    return view(net.theta, net.w_off[l], net.dims[l], net.dims[l - 1])
+
+
+@kernel(inline=True)
+def reset_sums(tw, c, k0):
+    # Chunk c's gradient sums from entry k0 on, and its cost sum, set to zero.
+    g = tw.gacc[c]
+    for k in range(k0, g.size):
+        g[k] = 0.0
+    tw.cost[c] = 0.0
+
+
+@kernel(inline=True)
+def forward(tile, net, mask):
+    # Every layer of the tile, from Z_1 (which holds W1·X, made by the caller): Z_l += b_l
+    # and A_l = its activation, Z_{l+1} = W_{l+1}·A_l. Dropout (mask.keep_prob < 1) on the
+    # hidden layers' activations.
+    L = net.dims.size - 1
+    for l in range(1, L + 1):
+        n = net.dims[l]
+        Z = layer_z(tile, l, n)
+        if l > 1:
+            np.dot(weights(net, l), layer_a(tile, l - 1, net.dims[l - 1]), Z)
+        A = layer_a(tile, l, n)
+        b = view(net.theta, net.b_off[l], n, 1)
+        if l == L and n > 1:                       # K classes: a softmax over each column
+            bias_activation_forward(A, Z, b, LINEAR)
+            softmax_forward(A, Z)
+        else:
+            bias_activation_forward(A, Z, b, RELU if l < L else SIGMOID)
+        if l < L and mask.keep_prob < 1.0:
+            dropout(A, l, mask)
+
+
+@kernel(inline=True)
+def tile_cost(tile, net, Y_t, cbuf, logit_cost):
+    # Σ over the tile's samples of y log a + (1-y) log(1-a) (one sigmoid unit), or of
+    # Σ_k y_k log a_k (a softmax), float64. Y_t: (t, n_L). cbuf: (>= min(t, COST_BLOCK),).
+    L = net.dims.size - 1
+    nL, r, t = net.dims[L], tile.r_off[L], tile.t
+    if nL > 1:
+        return softmax_log_likelihood(layer_z(tile, L, nL), Y_t)
+    if logit_cost:
+        return sigmoid_log_likelihood(layer_z(tile, L, 1), Y_t)
+    return cross_entropy_sum(tile.acts[r * t: (r + 1) * t], Y_t.reshape(-1), cbuf)
+
+
+@kernel(inline=True)
+def backward(tile, net, Y_t, mask):
+    # Adds the tile's db_l (every layer) and dW_l (layers 2..L) to tile.g and leaves dZ_1
+    # (n_1, t) in tile.dZ for the caller's layer 1. Needs the tile's forward pass.
+    L = net.dims.size - 1
+    t, g = tile.t, tile.g
+    # Output layer: dZ_L = A_L - Y (the course's dAL through sigmoid_backward, simplified;
+    # the same for a softmax with the categorical cross-entropy). Y_t: (t, n_L).
+    nL = net.dims[L]
+    output_gradient(view(tile.dZ, 0, nL, t), layer_a(tile, L, nL), Y_t)
+    for l in range(L, 0, -1):
+        n, n_prev = net.dims[l], net.dims[l - 1]
+        dZ = view(tile.dZ, 0, n, t)
+        for i in range(n):
+            g[net.b_off[l] + i] += sum8(dZ[i])
+        if l == 1:
+            break
+        tmp = view(tile.wtmp, 0, n, n_prev)
+        np.dot(dZ, layer_a(tile, l - 1, n_prev).T, tmp)
+        add_into(g[net.w_off[l]: net.w_off[l] + n * n_prev], tmp.reshape(-1))
+        dA = view(tile.dA, 0, n_prev, t)
+        np.dot(weights(net, l).T, dZ, dA)
+        if mask.keep_prob < 1.0:
+            dropout(dA, l - 1, mask)
+        # The layer below is a ReLU: dZ_{l-1} = dA where Z_{l-1} > 0.
+        relu_backward(tile.dZ[: n_prev * t], tile.dA[: n_prev * t],
+                      layer_z(tile, l - 1, n_prev).reshape(-1))
+
+
+@kernel(inline=True)
+def add_into(acc, x):
+    # acc, x: (k,). acc += x.
+    for k in range(x.size):
+        acc[k] += x[k]

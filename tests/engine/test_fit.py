@@ -1,0 +1,160 @@
+"""fit and Trainer against the plain-numpy course loop on both first-layer paths, the
+path's choice, runs in pieces and their state, tiled predictions, divergence and bad input."""
+import numpy as np
+import pytest
+
+import fastdnn
+import naive
+from conftest import assert_close
+from fastdnn import Trainer, fit
+from fastdnn.engine.gram import gram_is_cheaper
+from fastdnn.engine.inference import predictions, probabilities
+from helpers import synthetic
+
+
+@pytest.mark.parametrize("gram", [False, True])
+@pytest.mark.parametrize("dims, m", [([5, 1], 40), ([30, 4, 1], 200), ([200, 8, 3, 1], 50),
+                                     ([50, 6, 5, 4, 3, 2, 1], 80), ([3, 7, 1], 500)])
+def test_fit_matches_course_loop_float64(dims, m, gram):
+    X, Y = synthetic(len(dims) * m, dims[0], m)
+    params0 = naive.init_deep_app(dims)
+    ref_params, ref_costs = naive.train(X, Y, params0, 0.05, 300)
+    result = fit(X, Y, dims, 0.05, 300, parameters=params0, gram=gram)
+    assert_close(result.costs, ref_costs, rtol=1e-9)
+    for k, v in ref_params.items():
+        assert_close(result.parameters[k], v, rtol=1e-9)
+
+
+@pytest.mark.parametrize("gram", [False, True])
+def test_fit_float32(gram):
+    X, Y = synthetic(1, 40, 60)
+    params0 = naive.init_deep_app([40, 5, 1])
+    _, ref_costs = naive.train(X, Y, params0, 0.05, 100)
+    result = fit(X.astype(np.float32), Y, [40, 5, 1], 0.05, 100, parameters=params0,
+                 dtype=np.float32, gram=gram)
+    assert result.parameters["W1"].dtype == np.float32
+    assert_close(result.costs, ref_costs, rtol=1e-4)
+
+
+def test_gram_choice():
+    assert gram_is_cheaper([12288, 20, 7, 5, 1], 209, 2500)
+    assert not gram_is_cheaper([3, 7, 1], 500, 2500)               # n_x < m: direct is cheaper
+    assert not gram_is_cheaper([12288, 20, 1], 10**5, 2500)         # G would not fit
+
+
+def test_chunked_runs_equal_one_run_and_state_round_trip():
+    X, Y = synthetic(3, 100, 30)
+    params0 = naive.init_deep_app([100, 4, 1])
+    for gram in (False, True):
+        whole = Trainer(X, Y, params0, 0.1, gram=gram)
+        c_whole = whole.run(np.empty(50))
+        first = Trainer(X, Y, params0, 0.1, gram=gram)
+        c1 = first.run(np.empty(20))
+        resumed = Trainer(X, Y, params0, 0.1, gram=gram)
+        resumed.load_state(first.state())
+        c2 = resumed.run(np.empty(30))
+        np.testing.assert_array_equal(np.concatenate([c1, c2]), c_whole)
+        for k, v in whole.parameters().items():
+            np.testing.assert_array_equal(resumed.parameters()[k], v)
+
+
+def test_fit_does_not_modify_inputs():
+    X, Y = synthetic(4, 20, 30)
+    params0 = naive.init_deep_app([20, 3, 1])
+    copies = {k: v.copy() for k, v in params0.items()}
+    Xc = X.copy()
+    fit(X, Y, [20, 3, 1], 0.1, 10, parameters=params0)
+    np.testing.assert_array_equal(X, Xc)
+    for k in copies:
+        np.testing.assert_array_equal(params0[k], copies[k])
+
+
+# The shapes of the scaling table, with fewer samples (enough for several chunks of tiles).
+SCALE_SHAPES = {"tiny": ([20, 10, 1], 1000), "tabular": ([50, 64, 32, 1], 20000),
+                "mnist-like": ([784, 128, 64, 1], 3000), "cifar-like": ([3072, 256, 128, 1], 2000),
+                "cat-like": ([12288, 20, 7, 5, 1], 209)}
+
+
+@pytest.mark.parametrize("name", list(SCALE_SHAPES))
+def test_engine_parity_on_each_scaling_shape(name):
+    dims, m = SCALE_SHAPES[name]
+    rng = np.random.default_rng(len(dims))
+    X = np.asfortranarray(rng.random((dims[0], m)))
+    Y = (X[:1] + 0.1 * rng.standard_normal((1, m)) > 0.5).astype(np.int64)
+    params0 = naive.init_deep_app(dims)
+    ref_params, ref_costs = naive.train(X, Y, params0, 0.01, 10)
+    trainer = Trainer(X, Y, params0, 0.01, gram=name == "cat-like")
+    if name != "cat-like":
+        assert trainer.tiles.chunks >= 2                 # the tiled path, in parallel
+    costs = trainer.run(np.empty(10))
+    assert_close(costs, ref_costs, rtol=1e-10)
+    for k, v in ref_params.items():
+        assert_close(trainer.parameters()[k], v, rtol=1e-10)
+    result32 = fit(X.astype(np.float32), Y, dims, 0.01, 10, parameters=params0,
+                   dtype=np.float32, gram=trainer.gram)
+    assert_close(result32.costs, ref_costs, rtol=1e-4)
+
+
+@pytest.mark.parametrize("m", [7, 5096])
+def test_predictions_are_tiled_and_match_the_forward_pass(m):
+    from fastdnn.engine.inference import probabilities
+    dims = [30, 16, 8, 1]
+    X, _ = synthetic(3, 30, m)
+    params = naive.init_deep_app(dims)
+    expected, _ = naive.forward(X, params)
+    p = probabilities(X, params)
+    assert p.shape == (m,)
+    assert_close(p, expected[0], rtol=1e-12)
+    np.testing.assert_array_equal(fastdnn.predictions(X, params), expected > 0.5)
+    with pytest.raises(ValueError, match="parameters\\['W1'\\] has 30 columns but X has 29"):
+        probabilities(X[:29], params)
+    bad = dict(params, b2=np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="parameters\\['b2'\\] has shape \\(3, 1\\)"):
+        fastdnn.predictions(X, bad)
+
+
+def test_divergence_stops_with_iteration():
+    X = np.random.default_rng(0).standard_normal((3, 20)) * 1e3
+    Y = (X[:1] > 0).astype(int)
+    with pytest.raises(fastdnn.DivergenceError, match="iteration"):
+        fastdnn.fit(X, Y, [3, 4, 1], learning_rate=1e6, num_iterations=200, chunk=10)
+
+
+A = np.ones((3, 2))
+
+
+@pytest.mark.parametrize("call, exc, words", [
+    (lambda: fastdnn.fit(A, np.array([[0, 1]]), [3, 1], num_iterations=-1), ValueError,
+     ["num_iterations", "-1"]),
+    (lambda: fastdnn.fit(A, np.array([[0, 2]]), [3, 1]), ValueError, ["Y", "0 or 1"]),
+    (lambda: fastdnn.fit(A, np.array([[0, 1, 1]]), [3, 1]), ValueError, ["Y", "(1, 3)", "(1, 2)"]),
+    (lambda: fastdnn.fit(np.array([[np.nan, 1.0]] * 3), np.array([[0, 1]]), [3, 1]), ValueError,
+     ["X", "NaN"]),
+    (lambda: fastdnn.fit(A, np.array([[0, 1]]), [4, 1]), ValueError, ["X", "layers_dims[0]"]),
+])
+def test_bad_input_message(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_the_logit_cost_is_the_cross_entropy_from_the_logits():
+    # Far from saturation it is the course's cost; saturated, it stays finite and exact.
+    from fastdnn.engine.settings import checked
+    X, Y = synthetic(5, 30, 200)
+    params = naive.init_deep_app([30, 6, 1])
+    costs = Trainer(X, Y, params, 0.05, gram=False,
+                    settings=checked(cost="logits")).run(np.empty(1))
+    Z = naive.forward_logits(X, params)
+    assert_close(costs[0], naive.logit_cost(Z, Y), rtol=1e-12)
+    assert_close(costs[0], naive.cost(naive.sigmoid(Z), Y), rtol=1e-12)
+    big = {k: v * 60 for k, v in params.items()}               # outputs round to 0 and 1
+    Zb = naive.forward_logits(X, big)
+    with np.errstate(over="ignore"):
+        A = naive.sigmoid(Zb)
+    assert np.any(A == 1) and np.any(A == 0)
+    costs = Trainer(X, Y, big, 0.05, gram=False, settings=checked(cost="logits")).run(
+        np.empty(1))
+    assert np.isfinite(costs[0])
+    assert_close(costs[0], naive.logit_cost(Zb, Y), rtol=1e-12)

@@ -1,0 +1,112 @@
+"""Threads and processes: the same bits in children of every multiprocessing start method
+and in a child of a forked child, the serial twins' bits are the parallel kernels', and
+API calls from many threads at once. Child processes run in fresh interpreters with a
+timeout: a hang fails."""
+import concurrent.futures
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import numpy as np
+import pytest
+
+import fastdnn
+import naive
+from conftest import assert_close
+
+
+SCRIPT = textwrap.dedent("""
+    import multiprocessing as mp, os, sys
+    import numpy as np, fastdnn
+
+    def train(seed):
+        rng = np.random.default_rng(seed)
+        X = rng.random((20, 3000)); Y = (X[:1] > 0.5).astype(int)
+        r = fastdnn.fit(X, Y, [20, 8, 1], 0.1, 30)
+        return r.costs.tobytes().hex()
+
+    def child(queue, depth):
+        # A forked child trains, and forks a child of its own that trains too.
+        queue.put(train(depth))
+        if depth == 0:
+            run_child(queue, 1)
+
+    def run_child(queue, depth):
+        proc = mp.get_context("fork").Process(target=child, args=(queue, depth))
+        proc.start()
+        proc.join(180)
+        assert proc.exitcode == 0, proc.exitcode
+
+    if __name__ == "__main__":
+        method = sys.argv[1]
+        parent = [train(s) for s in (0, 1)]          # threaded kernels run in the parent
+        assert fastdnn.runtime.threads.launched(), "the parent never ran a threaded kernel"
+        if method == "grandchild":
+            queue = mp.get_context("fork").Queue()
+            run_child(queue, 0)
+            got, want = sorted(queue.get(timeout=10) for _ in range(2)), sorted(parent)
+        else:
+            with mp.get_context(method).Pool(2) as pool:
+                got = pool.map_async(train, [0, 1, 0, 1]).get(timeout=180)
+            want = parent * 2
+        print("same bits" if got == want else f"DIFFERENT {got} {want}")
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn", "grandchild"])
+def test_children_train_with_the_same_bits(method, tmp_path):
+    script = tmp_path / "children.py"
+    script.write_text(SCRIPT)
+    r = subprocess.run([sys.executable, str(script), method], capture_output=True, text=True,
+                       timeout=400, cwd=tempfile.gettempdir())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "same bits", r.stdout + r.stderr
+    assert "Terminating" not in r.stderr
+
+
+def test_serial_twins_give_the_parallel_bits():
+    import numpy as np
+
+    import fastdnn
+    from fastdnn.runtime import threads
+    rng = np.random.default_rng(3)
+    results = []
+    for layers, m, gram in (([30, 16, 8, 1], 2000, False), ([500, 12, 1], 300, True)):
+        X = rng.random((layers[0], m))
+        Y = (X[:1] > 0.5).astype(int)
+        for threshold in (0, 1 << 62):             # every core; then the serial twins
+            saved, threads.SERIAL_WORK = threads.SERIAL_WORK, threshold
+            try:
+                r = fastdnn.fit(X, Y, layers, 0.05, 20, gram=gram)
+                p = fastdnn.probabilities(X, r.parameters)
+            finally:
+                threads.SERIAL_WORK = saved
+            results.append((r.costs.tobytes(), r.parameters["W1"].tobytes(), p.tobytes()))
+    assert results[0] == results[1] and results[2] == results[3]
+
+
+def test_api_calls_from_many_threads():
+    rng = np.random.default_rng(0)
+    jobs = []
+    for i in range(120):
+        shape = [(3, 5), (300, 700), (1, 2)][i % 3]       # includes the threaded kernels
+        Z = rng.standard_normal(shape)
+        dA = rng.standard_normal(shape)
+        jobs.append((Z, dA))
+
+    def work(job):
+        Z, dA = job
+        return (fastdnn.sigmoid(Z)[0], fastdnn.relu(Z)[0], fastdnn.relu_backward(dA, Z),
+                fastdnn.sigmoid_backward(dA, Z),
+                fastdnn.compute_cost(naive.sigmoid(Z[:1]), (Z[:1] > 0).astype(int)))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, jobs))
+    for (Z, dA), (s, r, rb, sb, c) in zip(jobs, results):
+        assert_close(s, naive.sigmoid(Z))
+        np.testing.assert_array_equal(r, naive.relu(Z))
+        np.testing.assert_array_equal(rb, naive.relu_grad(dA, Z))
+        assert_close(sb, naive.sigmoid_grad(dA, Z), scale=np.abs(sb).max())
+        assert_close(c, naive.cost(naive.sigmoid(Z[:1]), (Z[:1] > 0).astype(int)))
