@@ -1,12 +1,16 @@
-"""Every step-by-step API function at notebook, cat-layer and wide sizes, float64 and float32.
+"""Every step-by-step API function at notebook, cat-layer and wide sizes.
 
-time_fastdnn: fastdnn alone. track_speedup: numpy-reference time / fastdnn time, measured
-back to back in this process. track_max_rel_diff: largest difference from the reference.
+API.time_fastdnn: fastdnn alone, float64 and float32. Speedup.track_speedup: numpy-reference
+time / fastdnn time, measured back to back in this process (float64). On request
+(FASTDNN_ASV_ON_REQUEST=1, _request.py): Exactness.track_max_rel_diff, the largest
+difference from the reference (the tests check it on every run).
 """
 import numpy as np
 
 import fastdnn
 from fastdnn.bench import cases, functions
+
+from ._request import on_request
 
 DTYPES = ["float64", "float32"]
 
@@ -27,13 +31,32 @@ class API:
     def time_fastdnn(self, function, size, dtype):
         self.fn(*self.args)
 
-    def track_speedup(self, function, size, dtype):
-        # 9 paired rounds: with 3, a BLAS-bound case (parity) read as low as 0.88x.
-        t_np, t_fd = functions.function_speedup(function, size, np.dtype(dtype), min_sample=0.01,
-                                            rounds=9)
+
+class Speedup:
+    params = [list(cases.FUNCTIONS), list(cases.SIZES)]
+    param_names = ["function", "size"]
+    timeout = 300
+    rounds = 1
+    repeat = 1
+
+    def track_speedup(self, function, size):
+        # 7 paired rounds: with 3, a BLAS-bound case (parity) read as low as 0.88x.
+        t_np, t_fd = functions.function_speedup(function, size, np.dtype("float64"),
+                                                min_sample=0.01, rounds=7)
         return t_np / t_fd
 
     track_speedup.unit = "x"
+
+
+class Exactness:
+    params = [list(cases.FUNCTIONS), list(cases.SIZES), DTYPES]
+    param_names = ["function", "size", "dtype"]
+    timeout = 300
+    rounds = 1
+    repeat = 1
+
+    def setup(self, function, size, dtype):
+        on_request("the exactness figures")
 
     def track_max_rel_diff(self, function, size, dtype):
         return functions.max_rel_diff(function, size, np.dtype(dtype))

@@ -1,8 +1,8 @@
 """Memory beside the data (fastdnn.bench.memory): asv's peakmem_ of a fit on data held as
-bytes or in C order (no full-size copy of X is made) or streamed from a file, and tracked
-figures: the peak resident MiB of ``fastdnn train`` on generated images (in memory or
-streamed), the streamed speed against the in-memory one, and the MiB a fit adds beside X
-(fastdnn, PyTorch, JAX where installed)."""
+bytes or in C order (no full-size copy of X is made) or streamed from a file. On request
+(FASTDNN_ASV_ON_REQUEST=1, _request.py; minutes each): the peak resident MiB of ``fastdnn
+train`` on generated images (in memory or streamed), the streamed speed against the
+in-memory one, and the MiB a fit adds beside X (fastdnn, PyTorch, JAX where installed)."""
 import os
 import tempfile
 
@@ -10,6 +10,8 @@ import numpy as np
 
 import fastdnn
 from fastdnn.bench import memory
+
+from ._request import import_or_skip, on_request
 
 
 class _Once:
@@ -58,11 +60,9 @@ class AddedMemory(_Once):
     timeout = 900
 
     def setup(self, engine):
+        on_request("memory against the peers")
         if engine != "fastdnn":
-            try:
-                __import__(engine)
-            except ImportError:
-                raise NotImplementedError(f"{engine} is not installed") from None
+            import_or_skip(engine)
 
     def track_added_mib_per_100_mib_of_x(self, engine):
         r = memory.fit_added(engine, m=200_000)
@@ -77,6 +77,9 @@ class CommandLine(_Once):
     param_names = ["images", "data"]
     timeout = 1800
 
+    def setup(self, images, data):
+        on_request("the command line's peak memory")
+
     def track_train_peak_mib(self, images, data):
         return memory.cli_peak(images, stream=data == "streamed")["peak_mib"]
 
@@ -89,6 +92,9 @@ class Streaming(_Once):
     params = [[2_000, 20_000]]
     param_names = ["images"]
     timeout = 900
+
+    def setup(self, images):
+        on_request("the streamed speed")
 
     def track_streamed_speed_ratio(self, images):
         return memory.stream_speed(images, iterations=2)["speed_ratio"]

@@ -1,16 +1,21 @@
 """The training engine at scale: the shapes of bench_scale.SHAPES, float64 and float32.
 
-time_iteration: one fastdnn iteration (asv's own timing). track_vs_numpy: numpy course loop
-time / fastdnn time per iteration, same process. track_vs_peer: the faster of PyTorch and JAX
-(CPU, same thread count) / fastdnn; skipped when neither is installed. track_of_gemm_floor:
-the iteration's multiply-adds at the best GEMM rate in the process (same run) / fastdnn's
-time. ProductRates: each library's GEMM rate. Interleaved: the engine next to the user's numpy.
+time_iteration: one fastdnn iteration (asv's own timing), every shape. track_vs_numpy: numpy
+course loop time / fastdnn time per iteration, same process, on the shapes whose numpy
+iteration is short. track_of_gemm_floor: on the GEMM-bound shapes, the iteration's
+multiply-adds at the best GEMM rate in the process (same run) / fastdnn's time.
+ProductRates: numpy's and the kernels' GEMM rates. Interleaved: the engine next to the
+user's numpy. The peers (PyTorch, JAX) are peers_scaling.py's, on request.
 """
 import numpy as np
 
 import fastdnn
 from fastdnn.bench import interleave
 from fastdnn.bench import scale as bench_scale
+
+
+NUMPY_SHAPES = ("tiny", "tabular", "gram", "cat")
+GEMM_SHAPES = ("mnist", "cifar", "wide")
 
 
 class _Shapes:
@@ -33,13 +38,23 @@ class Scaling(_Shapes):
     def time_iteration(self, shape, dtype):
         self.trainer.run(self.costs)
 
+
+class VersusNumpy(_Shapes):
+    """numpy's course loop / fastdnn per iteration, on the shapes whose numpy iteration is
+    short (the others' would take minutes a run; `fastdnn bench --scale` has them all)."""
+    params = [list(NUMPY_SHAPES), ["float64", "float32"]]
+
     def track_vs_numpy(self, shape, dtype):
         theirs = bench_scale.numpy_time(self.X, self.Y, self.layers, self.dtype)
-        if theirs is None:                 # ten classes: the course's loop has no softmax
-            return float("nan")
         return theirs / bench_scale.fastdnn_time(self.X, self.Y, self.layers, self.dtype)
 
     track_vs_numpy.unit = "x"
+
+
+class GemmFloor(_Shapes):
+    """On the GEMM-bound shapes: the iteration's multiply-adds at the best GEMM rate in this
+    process (numpy's or the kernels' BLAS, same run) / fastdnn's time."""
+    params = [list(GEMM_SHAPES), ["float64", "float32"]]
 
     def track_of_gemm_floor(self, shape, dtype):
         ours = bench_scale.fastdnn_time(self.X, self.Y, self.layers, self.dtype)
@@ -49,35 +64,10 @@ class Scaling(_Shapes):
     track_of_gemm_floor.unit = "fraction"
 
 
-class ScalingPeers(_Shapes):
-    """fastdnn against the faster of PyTorch and JAX on the CPU (optional peers)."""
-
-    def setup(self, shape, dtype):
-        peers = [bench_scale.torch_time, bench_scale.jax_time]
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            peers.remove(bench_scale.torch_time)
-        try:
-            import jax  # noqa: F401
-        except ImportError:
-            peers.remove(bench_scale.jax_time)
-        if not peers:
-            raise NotImplementedError("neither torch nor jax is installed")
-        self.peers = peers
-        super().setup(shape, dtype)
-
-    def track_vs_peer(self, shape, dtype):
-        ours = bench_scale.fastdnn_time(self.X, self.Y, self.layers, self.dtype)
-        return min(p(self.X, self.Y, self.layers, self.dtype) for p in self.peers) / ours
-
-    track_vs_peer.unit = "x"
-
-
 class ProductRates:
-    """Each library's GEMM rate (GFLOP/s, one 1024 x 1024 product) in this process: numpy's
-    BLAS, the kernels' BLAS (SciPy's), and each installed peer's; skipped where missing."""
-    params = [["numpy", "kernels", "torch", "jax"], ["float64", "float32"]]
+    """numpy's and the kernels' (SciPy's) BLAS GEMM rate (GFLOP/s, one 1024 x 1024 product),
+    the machine's yardstick for every other figure (the peers': peers_scaling.py)."""
+    params = [["numpy", "kernels"], ["float64", "float32"]]
     param_names = ["library", "dtype"]
     timeout = 300
     rounds = 1
@@ -85,7 +75,7 @@ class ProductRates:
 
     def setup(self, library, dtype):
         rates = {r["library"]: r["gflops"]
-                 for r in bench_scale.product_rates(np.dtype(dtype), peers=True)}
+                 for r in bench_scale.product_rates(np.dtype(dtype), peers=False)}
         if library not in rates:
             raise NotImplementedError(f"{library} is not installed")
         self.rate = rates[library]

@@ -7,7 +7,7 @@ from fastdnn.bench.sweep import sweep_speedup
 
 
 class LocalSweep:
-    params = [[300, 4000]]
+    params = [[300]]
     param_names = ["iterations"]
     timeout = 600
     rounds = 1

@@ -2,7 +2,8 @@
 
 time_/peakmem_ run fastdnn's engine (printing and plotting off); track_speedup divides the
 numpy course loop's time (measured over a few iterations and scaled) by fastdnn's, both in
-this process; track_max_rel_diff compares the final parameters with the numpy loop's.
+this process. On request (FASTDNN_ASV_ON_REQUEST=1): Exactness.track_max_rel_diff compares
+the final parameters with the numpy loop's; TorchComparison, PyTorch's time over fastdnn's.
 """
 import numpy as np
 
@@ -12,6 +13,7 @@ from fastdnn.bench.cases import cat_shaped
 from fastdnn.bench.training import torch_training, training_speedup
 
 from ._data import CAT_DATA, cat_available
+from ._request import import_or_skip, on_request
 
 MODELS = {"L_layer_model": [12288, 20, 7, 5, 1], "two_layer_model": [12288, 7, 1]}
 # The direct path is ~100x slower per iteration: fewer iterations keep the suite short.
@@ -26,7 +28,7 @@ def _data(source):
     return cat_shaped(None)
 
 
-class Training:
+class _Runs:
     params = [list(MODELS), ["gram", "direct"], ["synthetic", "real"]]
     param_names = ["model", "path", "data"]
     timeout = 600
@@ -45,6 +47,8 @@ class Training:
             return fastdnn.initialize_parameters(*self.dims)
         return fastdnn.initialize_parameters_deep(self.dims)
 
+
+class Training(_Runs):
     def time_fit(self, model, path, data):
         fastdnn.fit(self.X, self.Y, self.dims, 0.0075, self.iterations,
                     parameters=self._init(), gram=self.gram)
@@ -55,10 +59,19 @@ class Training:
 
     def track_speedup(self, model, path, data):
         t_np, t_fd = training_speedup(self.X, self.Y, self.dims, self.iterations,
-                                            numpy_iterations=10, gram=self.gram)
+                                      numpy_iterations=10, gram=self.gram)
         return t_np / t_fd
 
     track_speedup.unit = "x"
+
+
+class Exactness(_Runs):
+    """On request: the largest difference of the parameters from the numpy loop's after 20
+    iterations (the tests check it on every run)."""
+
+    def setup(self, model, path, data):
+        on_request("the exactness figures")
+        super().setup(model, path, data)
 
     def track_max_rel_diff(self, model, path, data):
         p0 = self._init()
@@ -80,10 +93,8 @@ class TorchComparison:
     repeat = 1
 
     def setup(self, model):
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise NotImplementedError("torch is not installed") from None
+        on_request("the PyTorch comparison")
+        import_or_skip("torch")
         self.X, self.Y = cat_shaped(CAT_DATA if cat_available() else None)
 
     def track_speedup_vs_torch(self, model):

@@ -16,7 +16,7 @@ from .activations import relu_backward
 from .buffers import view
 from .codes import LINEAR, RELU, SIGMOID
 from .linear import bias_activation_forward
-from .loss import cross_entropy_sum, sigmoid_log_likelihood, sum8
+from .loss import sum8, training_cross_entropy_sum
 from .optim import dropout
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
@@ -78,16 +78,16 @@ def forward(tile, net, mask):
 
 
 @kernel(inline=True)
-def tile_cost(tile, net, Y_t, cbuf, logit_cost):
-    # Σ over the tile's samples of y log a + (1-y) log(1-a) (one sigmoid unit), or of
-    # Σ_k y_k log a_k (a softmax), float64. Y_t: (t, n_L). cbuf: (>= min(t, COST_BLOCK),).
+def tile_cost(tile, net, Y_t, cbuf):
+    # Σ over the tile's samples of y log a + (1-y) log(1-a) (one sigmoid unit; a term that
+    # an output rounded to 0 or 1 makes NaN or infinite comes from its logit: loss.py), or
+    # of Σ_k y_k log a_k (a softmax), float64. Y_t: (t, n_L). cbuf: (>= min(t, COST_BLOCK),).
     L = net.dims.size - 1
     nL, r, t = net.dims[L], tile.r_off[L], tile.t
     if nL > 1:
         return softmax_log_likelihood(layer_z(tile, L, nL), Y_t)
-    if logit_cost:
-        return sigmoid_log_likelihood(layer_z(tile, L, 1), Y_t)
-    return cross_entropy_sum(tile.acts[r * t: (r + 1) * t], Y_t.reshape(-1), cbuf)
+    return training_cross_entropy_sum(tile.acts[r * t: (r + 1) * t],
+                                      tile.zs[r * t: (r + 1) * t], Y_t.reshape(-1), cbuf)
 
 
 @kernel(inline=True)

@@ -1,9 +1,13 @@
 """Binary cross-entropy: the cost in one pass, and the course's dAL (the output layer's fused
 gradient A - Y of a training step is softmax.output_gradient, for both output kinds).
 
-Guarantees: the course's formula ``-(1/m) Σ (y log a + (1-y) log(1-a))`` including its
-NaN/inf results at the edges (a term whose unused log would be ±inf or NaN is NaN, because
-numpy multiplies it by zero), with one log per element when labels are exactly 0 or 1.
+Guarantees: ``cross_entropy_sum`` is the course's formula ``Σ (y log a + (1-y) log(1-a))``
+(compute_cost's) including its NaN/inf results at the edges (a term whose unused log would be
+±inf or NaN is NaN, because numpy multiplies it by zero), with one log per element when
+labels are exactly 0 or 1. ``training_cross_entropy_sum``, the training engine's, is the same
+sum, bit for bit, wherever the course's terms are finite; where an output rounded to 0 or 1
+makes a term NaN or infinite, that term comes from the output's logit (its true value to
+rounding, finite), so the cost is not finite only when a logit is not.
 Sums use 8 independent accumulators per block: accurate like numpy's pairwise sum, and fast.
 """
 import numba
@@ -112,13 +116,34 @@ def _softplus(x):
 
 
 @kernel(inline=True)
-def sigmoid_log_likelihood(Z, YT):
-    # Σ_j y log a + (1-y) log(1-a) for one sigmoid unit (Z (1, t), YT (t, 1)), from the
-    # logits: -(y·softplus(-z) + (1-y)·softplus(z)). Finite where a rounds to 0 or 1 (the
-    # course's formula then gives NaN or inf).
+def _logit_term(z, y):
+    # y log a + (1-y) log(1-a) for a = sigmoid(z), from z (float64): log a = -softplus(-z)
+    # and log(1 - a) = -softplus(z), finite for any finite z.
+    if y == 1:
+        return -_softplus(-z)
+    if y == 0:
+        return -_softplus(z)
+    return -(y * _softplus(-z) + (1 - y) * _softplus(z))
+
+
+@kernel
+def training_cross_entropy_sum(a, z, y, buf):
+    # a, z, y: (n,) the sigmoid output, its logits and the labels. buf: (BLOCK,) in a's dtype.
+    # Returns Σ terms (float64): the course's terms (cross_entropy_sum's, the same bits)
+    # wherever they are finite; a term that is NaN or infinite because a rounded to 0 or 1
+    # is computed from its logit instead (only blocks whose sum is not finite are revisited).
+    n = a.size
+    binary = _count_soft_labels(y) == 0
     total = 0.0
-    for j in range(Z.shape[1]):
-        z = np.float64(Z[0, j])
-        y = np.float64(YT[j, 0])
-        total -= y * _softplus(-z) + (1 - y) * _softplus(z)
+    for lo in range(0, n, BLOCK):
+        hi = min(lo + BLOCK, n)
+        part = buf[: hi - lo]
+        _xent_terms(part, a[lo:hi], y[lo:hi], binary)
+        s = sum8(part)
+        if not np.isfinite(s):
+            for i in range(hi - lo):
+                if not np.isfinite(part[i]):
+                    part[i] = _logit_term(np.float64(z[lo + i]), np.float64(y[lo + i]))
+            s = sum8(part)
+        total += s
     return total

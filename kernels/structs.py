@@ -113,7 +113,6 @@ class Optimizer(NamedTuple):
     lambd: float          # L2 strength (0: none)
     keep_prob: float      # dropout on hidden layers (1: none)
     seed: int             # dropout masks (and, in fastdnn, the epochs' shuffles)
-    logit_cost: bool      # a sigmoid output's cost from its logits (finite when saturated)
     v: np.ndarray         # (P,) velocity or first moment, theta's layout (or (0,) for GD)
     s: np.ndarray         # (P,) Adam's second moment (or (0,))
     t: np.ndarray         # (1,) int64: steps taken

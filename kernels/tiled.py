@@ -97,7 +97,7 @@ def _chunk(tw, seg, net, data, opt):
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
         first_layer_forward(tile, net, X_t)
         forward(tile, net, mask)
-        total += tile_cost(tile, net, Y_t, tw.cbuf[c], opt.logit_cost)
+        total += tile_cost(tile, net, Y_t, tw.cbuf[c])
         backward(tile, net, Y_t, mask)
         first_layer_backward(tile, net, X_t)
     tw.cost[c] = total

@@ -57,6 +57,16 @@ def logit_cost(Z, Y):
     return float(np.sum(Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z)) / m)
 
 
+def training_cost(Z, Y):
+    """The training engine's cost: the course's terms where they are finite; a term that an
+    output rounded to 0 or 1 makes NaN or infinite, from its logit (logit_cost's term)."""
+    with np.errstate(all="ignore"):
+        A = sigmoid(Z)
+        terms = Y * np.log(A) + (1 - Y) * np.log(1 - A)
+    from_logits = -(Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z))
+    return float(-np.sum(np.where(np.isfinite(terms), terms, from_logits)) / Y.shape[1])
+
+
 def layer_backward(dZ, A_prev, W):
     m = A_prev.shape[1]
     return W.T @ dZ, (dZ @ A_prev.T) / m, dZ.sum(axis=1, keepdims=True) / m

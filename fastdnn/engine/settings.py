@@ -36,10 +36,6 @@ class Settings:
     # None: an epoch's shuffle is a permutation of all samples; k: of blocks of k consecutive
     # samples, each block's samples shuffled within it (what a file streamed in blocks allows).
     shuffle_block: int = None
-    # "course": -(1/m)Σ(y log a + (1-y) log(1-a)) as the course computes it (NaN or inf once
-    # an output rounds to 0 or 1); "logits": the same cost from the output's logits, finite
-    # there (the estimator's choice). The gradients are the same.
-    cost: str = "course"
 
     def as_dict(self):
         return asdict(self)
@@ -48,7 +44,7 @@ class Settings:
     def plain(self):
         """The course's full-batch gradient descent, with no L2 and no dropout."""
         return self.optimizer == "gd" and self.mini_batch_size is None and \
-            self.lambd == 0 and self.keep_prob == 1 and self.cost == "course"
+            self.lambd == 0 and self.keep_prob == 1
 
 
 FIT_DEFAULTS = {k: getattr(Settings(), k) for k in FIT_OPTIONS}   # fit's defaults of them
@@ -63,7 +59,7 @@ def _fraction(x, name, low_open, high_open, low=0.0, high=1.0):
 
 
 def checked(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999,
-            epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, shuffle_block=None, cost="course"):
+            epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, shuffle_block=None):
     """Settings checked: each bad value raises naming the option, the value and the range."""
     optimizer = v.choice(optimizer, "optimizer", {k: k for k in CODES})
     if mini_batch_size is not None:
@@ -82,8 +78,7 @@ def checked(optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.9
     return Settings(optimizer, mini_batch_size, _fraction(beta, "beta", False, True),
                     _fraction(beta1, "beta1", False, True),
                     _fraction(beta2, "beta2", False, True), eps, lambd,
-                    _fraction(keep_prob, "keep_prob", True, False), int(seed), shuffle_block,
-                    v.choice(cost, "cost", {"course": "course", "logits": "logits"}))
+                    _fraction(keep_prob, "keep_prob", True, False), int(seed), shuffle_block)
 
 
 def optimizer_state(settings, lr, n_params, dtype):
@@ -91,7 +86,7 @@ def optimizer_state(settings, lr, n_params, dtype):
     moments = n_params if settings.optimizer != "gd" else 0
     return K.Optimizer(CODES[settings.optimizer], float(lr), settings.beta, settings.beta1,
                        settings.beta2, settings.epsilon, settings.lambd, settings.keep_prob,
-                       settings.seed, settings.cost == "logits", np.zeros(moments, dtype),
+                       settings.seed, np.zeros(moments, dtype),
                        np.zeros(n_params if settings.optimizer == "adam" else 0, dtype),
                        np.zeros(1, np.int64))
 

@@ -33,7 +33,8 @@ from .tiles import allocate_tiles
 
 
 class DivergenceError(FloatingPointError):
-    """The cost became NaN or infinite during training."""
+    """The cost became NaN or infinite during training: a parameter or an output's logit is no
+    longer finite (an output that merely rounds to 0 or 1 keeps the cost finite)."""
 
 
 class FitResult(NamedTuple):
@@ -114,7 +115,8 @@ class Trainer:
         self.iteration += costs.size
         if not np.isfinite(costs).all():
             bad = int(np.argmin(np.isfinite(costs)))
-            raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}")
+            raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}: "
+                                  "a parameter or an output's logit is no longer finite")
         return costs
 
     def _orders(self, start, epochs):

@@ -123,12 +123,8 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
         batch = self.mini_batch_size if self.mini_batch_size is None or \
             self.mini_batch_size < m else None
-        # The course's cost is NaN once an output rounds to 0 or 1, which separable data
-        # soon makes; the logits' form is finite there. With init="app" and the course's
-        # algorithm, the course's own cost, so that fit's numbers come back exactly.
-        cost = "course" if self.init == "app" else "logits"
         return run_settings.checked(self.optimizer, batch, self.beta, self.beta1, self.beta2,
-                              self.epsilon, self.lambd, self.keep_prob, seed, cost=cost)
+                                    self.epsilon, self.lambd, self.keep_prob, seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

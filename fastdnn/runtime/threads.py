@@ -16,25 +16,42 @@ Guarantees:
   when neither it nor OMP_WAIT_POLICY is set: a user's setting always wins). Otherwise the
   runtime's threads spin for milliseconds after each kernel and slow the user's next numpy
   product.
+* The other way round too: after each multi-threaded product, OpenBLAS's idle threads spin
+  (sched_yield) for about 0.1 s, on cores the engine's next call needs (2-3x slower beside
+  numpy, measured). Once, at fastdnn's first threaded kernel, each loaded pthreads OpenBLAS
+  (numpy's, SciPy's) gets a short spin: its thread pool is restarted with
+  OPENBLAS_THREAD_TIMEOUT=BLAS_SPIN (shorten_blas_spin). Only when neither
+  OPENBLAS_THREAD_TIMEOUT nor GOTO_THREAD_TIMEOUT is set: a user's setting always wins.
 """
 import contextlib
 import os
 import threading
 
 PARALLEL_LOCK = threading.Lock()
+# Guards the BLAS bookkeeping (the spin restart, the threadpool controller). Its own lock:
+# it is taken inside PARALLEL_LOCK (a threaded kernel's first BLAS limit), never around it.
+_BLAS_LOCK = threading.Lock()
 # Below this many multiply-adds (or element operations) per call, the serial twin runs.
 SERIAL_WORK = 1 << 15
 # OpenMP's spin-wait before an idle thread sleeps: long enough to span the serial gap
 # between two training steps, short enough to leave the core within a millisecond.
 SPIN_COUNT = "10000"
+# OpenBLAS's spin before an idle thread sleeps, as log2 of time-stamp-counter cycles (2^20:
+# about 0.4 ms at 2.6 GHz; OpenBLAS's own default is 2^28, about 0.1 s): back-to-back numpy
+# products still find their threads awake (measured: no product slower), and a training
+# call a millisecond later finds its cores free.
+BLAS_SPIN = "20"
+_BLAS_TIMEOUTS = ("OPENBLAS_THREAD_TIMEOUT", "GOTO_THREAD_TIMEOUT")
 
 _state = {"started": False, "launched": False, "forked": False}
+_short_spin = set()          # the OpenBLAS libraries whose spin fastdnn has shortened
 _controller = None
 
 
 def _after_fork_in_child():
     # A lock held by another thread at fork time would stay held forever in the child.
     PARALLEL_LOCK._at_fork_reinit()
+    _BLAS_LOCK._at_fork_reinit()
     if _state["launched"]:
         _state["forked"] = True
 
@@ -51,6 +68,54 @@ def _openmp_loaded():
             return "/libgomp.so" in maps.read()
     except OSError:
         return False
+
+
+def shorten_blas_spin():
+    """Give each loaded pthreads OpenBLAS a short idle spin (BLAS_SPIN), once: set the
+    timeout in the environment, have the library read it (openblas_read_env) and restart
+    its thread pool with it (blas_thread_shutdown_, blas_thread_init). Skipped where the
+    user set a timeout, and for OpenBLAS builds without those functions. Returns the
+    libraries' file names it changed."""
+    if any(k in os.environ for k in _BLAS_TIMEOUTS):
+        return []
+    with _BLAS_LOCK:
+        return _restart_blas_pools()
+
+
+def _restart_blas_pools():
+    import ctypes
+
+    from threadpoolctl import threadpool_info
+    changed = []
+    for pool in threadpool_info():
+        path = pool.get("filepath")
+        if pool.get("internal_api") != "openblas" or path in _short_spin or \
+                pool.get("threading_layer") != "pthreads":
+            continue
+        _short_spin.add(path)
+        try:
+            lib = ctypes.CDLL(path)
+            functions = (lib.openblas_read_env, lib.blas_thread_shutdown_, lib.blas_thread_init)
+        except (OSError, AttributeError):
+            continue
+        os.environ[_BLAS_TIMEOUTS[0]] = BLAS_SPIN
+        try:
+            for function in functions:
+                function()
+        finally:
+            del os.environ[_BLAS_TIMEOUTS[0]]
+        changed.append(os.path.basename(path))
+    return changed
+
+
+def blas_spin():
+    """What sets OpenBLAS's idle spin, in words (``fastdnn info``)."""
+    users = [f"{k}={os.environ[k]}" for k in _BLAS_TIMEOUTS if k in os.environ]
+    if users:
+        return f"your {' '.join(users)}"
+    if _short_spin:
+        return f"OPENBLAS_THREAD_TIMEOUT={BLAS_SPIN} (fastdnn's, since its first kernel)"
+    return "OpenBLAS's default (about 0.1 s), until fastdnn's first threaded kernel"
 
 
 def start_threads():
@@ -103,6 +168,7 @@ def pick(parallel_kernel, serial_kernel, work, parts=2):
         with PARALLEL_LOCK:
             if not _state["started"]:
                 start_threads()
+                shorten_blas_spin()
     if threads_allowed(work, parts):
         return parallel_kernel, _threaded()
     return serial_kernel, contextlib.nullcontext()
@@ -110,13 +176,22 @@ def pick(parallel_kernel, serial_kernel, work, parts=2):
 
 def one_blas_thread():
     """A context manager limiting every loaded BLAS library to one thread (threadpoolctl)."""
-    global _controller
     if _controller is None:
-        # The BLAS that Numba's np.dot calls (SciPy's): load it before taking stock of the
-        # libraries, so that the limit reaches it.
-        import scipy.linalg.cython_blas  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-        _controller = ThreadpoolController()
+        _take_stock()
     if not _controller.select(user_api="blas").lib_controllers:
         return contextlib.nullcontext()
     return _controller.limit(limits=1, user_api="blas")
+
+
+def _take_stock():
+    """Find the BLAS libraries to limit, once. The BLAS that Numba's np.dot calls (SciPy's)
+    is loaded first, so that the limit reaches it; it gets the short spin too when it
+    arrives after the first kernel. Callers may hold PARALLEL_LOCK (a kernel about to run):
+    only _BLAS_LOCK is taken here."""
+    global _controller
+    import scipy.linalg.cython_blas  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+    controller = ThreadpoolController()
+    if _state["started"]:
+        shorten_blas_spin()
+    _controller = controller

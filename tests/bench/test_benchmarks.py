@@ -23,7 +23,8 @@ SMALLEST = {"size": "notebook", "m": 3, "n": 6, "path": "gram", "data": "synthet
 # The suites train, sweep and time fresh interpreters: the module starts processes.
 pytestmark = pytest.mark.slow
 
-MODULES = sorted(p.stem for p in (ROOT / "asv_benchmarks").glob("bench_*.py"))
+MODULES = sorted(p.stem for p in (ROOT / "asv_benchmarks").glob("*.py")
+                 if not p.stem.startswith("_"))
 
 
 def _load_suite_package():
@@ -74,8 +75,14 @@ def _cases():
                     yield pytest.param(cls, meth, params, id=f"{mod_name}.{cls_name}.{meth}{params}")
 
 
+@pytest.fixture
+def on_request(monkeypatch):
+    """The suites that asv runs only on request run here too (_request.py)."""
+    monkeypatch.setenv("FASTDNN_ASV_ON_REQUEST", "1")
+
+
 @pytest.mark.parametrize("cls, method, params", list(_cases()))
-def test_benchmark_runs_once(cls, method, params):
+def test_benchmark_runs_once(cls, method, params, on_request):
     bench = cls()
     try:
         if hasattr(bench, "setup"):

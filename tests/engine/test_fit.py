@@ -139,22 +139,43 @@ def test_bad_input_message(call, exc, words):
         assert word in str(info.value), (word, str(info.value))
 
 
-def test_the_logit_cost_is_the_cross_entropy_from_the_logits():
-    # Far from saturation it is the course's cost; saturated, it stays finite and exact.
-    from fastdnn.engine.settings import checked
-    X, Y = synthetic(5, 30, 200)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("gram", [False, True])
+@pytest.mark.parametrize("z, y, what", [
+    (40.0, 1, "y = 1 and a rounds to 1: the course's 0·log 0 is NaN"),
+    (-800.0, 0, "y = 0 and a rounds to 0: NaN too"),
+    (-800.0, 1, "the wrong side: log 0 = -inf, here a large finite cost"),
+    (40.0, 0, "the wrong side the other way"),
+])
+def test_saturated_outputs_give_the_cost_from_their_logits(z, y, what, gram, dtype):
+    # One sample, one unit: its logit is W1·x. The course's formula gives NaN or inf here;
+    # the engine's cost is the cross-entropy computed from the logit.
+    X, Y = np.ones((1, 1)), np.array([[y]])
+    params = {"W1": np.array([[z]]), "b1": np.zeros((1, 1))}
+    costs = Trainer(X.astype(dtype), Y, params, 1e-9, gram=gram, dtype=dtype).run(np.empty(1))
+    expected = naive.logit_cost(np.array([[z]]), Y)
+    assert np.isfinite(costs[0]), what
+    assert_close(costs[0], expected, rtol=1e-12 if dtype == np.float64 else 1e-6)
+
+
+def test_saturated_and_finite_terms_mix_in_one_cost():
+    # Most terms are the course's (bit for bit); the saturated ones come from their logits.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5000))
+    Y = (X[:1] > 0).astype(float)
     params = naive.init_deep_app([30, 6, 1])
-    costs = Trainer(X, Y, params, 0.05, gram=False,
-                    settings=checked(cost="logits")).run(np.empty(1))
+    params["W2"] = params["W2"] * 200.0                       # many outputs round to 0 or 1
     Z = naive.forward_logits(X, params)
-    assert_close(costs[0], naive.logit_cost(Z, Y), rtol=1e-12)
-    assert_close(costs[0], naive.cost(naive.sigmoid(Z), Y), rtol=1e-12)
-    big = {k: v * 60 for k, v in params.items()}               # outputs round to 0 and 1
-    Zb = naive.forward_logits(X, big)
-    with np.errstate(over="ignore"):
-        A = naive.sigmoid(Zb)
-    assert np.any(A == 1) and np.any(A == 0)
-    costs = Trainer(X, Y, big, 0.05, gram=False, settings=checked(cost="logits")).run(
-        np.empty(1))
-    assert np.isfinite(costs[0])
-    assert_close(costs[0], naive.logit_cost(Zb, Y), rtol=1e-12)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        assert not np.isfinite(naive.cost(naive.sigmoid(Z), Y))
+    costs = Trainer(X, Y, params, 0.01, gram=False).run(np.empty(1))
+    assert_close(costs[0], naive.training_cost(Z, Y), rtol=1e-12)
+
+
+def test_separable_data_trains_with_adam_to_the_end():
+    # Outputs round to 1 within the first epoch: the cost stays finite and goes down.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 20_000))
+    Y = (X[0] + 0.3 * X[1] > 0).astype(float).reshape(1, -1)
+    r = fit(X, Y, [40, 64, 1], 0.01, 4, optimizer="adam", mini_batch_size=64)
+    assert np.isfinite(r.costs).all() and (np.diff(r.costs) < 0).all(), r.costs

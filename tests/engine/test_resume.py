@@ -163,16 +163,22 @@ def test_checkpoint_every_needs_a_path():
         fastdnn.fit(X, Y, [30, 6, 1], 0.05, 100, checkpoint_every=10)
 
 
+def diverging():
+    """Random labels and a learning rate of 10: the weights grow until the output's logit
+    overflows, and the cost is infinite at iteration 199."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 20)) * 3
+    return X, (rng.random((1, 20)) > 0.5).astype(int)
+
+
 def test_python_divergence_keeps_the_last_good_checkpoint(tmp_path):
-    # Separable data, learning rate 3: the output saturates and the cost is NaN at 163.
-    X = np.random.default_rng(0).standard_normal((3, 20)) * 3
-    Y = (X[:1] > 0).astype(int)
+    X, Y = diverging()
     ck = tmp_path / "ck.h5"
-    with pytest.raises(fastdnn.DivergenceError, match="at iteration 163") as err:
-        fastdnn.fit(X, Y, [3, 4, 1], 1.0, 2000, checkpoint=ck, checkpoint_every=10)
+    with pytest.raises(fastdnn.DivergenceError, match="inf at iteration 199") as err:
+        fastdnn.fit(X, Y, [3, 4, 1], 10.0, 2000, checkpoint=ck, checkpoint_every=10)
     kept = load_model(str(ck))
-    assert kept["state"]["iteration"] == 160
-    assert f"last good checkpoint (160 iterations) is kept in {ck}" in str(err.value)
+    assert kept["state"]["iteration"] == 190
+    assert f"last good checkpoint (190 iterations) is kept in {ck}" in str(err.value)
     assert np.isfinite(kept["costs"]).all()
 
 
@@ -204,11 +210,10 @@ def test_cli_resume_from_plain_parameters_prints_one_notice(tmp_path):
 
 
 def test_divergence_after_a_resume_names_the_resumed_checkpoint(tmp_path):
-    X = np.random.default_rng(0).standard_normal((3, 20)) * 3      # NaN at iteration 163
-    Y = (X[:1] > 0).astype(int)
+    X, Y = diverging()                                               # inf at iteration 199
     ck = tmp_path / "ck.h5"
-    fastdnn.fit(X, Y, [3, 4, 1], 1.0, 150, checkpoint=ck)
+    fastdnn.fit(X, Y, [3, 4, 1], 10.0, 150, checkpoint=ck)
     with pytest.raises(fastdnn.DivergenceError,
                        match=r"last good checkpoint \(150 iterations\) is kept"):
-        fastdnn.fit(X, Y, [3, 4, 1], 1.0, 2000, checkpoint=ck, checkpoint_every=100, resume=ck)
+        fastdnn.fit(X, Y, [3, 4, 1], 10.0, 2000, checkpoint=ck, checkpoint_every=100, resume=ck)
     assert load_model(str(ck))["state"]["iteration"] == 150

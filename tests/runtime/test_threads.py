@@ -3,6 +3,7 @@ and in a child of a forked child, the serial twins' bits are the parallel kernel
 API calls from many threads at once. Child processes run in fresh interpreters with a
 timeout: a hang fails."""
 import concurrent.futures
+import os
 import subprocess
 import sys
 import tempfile
@@ -110,3 +111,65 @@ def test_api_calls_from_many_threads():
         np.testing.assert_array_equal(rb, naive.relu_grad(dA, Z))
         assert_close(sb, naive.sigmoid_grad(dA, Z), scale=np.abs(sb).max())
         assert_close(c, naive.cost(naive.sigmoid(Z[:1]), (Z[:1] > 0).astype(int)))
+
+
+SPIN = textwrap.dedent("""
+    import ctypes, numpy as np, fastdnn
+    from threadpoolctl import threadpool_info
+    pools = [p for p in threadpool_info() if p.get("internal_api") == "openblas"
+             and p.get("threading_layer") == "pthreads" and "numpy" in p["filepath"]]
+    if not pools:
+        print("skip"); raise SystemExit
+    lib = ctypes.CDLL(pools[0]["filepath"])
+    before = lib.openblas_thread_timeout()
+    rng = np.random.default_rng(0)
+    a = rng.random((300, 300))
+    ref = a @ a
+    X = rng.random((20, 3000)); Y = (X[:1] > 0.5).astype(int)
+    fastdnn.fit(X, Y, [20, 8, 1], 0.1, 5)            # the first threaded kernel
+    print(before, lib.openblas_thread_timeout(), np.array_equal(a @ a, ref))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user, expected", [(None, "0 20 True"), ("25", "25 25 True")])
+def test_openblas_idle_spin_is_shortened_unless_the_user_set_it(user, expected, tmp_path):
+    # numpy's OpenBLAS reads OPENBLAS_THREAD_TIMEOUT (0: unset, its default spin) at load;
+    # fastdnn's first threaded kernel restarts its threads with a short spin, and numpy's
+    # products still give the same results. A user's setting is left as it is.
+    env = {k: v for k, v in os.environ.items() if not k.endswith("THREAD_TIMEOUT")}
+    if user is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user
+    r = subprocess.run([sys.executable, "-c", SPIN], capture_output=True, text=True, env=env,
+                       timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    if r.stdout.strip() == "skip":
+        pytest.skip("numpy's BLAS is not a pthreads OpenBLAS")
+    assert r.stdout.strip() == expected
+
+
+FIRST_CALL = textwrap.dedent("""
+    import sys, numpy as np, fastdnn
+    rng = np.random.default_rng(0)
+    n = [20, 64, 32, 1]
+    params = fastdnn.initialize_parameters_deep(n)
+    X = rng.random((20, 4000))
+    call = sys.argv[1]
+    if call == "predict":
+        p = fastdnn.probabilities(X, params)         # a threaded kernel, then BLAS's stock
+    else:
+        p = fastdnn.fit(X, (X[:1] > 0.5).astype(int), n, 0.1, 2)
+    print("done")
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", ["predict", "fit"])
+def test_a_process_first_call_does_not_deadlock(call, tmp_path):
+    # The first threaded kernel of a process takes PARALLEL_LOCK, then takes stock of the
+    # BLAS libraries (restarting SciPy's OpenBLAS with the short spin): that must not need
+    # PARALLEL_LOCK again.
+    r = subprocess.run([sys.executable, "-c", FIRST_CALL, call], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "done"

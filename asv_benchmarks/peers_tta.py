@@ -1,8 +1,10 @@
-"""Time to accuracy (fastdnn.bench.tta): seconds of training until the test accuracy first
-reaches the dataset's target. FastdnnTime: fastdnn's best optimizer. VersusPeers: that time
-over the best of PyTorch, JAX and scikit-learn (below 1: fastdnn first); skipped when no peer
-is installed."""
+"""On request (FASTDNN_ASV_ON_REQUEST=1, _request.py): time to accuracy (fastdnn.bench.tta),
+seconds of training until the test accuracy first reaches the dataset's target.
+FastdnnTime: fastdnn's best optimizer. VersusPeers: that time over the best of PyTorch, JAX
+and scikit-learn (below 1: fastdnn first); skipped when no peer is installed."""
 from fastdnn.bench import tta
+
+from ._request import on_request
 
 
 def _best(rows, fastdnn):
@@ -21,6 +23,7 @@ class _PerDataset:
 
 class FastdnnTime(_PerDataset):
     def setup(self, dataset):
+        on_request("time to accuracy")
         rows = tta.rows(dataset, tta.dataset(dataset), peers=False)
         self.seconds = _best(rows, True)
         if self.seconds is None:
@@ -34,6 +37,7 @@ class FastdnnTime(_PerDataset):
 
 class VersusPeers(_PerDataset):
     def setup(self, dataset):
+        on_request("time to accuracy")
         rows = tta.rows(dataset, tta.dataset(dataset))
         mine, peer = _best(rows, True), _best(rows, False)
         if mine is None or peer is None:
