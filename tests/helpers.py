@@ -94,3 +94,12 @@ def close(actual, expected, dtype, scale=None):
     """Same dtype, and assert_close at the fuzzing tolerance."""
     assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
     assert_close(actual, expected, dtype, rtol=FUZZ_RTOL[dtype], scale=scale)
+
+
+def diverging():
+    """(X (3, 20), Y (1, 20)): random labels. With layers [3, 4, 1], the application's
+    initialiser and a learning rate of 10, the weights grow until the output's logit
+    overflows: the cost is infinite at iteration 199 (a genuine divergence)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 20)) * 3
+    return X, (rng.random((1, 20)) > 0.5).astype(int)

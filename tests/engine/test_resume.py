@@ -11,6 +11,7 @@ from fastdnn.io.model_file import load_model, save_parameters
 
 import naive
 from conftest import kill_once_written
+from helpers import diverging
 
 
 def data(n=30, m=400, seed=0):
@@ -161,14 +162,6 @@ def test_checkpoint_every_needs_a_path():
     X, Y = data()
     with pytest.raises(ValueError, match="checkpoint=PATH"):
         fastdnn.fit(X, Y, [30, 6, 1], 0.05, 100, checkpoint_every=10)
-
-
-def diverging():
-    """Random labels and a learning rate of 10: the weights grow until the output's logit
-    overflows, and the cost is infinite at iteration 199."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((3, 20)) * 3
-    return X, (rng.random((1, 20)) > 0.5).astype(int)
 
 
 def test_python_divergence_keeps_the_last_good_checkpoint(tmp_path):

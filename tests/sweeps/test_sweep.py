@@ -13,7 +13,7 @@ import fastdnn
 from fastdnn.io.model_file import load_model
 from conftest import kill_once_written
 from fastdnn.sweeps import expand_grid, run_name, sweep
-from helpers import write_images
+from helpers import diverging, write_images
 
 
 def digits():
@@ -112,11 +112,11 @@ def test_local_worker_killed_mid_sweep_is_retried(tmp_path):
 
 @pytest.mark.slow
 def test_diverging_run_is_recorded_not_a_crash(tmp_path):
-    X, Y, _, _ = digits()
-    records = sweep(X, Y, {"layers_dims": [[64, 8, 1]], "learning_rate": [0.05, 50.0],
+    X, Y = diverging()                                   # lr 10: inf at iteration 199
+    records = sweep(X, Y, {"layers_dims": [[3, 4, 1]], "learning_rate": [0.05, 10.0],
                            "num_iterations": [300]}, out=tmp_path, workers=1)
     status = {r["settings"]["learning_rate"]: r["status"] for r in records}
-    assert status == {0.05: "ok", 50.0: "diverged"}
+    assert status == {0.05: "ok", 10.0: "diverged"}
     assert records[0]["status"] == "ok"                       # a diverged run ranks last
     with open(tmp_path / "results.csv") as f:
         assert {row["status"] for row in csv.DictReader(f)} == {"ok", "diverged"}
