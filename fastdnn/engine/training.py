@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _validate as v
 from ..core import initialize_parameters_deep_app
-from . import settings as run_settings
+from .settings import Settings, checked, describe_differences
 from .trainer import DivergenceError, FitResult, Trainer
 
 
@@ -44,9 +44,8 @@ def _differences(path, saved, dims, trainer, fingerprint, data):
         diffs.append(f"other training data (fingerprint {saved['data_fingerprint']}, "
                      f"this run's: {fingerprint})")
     # Files from before the optimizer options (format 1) were the course's algorithm.
-    diffs += run_settings.describe_differences(saved["optimizer"] or
-                                               run_settings.Settings().as_dict(),
-                                               trainer.settings)
+    diffs += describe_differences(saved["optimizer"] or Settings().as_dict(),
+                                  trainer.settings)
     return diffs
 
 
@@ -227,8 +226,8 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     """
     dims, num_iterations, chunk, checkpoint_every = _run_args(
         layers_dims, num_iterations, chunk, checkpoint, checkpoint_every)
-    settings = run_settings.checked(optimizer, mini_batch_size, beta, beta1, beta2, epsilon,
-                                    lambd, keep_prob, seed, shuffle_block)
+    settings = checked(optimizer, mini_batch_size, beta, beta1, beta2, epsilon,
+                       lambd, keep_prob, seed, shuffle_block)
     saved, gram, parameters = _origin(resume, dims, gram, parameters)
     trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram,
                       settings=settings, x_divisor=x_divisor)
