@@ -31,7 +31,10 @@ ASSETS = {
     "bootstrap.min.js": ("bootstrap@3.1.1", "package/dist/js/bootstrap.min.js"),
     "bootstrap.min.css": ("bootstrap@3.1.1", "package/dist/css/bootstrap.min.css"),
 }
-REMOTE = re.compile(r'(src|href)="https://[^"]+/([^"/]+\.(?:js|css))"')
+# A whole <script> or <link> tag that loads one of them from a CDN.
+TAG = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="https://[^"]+/([^"/]+\.(?:js|css))"[^>]*>')
+URL = re.compile(r'(src|href)="https://[^"]+/([^"/]+\.(?:js|css))"')
+INTEGRITY = re.compile(r'\s(?:integrity|crossorigin|referrerpolicy)="[^"]*"')
 
 
 def package(spec):
@@ -45,6 +48,13 @@ def package(spec):
     return tarball
 
 
+def local_tag(tag):
+    """The tag pointed at vendor/, without the CDN file's integrity hash: npm's build of the
+    same version is not byte-identical, and the browser would refuse it."""
+    tag = URL.sub(lambda m: f'{m[1]}="vendor/{m[2]}"', tag)
+    return INTEGRITY.sub("", tag)
+
+
 def vendor(html_dir):
     """Copy every asset into html_dir/vendor and rewrite the pages' CDN references."""
     target = html_dir / "vendor"
@@ -55,8 +65,7 @@ def vendor(html_dir):
             shutil.copyfileobj(src, dst)
     for page in html_dir.glob("*.html"):
         text = page.read_text()
-        new = REMOTE.sub(lambda m: f'{m[1]}="vendor/{m[2]}"'
-                         if m[2] in ASSETS else m[0], text)
+        new = TAG.sub(lambda m: local_tag(m[0]) if m[1] in ASSETS else m[0], text)
         if new != text:
             page.write_text(new)
 
