@@ -22,3 +22,11 @@ def import_or_skip(name):
         return __import__(name)
     except ImportError:
         raise NotImplementedError(f"{name} is not installed") from None
+
+
+class OneSample:
+    """asv's settings for a benchmark whose value is already a measurement (a ratio, a rate,
+    a time to accuracy): one round, one sample; minutes allowed."""
+    timeout = 300
+    rounds = 1
+    repeat = 1

@@ -13,6 +13,8 @@ import fastdnn
 from fastdnn.bench import interleave
 from fastdnn.bench import scale as bench_scale
 
+from ._request import OneSample
+
 
 NUMPY_SHAPES = ("tiny", "tabular", "gram", "cat")
 GEMM_SHAPES = ("mnist", "cifar", "wide")
@@ -70,18 +72,16 @@ class GemmFloor(_Shapes):
     track_of_gemm_floor.unit = "fraction"
 
 
-class ProductRates:
+class ProductRates(OneSample):
     """numpy's and the kernels' (SciPy's) BLAS GEMM rate (GFLOP/s, one 1024 x 1024 product),
     the machine's yardstick for every other figure (the peers': peers_scaling.py)."""
     params = [["numpy", "kernels"], ["float64", "float32"]]
     param_names = ["library", "dtype"]
-    timeout = 300
-    rounds = 1
-    repeat = 1
+    peers = False
 
     def setup(self, library, dtype):
         rates = {r["library"]: r["gflops"]
-                 for r in bench_scale.product_rates(np.dtype(dtype), peers=False)}
+                 for r in bench_scale.product_rates(np.dtype(dtype), peers=self.peers)}
         if library not in rates:
             raise NotImplementedError(f"{library} is not installed")
         self.rate = rates[library]
@@ -92,12 +92,9 @@ class ProductRates:
     track_gflops.unit = "GFLOP/s"
 
 
-class Interleaved:
+class Interleaved(OneSample):
     """The engine next to the user's numpy (fastdnn.bench.interleave): each a ratio to the
     same work alone; 1.00 means the thread pools do not get in each other's way."""
-    timeout = 300
-    rounds = 1
-    repeat = 1
 
     def track_engine_with_numpy(self):
         return interleave.engine_with_numpy()

@@ -3,15 +3,13 @@ scikit-learn's MLPClassifier (fastdnn.bench.mlp): the same network and algorithm
 iteration; track_speedup = MLPClassifier's time / fastdnn's. Skipped without scikit-learn."""
 from fastdnn.bench import mlp
 
-from ._request import import_or_skip, on_request
+from ._request import OneSample, import_or_skip, on_request
 
 
-class VersusMLPClassifier:
+class VersusMLPClassifier(OneSample):
     params = [["digits10", "tabular"], ["gd", "adam"]]
     param_names = ["dataset", "algorithm"]
     timeout = 600
-    rounds = 1
-    repeat = 1
 
     def setup(self, dataset, algorithm):
         on_request("the scikit-learn comparison")

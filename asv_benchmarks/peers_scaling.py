@@ -6,6 +6,7 @@ import numpy as np
 from fastdnn.bench import scale as bench_scale
 
 from ._request import import_or_skip, on_request
+from . import bench_scaling
 from .bench_scaling import _Shapes
 
 
@@ -33,22 +34,12 @@ class ScalingPeers(_Shapes):
     track_vs_peer.unit = "x"
 
 
-class PeerProductRates:
+class PeerProductRates(bench_scaling.ProductRates):
     """Each installed peer's GEMM rate (GFLOP/s, one 1024 x 1024 product) in this process."""
     params = [["torch", "jax"], ["float64", "float32"]]
-    param_names = ["library", "dtype"]
-    timeout = 300
-    rounds = 1
-    repeat = 1
+    peers = True
 
     def setup(self, library, dtype):
         on_request("the peers")
         import_or_skip(library)
-        rates = {r["library"]: r["gflops"]
-                 for r in bench_scale.product_rates(np.dtype(dtype), peers=True)}
-        self.rate = rates[library]
-
-    def track_gflops(self, library, dtype):
-        return self.rate
-
-    track_gflops.unit = "GFLOP/s"
+        super().setup(library, dtype)
