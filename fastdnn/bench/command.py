@@ -101,6 +101,12 @@ def _sweep(args):
           f"{one / k:.2f}x")
 
 
+def _cluster(args):
+    from . import cluster
+    result = cluster.overhead(args.samples, args.workers or 2)
+    print(json.dumps(result, indent=2) if args.json else cluster.table(result))
+
+
 def _tta(args):
     from . import tta
     result = []
@@ -154,6 +160,8 @@ def main(args):
         _memory(args)
     elif getattr(args, "sweep", False):
         _sweep(args)
+    elif getattr(args, "cluster", False):
+        _cluster(args)
     else:
         if args.plot:
             from ..plot import _pyplot

@@ -46,6 +46,8 @@ def cmd_train(args):
     if args.gram == "on" and not checked(**_optimizer(args)).plain:
         raise UsageError("--gram on carries only full-batch gradient descent without --lambd "
                          "or --keep-prob; leave --gram auto")
+    if args.gram == "on" and args.scheduler:
+        raise UsageError("--gram on runs on one machine; with --scheduler leave --gram auto")
     train_file, test_file = data_files(args)
     X, Y, classes, divisor = images(train_file, args.stream)         # images stay bytes
     X_test, Y_test, _, test_divisor = images(test_file, args.stream)
@@ -58,11 +60,16 @@ def cmd_train(args):
             bar.n = start + costs.size
             bar.set_postfix(cost=f"{costs[-1]:.6f}")     # also refreshes the bar
 
-        result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
-                     gram={"auto": "auto", "on": True, "off": False}[args.gram],
-                     callback=progress, checkpoint=checkpoint,
-                     checkpoint_every=args.checkpoint_every, resume=args.resume, out=args.out,
-                     x_divisor=divisor, **_optimizer(args))
+        client = _dask_client(args.scheduler) if args.scheduler else None
+        try:
+            result = fit(X, Y, dims, args.learning_rate, args.iterations, dtype=args.dtype,
+                         gram={"auto": "auto", "on": True, "off": False}[args.gram],
+                         callback=progress, checkpoint=checkpoint,
+                         checkpoint_every=args.checkpoint_every, resume=args.resume,
+                         out=args.out, x_divisor=divisor, cluster=client, **_optimizer(args))
+        finally:
+            if client is not None:
+                client.close()
     params = result.parameters
     if not args.quiet:
         print(f"Train accuracy: {accuracy(X, Y, params, divisor):.6f}")

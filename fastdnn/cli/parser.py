@@ -52,6 +52,9 @@ def _train_parser(sub):
     t.add_argument("--plot", metavar="PNG", type=option(path),
                    help="save the learning curve (needs matplotlib)")
     _stream_option(t)
+    t.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=option(scheduler),
+                   help="compute each step on a Dask cluster's workers, the same results "
+                   "(needs fastdnn[dask]; a streamed file is read by every worker at its path)")
     t.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     optimizer_options(t)
     t.set_defaults(func=cmd_train, command_parser=t)
@@ -122,8 +125,13 @@ def _bench_parser(sub):
                    "what fit adds beside its data (against PyTorch and JAX)")
     b.add_argument("--sweep", action="store_true",
                    help="instead: a local sweep with K workers against one run at a time")
+    b.add_argument("--cluster", action="store_true",
+                   help="instead: a full-batch step on a local Dask cluster of K "
+                   "single-threaded workers against one process (needs fastdnn[dask])")
+    b.add_argument("--samples", type=option(integer(4096)), metavar="M", default=1_000_000,
+                   help="with --cluster: samples (default 1,000,000)")
     b.add_argument("--workers", type=option(integer(1)), metavar="K",
-                   help="with --sweep (default: cores)")
+                   help="with --sweep (default: cores) or --cluster (default 2)")
     b.set_defaults(func=_bench, command_parser=b)
 
 

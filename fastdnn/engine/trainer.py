@@ -59,10 +59,13 @@ class Trainer:
         mini-batches.
     x_divisor : None, or X is used as X / x_divisor (255.0 for the bytes of images): X may
         then be uint8; the same bits as dividing the whole array first, without the copy.
+    cluster : None, or a ``dask.distributed.Client`` or scheduler address: the steps' chunks
+        are computed on its workers (sources/cluster.py; the same bits; the tiled path only).
+        ``close()`` releases the workers' state.
     """
 
     def __init__(self, X, Y, parameters, learning_rate, *, dtype=None, gram="auto",
-                 settings=None, x_divisor=None):
+                 settings=None, x_divisor=None, cluster=None):
         dims = network_dims(parameters)
         self.dtype = np.dtype(np.float64 if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -74,7 +77,15 @@ class Trainer:
         self.source, Y = open_source(X, Y, dims, self.settings, self.dtype, self.x_divisor)
         self.learning_rate = v.learning_rate(learning_rate)
         self.dims, self.m = dims, self.source.m
+        if cluster is not None:
+            if gram is True:
+                raise ValueError("gram=True is not available with a cluster (the Gram path "
+                                 "runs on one machine): use gram='auto' or False")
+            gram = False
         self.gram = self._path(gram)
+        if cluster is not None:
+            from .sources.cluster import ClusterSource
+            self.source = ClusterSource(self.source, cluster, dims, self.settings)
         self.YT = np.ascontiguousarray(Y.T, dtype=self.dtype)    # (m, nL): rows as X^T
         self.net = new_net(dims, self.dtype, parameters)
         P = self.net.theta.size
@@ -118,6 +129,12 @@ class Trainer:
             raise DivergenceError(f"the cost became {costs[bad]} at iteration {start + bad}: "
                                   "a parameter or an output's logit is no longer finite")
         return costs
+
+    def close(self):
+        """Release what the run holds elsewhere (its state on a cluster's workers)."""
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
 
     def _orders(self, start, epochs):
         """Each epoch's order of the samples: (m,) shuffled for mini-batches, else (0,)."""

@@ -174,7 +174,7 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
         dtype=None, gram="auto", callback=None, chunk=100, checkpoint=None, checkpoint_every=0,
         resume=None, out=None, optimizer="gd", mini_batch_size=None, beta=0.9, beta1=0.9,
         beta2=0.999, epsilon=1e-8, lambd=0.0, keep_prob=1.0, seed=0, shuffle_block=None,
-        x_divisor=None):
+        x_divisor=None, cluster=None):
     """Train [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID; by default the course's full-batch
     gradient descent, with the optimizer options below its sequel's tools.
 
@@ -212,6 +212,10 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
     x_divisor : None, or X is used as X / x_divisor: images may stay bytes (uint8 X with
         x_divisor=255.0 gives the same bits as X / 255. in float64, without that copy). X is
         never copied whole on the tiled path, in C or F order or as a samples-in-rows view.
+    cluster : None, or a ``dask.distributed.Client`` or a scheduler address
+        ("tcp://HOST:8786"): each step's chunks are computed on the cluster's workers, the
+        same bits as on one machine (docs/cluster.md). A file X is read by every worker at the
+        same path; an array is scattered once. The tiled path only (gram "auto" means False).
 
     Returns
     -------
@@ -230,19 +234,22 @@ def fit(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, *, paramet
                        lambd, keep_prob, seed, shuffle_block)
     saved, gram, parameters = _origin(resume, dims, gram, parameters)
     trainer = Trainer(X, Y, parameters, learning_rate, dtype=dtype, gram=gram,
-                      settings=settings, x_divisor=x_divisor)
-    if trainer.dims != dims:
-        raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
-    fingerprint = ""
-    if saved is not None or checkpoint is not None or out is not None:
-        from ..io.fingerprint import data_fingerprint
-        fingerprint = data_fingerprint(X, Y, x_divisor)
-    checkpoints = _Checkpoints(checkpoint, checkpoint_every, fingerprint)
-    costs = np.empty(num_iterations)
-    if saved is not None:
-        _start(trainer, costs, resume, saved, fingerprint, checkpoints, (X, Y))
-    _train(trainer, costs, chunk, checkpoints, callback)
-    checkpoints.write(trainer, costs)
-    if out is not None:
-        save_run(out, trainer, costs, fingerprint)
-    return FitResult(trainer.parameters(), costs)
+                      settings=settings, x_divisor=x_divisor, cluster=cluster)
+    try:
+        if trainer.dims != dims:
+            raise ValueError(f"parameters describe layers {trainer.dims}, layers_dims is {dims}")
+        fingerprint = ""
+        if saved is not None or checkpoint is not None or out is not None:
+            from ..io.fingerprint import data_fingerprint
+            fingerprint = data_fingerprint(X, Y, x_divisor)
+        checkpoints = _Checkpoints(checkpoint, checkpoint_every, fingerprint)
+        costs = np.empty(num_iterations)
+        if saved is not None:
+            _start(trainer, costs, resume, saved, fingerprint, checkpoints, (X, Y))
+        _train(trainer, costs, chunk, checkpoints, callback)
+        checkpoints.write(trainer, costs)
+        if out is not None:
+            save_run(out, trainer, costs, fingerprint)
+        return FitResult(trainer.parameters(), costs)
+    finally:
+        trainer.close()       # a cluster's workers drop the run's state
