@@ -82,22 +82,8 @@ def cmd_train(args):
 
 # ---- sweep --------------------------------------------------------------------------------
 def _dask_client(address):
-    import logging
-    try:
-        from distributed import Client
-    except ImportError:
-        raise RuntimeError("--scheduler needs Dask: pip install 'fastdnn[dask]'") from None
-    quiet = logging.getLogger("distributed")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
-    try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
-            from None
-    finally:
-        quiet.setLevel(level)
+    from ..engine.sources.cluster import scheduler_client
+    return scheduler_client(address, "--scheduler")
 
 
 def _report(records, out, quiet):

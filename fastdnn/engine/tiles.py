@@ -39,6 +39,13 @@ def chunks_for(T, samples):
     return min(K.CHUNKS, -(-samples // T))
 
 
+def chunk_starts(T, b0, b1):
+    """The n + 1 bounds of the chunks of the batch at positions b0..b1 (n = chunks_for;
+    the kernels' kernels/tiled.chunk_start)."""
+    n = chunks_for(T, b1 - b0)
+    return [b0 + c * (b1 - b0) // n for c in range(n + 1)]
+
+
 def _rows(dims):
     """(r_off, rows, widest): where layer l's rows start in a tile's stacked activations,
     their total, and the widest layer."""

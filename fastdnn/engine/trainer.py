@@ -85,7 +85,7 @@ class Trainer:
         self.gram = self._path(gram)
         if cluster is not None:
             from .sources.cluster import ClusterSource
-            self.source = ClusterSource(self.source, cluster, dims, self.settings)
+            self.source = ClusterSource(self.source, cluster, dims)
         self.YT = np.ascontiguousarray(Y.T, dtype=self.dtype)    # (m, nL): rows as X^T
         self.net = new_net(dims, self.dtype, parameters)
         P = self.net.theta.size

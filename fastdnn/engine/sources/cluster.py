@@ -27,7 +27,7 @@ import numpy as np
 
 from ... import kernels as K
 from ...runtime.threads import pick
-from ..tiles import chunks_for
+from ..tiles import chunk_starts
 from . import shard
 
 RETRIES = 3           # tries of one step before the run stops
@@ -46,31 +46,46 @@ def owners(nchunks, nworkers):
 def batch_jobs(b0, b1, T, nworkers):
     """For each worker index, its (J, 3) int64 jobs (chunk, first position, end) of the
     batch at positions b0..b1 (the chunks of kernels/tiled.chunk_start)."""
-    n = chunks_for(T, b1 - b0)
-    starts = [b0 + c * (b1 - b0) // n for c in range(n + 1)]
+    starts = chunk_starts(T, b0, b1)
     jobs = [[] for _ in range(nworkers)]
-    for c, w in enumerate(owners(n, nworkers)):
+    for c, w in enumerate(owners(len(starts) - 1, nworkers)):
         jobs[w].append((c, starts[c], starts[c + 1]))
     return [np.array(j, np.int64).reshape(-1, 3) for j in jobs]
 
 
+def scheduler_client(address, option="cluster="):
+    """A distributed.Client of the scheduler at ``address``; ConnectionError in one line
+    (Dask's own connection log silenced) when it cannot be reached within 10 s."""
+    import logging
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError(f"{option} needs Dask: pip install 'fastdnn[dask]'") from None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
+            from None
+    finally:
+        quiet.setLevel(level)
+
+
 def connect(cluster):
     """(client, whether this run opened it): a distributed.Client, or a scheduler address."""
+    if isinstance(cluster, str):
+        return scheduler_client(cluster), True
     try:
         from distributed import Client
     except ImportError:
         raise RuntimeError("cluster= needs Dask: pip install 'fastdnn[dask]'") from None
-    if isinstance(cluster, Client):
-        return cluster, False
-    if not isinstance(cluster, str):
+    if not isinstance(cluster, Client):
         raise TypeError(f"cluster must be a dask.distributed.Client or a scheduler address "
                         f"like 'tcp://HOST:8786', got {type(cluster).__name__}")
-    try:
-        return Client(cluster, timeout="10s"), True
-    except (OSError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConnectionError(f"cannot reach the Dask scheduler at {cluster}: {reason}") \
-            from None
+    return cluster, False
 
 
 def _lost():
@@ -85,18 +100,14 @@ class ClusterSource:
     """The samples of ``local`` (a MemorySource or a FileSource), trained on by the workers of
     ``cluster`` (a distributed.Client or a scheduler address)."""
 
-    def __init__(self, local, cluster, dims, settings):
+    def __init__(self, local, cluster, dims):
         self.local, self.m, self.n0 = local, local.m, local.n0
-        self.copies, self.dims, self.settings = local.copies, dims, settings
+        self.copies, self.dims = local.copies, dims
         self.client, self.owned = connect(cluster)
         self.token = uuid.uuid4().hex
         self.file = getattr(local, "src", None)
         self.placed = None            # (workers, per worker data futures, YT future)
         self.order = np.zeros(0, np.int64)    # (m,) the epoch's order of samples, or (0,)
-
-    # ---- the Gram path is not distributed (the trainer refuses it) ---------------------
-    def rows(self, b0, b1):
-        return self.local.rows(b0, b1)
 
     def spec(self, run):
         """What every task carries to rebuild the run (shard.Spec)."""
@@ -112,15 +123,19 @@ class ClusterSource:
         tw, m = run.tiles, self.m
         mb = min(run.batch or m, m)
         spec = self.spec(run)
+        empty = np.zeros(0, np.int64)
+        sums_only = (K.Samples(np.zeros((0, self.n0), run.net.theta.dtype), empty, run.YT,
+                               empty), np.zeros((0, 3), np.int64))   # no samples, no jobs
         for e, order in enumerate(orders):
             tw.total[0] = 0.0
             self.order = order
             for b0 in range(0, m, mb):
-                self._step(run, spec, b0, min(b0 + mb, m))
+                self._step(run, spec, b0, min(b0 + mb, m), sums_only)
             costs[e] = tw.total[0]
 
-    def _step(self, run, spec, b0, b1):
-        """One batch: the workers' sums into run.tiles, then the one-machine update."""
+    def _step(self, run, spec, b0, b1, sums_only):
+        """One batch: the workers' sums into run.tiles, then the one-machine update (the
+        kernel given no samples and no jobs: sums_only)."""
         tw = run.tiles
         for attempt in range(RETRIES):
             try:
@@ -138,11 +153,9 @@ class ClusterSource:
         for jobs, (gacc, cost) in sums:
             tw.gacc[jobs[:, 0]] = gacc
             tw.cost[jobs[:, 0]] = cost
-        empty = np.zeros(0, np.int64)
-        none = K.Samples(np.zeros((0, self.n0), run.net.theta.dtype), empty, run.YT, empty)
         kernel, threads = pick(K.window_step, K.window_step_serial, 0, 1)   # the serial one
         with threads:
-            kernel(run.net, tw, none, run.opt, np.zeros((0, 3), np.int64),
+            kernel(run.net, tw, sums_only[0], run.opt, sums_only[1],
                    K.Part(b0, b1, b1 - b0, self.m, 0, 0, True, True))
 
     def _sums(self, run, spec, b0, b1):

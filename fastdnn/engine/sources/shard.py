@@ -96,11 +96,16 @@ def layout(jobs):
     return int(max(e - s for _, s, e in jobs))
 
 
+def _positions(order, s, e):
+    """The samples at positions s..e: themselves, or order[s:e] when an order is given."""
+    return np.arange(s, e) if order.size == 0 else order[s:e]
+
+
 def gather_rows(out, XT, jobs, order, W):
     """out (J·W, n0) = the samples of each job's positions, job k at row k·W, from rows of
     XT (m, n0) (positions as they are when order is (0,), else order[p])."""
     for k, (_, s, e) in enumerate(jobs):
-        idx = np.arange(s, e) if order.size == 0 else order[s:e]
+        idx = _positions(order, s, e)
         np.take(XT, idx, axis=0, out=out[k * W: k * W + e - s])
     return out
 
@@ -110,7 +115,7 @@ def _read_rows(source, jobs, order, W):
     once (a block shuffle's blocks, a full batch's chunks)."""
     out = np.zeros((len(jobs) * W, source.n0), source.dtype)
     for k, (_, s, e) in enumerate(jobs):
-        idx = np.arange(s, e) if order.size == 0 else order[s:e]
+        idx = _positions(order, s, e)
         breaks = np.flatnonzero(np.diff(idx) != 1) + 1
         at = k * W
         for run in np.split(idx, breaks):
@@ -120,8 +125,8 @@ def _read_rows(source, jobs, order, W):
 
 
 def _rows_of(structs, data, jobs, order, W):
-    """(J·W, n0) rows of the jobs: from the scattered array ``data`` ((first position, XT
-    rows) of a shard laid out already, or of all samples) or from the file."""
+    """(J·W, n0) rows of the jobs: from the scattered ``data`` ((laid_out, XT): a full
+    batch's shard laid out already, or all samples' rows) or from the file."""
     if structs.source is not None:
         if order.size:                           # mini-batches: a new set of rows each step
             return _read_rows(structs.source, jobs, order, W)

@@ -23,7 +23,7 @@ import numpy as np
 from ... import kernels as K
 from ..network import step_work
 from ...runtime.threads import pick
-from ..tiles import chunks_for, max_threads
+from ..tiles import chunk_starts, chunks_for, max_threads
 from .reader import Reader
 
 WINDOW_BYTES = 16 << 20        # one window's rows, at most (a tile a job at least)
@@ -44,9 +44,8 @@ def batch_windows(b0, b1, T, J, W):
     """The windows of the batch at positions b0..b1: its chunks (the in-memory split:
     tiles.chunks_for, starts as kernels/tiled.chunk_start) in groups of J, each group's
     chunks W positions (a multiple of T) at a time."""
-    mb = b1 - b0
-    n = chunks_for(T, mb)
-    starts = [b0 + c * mb // n for c in range(n + 1)]
+    starts = chunk_starts(T, b0, b1)
+    n = len(starts) - 1
     out = []
     for g in range(0, n, J):
         group = range(g, min(g + J, n))
