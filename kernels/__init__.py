@@ -11,9 +11,10 @@ module (hence Numba) is imported on first use of one of its names (PEP 562), so
 """
 from importlib import import_module
 
-from .codes import (ADAM, COST_BLOCK, ELEMENT_BLOCK, GD, LINEAR, MOMENTUM, RELU,
-                    RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD, SIGMOID_FORWARD,
-                    SOURCE_DTYPES)
+from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, GD, LINEAR, MOMENTUM,
+                    NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD,
+                    SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD, SOFTMAX,
+                    SOURCE_DTYPES, TANH)
 
 # public name -> the submodule that defines it
 _HOME = {

@@ -5,12 +5,13 @@ propagation (relu keeps NaN, relu_backward keeps dA where Z is NaN), +0.0 where 
 ``*_parallel`` splits the same work into BLOCK-sized tasks over the Numba thread pool.
 """
 import numba
+import numpy as np
 
 from ._jit import kernel
 from .vmath import vsigmoid
 from .buffers import copy
 from .codes import (ELEMENT_BLOCK as BLOCK, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
-                    SIGMOID_FORWARD)
+                    SIGMOID_FORWARD, TANH)
 
 
 @kernel(inline=True)
@@ -44,6 +45,21 @@ def sigmoid_backward(dz, da, z):
         dz[i] = da[i] * s * (1 - s)
 
 
+@kernel(inline=True)
+def tanh_forward(out, z):
+    # out, z: (n,).
+    for i in range(z.size):
+        out[i] = np.tanh(z[i])
+
+
+@kernel(inline=True)
+def tanh_backward(dz, da, z):
+    # dz, da, z: (n,). dA * (1 - a²) with a = tanh(z) recomputed (the cache holds only Z).
+    for i in range(z.size):
+        a = np.tanh(z[i])
+        dz[i] = da[i] * (1 - a * a)
+
+
 @kernel
 def apply(out, a, b, op):
     # out, a, b: same shape, any ndim, C-contiguous. One element-wise op by code: forward
@@ -72,11 +88,13 @@ def apply_parallel(out, a, b, op):
 
 @kernel(inline=True)
 def activation_forward(out, z, act):
-    # out, z: (n,). act in {LINEAR, RELU, SIGMOID}; LINEAR copies.
+    # out, z: (n,). act in {LINEAR, RELU, SIGMOID, TANH}; LINEAR copies.
     if act == RELU:
         relu_forward(out, z)
     elif act == SIGMOID:
         sigmoid_forward(out, z)
+    elif act == TANH:
+        tanh_forward(out, z)
     else:
         copy(out, z)
 
@@ -88,5 +106,7 @@ def activation_backward(dz, da, z, act):
         relu_backward(dz, da, z)
     elif act == SIGMOID:
         sigmoid_backward(dz, da, z)
+    elif act == TANH:
+        tanh_backward(dz, da, z)
     else:
         copy(dz, da)

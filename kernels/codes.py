@@ -6,7 +6,7 @@ and size its buffers without loading Numba; the kernels read the same numbers.
 """
 import numpy as np
 # Activation codes shared by every kernel that takes ``act``.
-LINEAR, RELU, SIGMOID, SOFTMAX = 0, 1, 2, 3   # SOFTMAX: over each column (output layer)
+LINEAR, RELU, SIGMOID, SOFTMAX, TANH = 0, 1, 2, 3, 4   # SOFTMAX: over each column (output)
 
 # Element-wise op codes for activations.apply() / apply_parallel().
 RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
@@ -16,6 +16,14 @@ COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel t
 
 # Optimizer codes for optim.optimizer_update() (the update rule of a training step).
 GD, MOMENTUM, ADAM = 0, 1, 2
+# scikit-learn's rules (its _stochastic_optimizers): SGD with momentum (beta), Nesterov's
+# variant, and its Adam (epsilon added to sqrt(s), the corrections folded into lr).
+SK_SGD, SK_NESTEROV, SK_ADAM = 3, 4, 5
+NO_UPDATE = 6   # the gradient only: SciPy's L-BFGS-B takes the step
+
+# Loss codes (Net.loss): the course's cost, or scikit-learn's losses (clipped log losses, half
+# the squared error averaged over outputs), chosen by the output layer's activation.
+COURSE_LOSS, SK_LOSS = 0, 1
 
 # The dtypes the tiled kernels read X in as stored (source.py); others are converted once.
 SOURCE_DTYPES = (np.uint8, np.float32, np.float64)

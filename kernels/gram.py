@@ -170,8 +170,8 @@ def _steps(costs, net, tw, gw, data, opt):
         copy(layer_z(tile, 1, n1).reshape(-1), gw.P.reshape(-1))
         mask = Mask(1.0, 0, 0, tw.idx[0][:0])
         forward(tile, net, mask)
-        tw.cost[0] += tile_cost(tile, net, data.YT, tw.cbuf[0])
-        backward(tile, net, data.YT, mask)
+        tw.cost[0] += tile_cost(tile, net, data.YT, tw.cbuf[0], data.sw, mask.samples)
+        backward(tile, net, data.YT, mask, data.sw)
         dZ1 = tile.dZ
         for k in range(n1 * m):
             S[k] += dZ1[k]

@@ -4,7 +4,11 @@ pass from layer 1's Z, the cost's terms, and the backward pass down to layer 1's
 Guarantees: the course's arithmetic and order for [LINEAR->RELU] x (L-1) -> LINEAR->SIGMOID
 (a softmax over K >= 2 output units): Z_l = W_l·A_{l-1} + b_l, the output layer's
 dZ_L = A_L - Y, db_l and dW_l as sums over the tile's samples (no 1/m: added into the
-tile's gradient sums, in layer order), dZ_{l-1} = W_l^T·dZ_l where Z_{l-1} > 0. Only layer
+tile's gradient sums, in layer order), dZ_{l-1} = W_l^T·dZ_l where Z_{l-1} > 0.
+Each layer's activation is the code net.acts[l] (the course's: RELU hidden, SIGMOID or
+SOFTMAX out; scikit-learn's MLP adds TANH, LINEAR and SIGMOID hidden, LINEAR out, each with
+its canonical loss, so dZ_L = A_L - Y holds for all). With sample weights (sw not empty)
+sample j's dZ_L and cost term are multiplied by its weight. Only layer
 1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
 rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.
 Each product is one single-threaded BLAS call; nothing is allocated.
@@ -12,11 +16,12 @@ Each product is one single-threaded BLAS call; nothing is allocated.
 import numpy as np
 
 from ._jit import kernel
-from .activations import relu_backward
+from .activations import activation_backward, relu_backward
 from .buffers import view
-from .codes import LINEAR, RELU, SIGMOID
+from .buffers import copy
+from .codes import LINEAR, RELU, SK_LOSS, SOFTMAX
 from .linear import bias_activation_forward
-from .loss import sum8, training_cross_entropy_sum
+from .loss import sk_loss_terms, sum8, training_cross_entropy_sum
 from .optim import dropout
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
@@ -58,7 +63,7 @@ def reset_sums(tw, c, k0):
 @kernel(inline=True)
 def forward(tile, net, mask):
     # Every layer of the tile, from Z_1 (which holds W1·X, made by the caller): Z_l += b_l
-    # and A_l = its activation, Z_{l+1} = W_{l+1}·A_l. Dropout (mask.keep_prob < 1) on the
+    # and A_l = act_l(Z_l), Z_{l+1} = W_{l+1}·A_l. Dropout (mask.keep_prob < 1) on the
     # hidden layers' activations.
     L = net.dims.size - 1
     for l in range(1, L + 1):
@@ -68,22 +73,31 @@ def forward(tile, net, mask):
             np.dot(weights(net, l), layer_a(tile, l - 1, net.dims[l - 1]), Z)
         A = layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
-        if l == L and n > 1:                       # K classes: a softmax over each column
+        act = net.acts[l]
+        if act == SOFTMAX:                         # over each column
             bias_activation_forward(A, Z, b, LINEAR)
             softmax_forward(A, Z)
+        elif act == LINEAR:                        # the identity: A is a copy of Z
+            bias_activation_forward(A, Z, b, LINEAR)
+            copy(A.reshape(-1), Z.reshape(-1))
         else:
-            bias_activation_forward(A, Z, b, RELU if l < L else SIGMOID)
+            bias_activation_forward(A, Z, b, act)
         if l < L and mask.keep_prob < 1.0:
             dropout(A, l, mask)
 
 
 @kernel(inline=True)
-def tile_cost(tile, net, Y_t, cbuf):
-    # Σ over the tile's samples of y log a + (1-y) log(1-a) (one sigmoid unit; a term that
-    # an output rounded to 0 or 1 makes NaN or infinite comes from its logit: loss.py), or
-    # of Σ_k y_k log a_k (a softmax), float64. Y_t: (t, n_L). cbuf: (>= min(t, COST_BLOCK),).
+def tile_cost(tile, net, Y_t, cbuf, sw, samples):
+    # The tile's cost terms summed (float64; the batch's cost is -1/mb of the batch's sum).
+    # COURSE_LOSS: Σ y log a + (1-y) log(1-a) (one sigmoid unit; a term that an output
+    # rounded to 0 or 1 makes NaN or infinite comes from its logit: loss.py), or Σ_k y_k
+    # log a_k (a softmax). SK_LOSS: scikit-learn's (loss.sk_loss_terms), each sample's terms
+    # times its weight sw[samples[j]] when sw is not empty. Y_t: (t, n_L).
+    # cbuf: (>= min(t, COST_BLOCK),).
     L = net.dims.size - 1
     nL, r, t = net.dims[L], tile.r_off[L], tile.t
+    if net.loss == SK_LOSS:
+        return sk_loss_terms(layer_a(tile, L, nL), Y_t, net.acts[L], sw, samples)
     if nL > 1:
         return softmax_log_likelihood(layer_z(tile, L, nL), Y_t)
     return training_cross_entropy_sum(tile.acts[r * t: (r + 1) * t],
@@ -91,15 +105,18 @@ def tile_cost(tile, net, Y_t, cbuf):
 
 
 @kernel(inline=True)
-def backward(tile, net, Y_t, mask):
+def backward(tile, net, Y_t, mask, sw):
     # Adds the tile's db_l (every layer) and dW_l (layers 2..L) to tile.g and leaves dZ_1
-    # (n_1, t) in tile.dZ for the caller's layer 1. Needs the tile's forward pass.
+    # (n_1, t) in tile.dZ for the caller's layer 1. Needs the tile's forward pass. sw: (m,)
+    # sample weights (sample j of the tile is mask.samples[j]), or (0,).
     L = net.dims.size - 1
     t, g = tile.t, tile.g
     # Output layer: dZ_L = A_L - Y (the course's dAL through sigmoid_backward, simplified;
     # the same for a softmax with the categorical cross-entropy). Y_t: (t, n_L).
     nL = net.dims[L]
     output_gradient(view(tile.dZ, 0, nL, t), layer_a(tile, L, nL), Y_t)
+    if sw.size:
+        weigh_columns(view(tile.dZ, 0, nL, t), sw, mask.samples)
     for l in range(L, 0, -1):
         n, n_prev = net.dims[l], net.dims[l - 1]
         dZ = view(tile.dZ, 0, n, t)
@@ -114,9 +131,12 @@ def backward(tile, net, Y_t, mask):
         np.dot(weights(net, l).T, dZ, dA)
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
-        # The layer below is a ReLU: dZ_{l-1} = dA where Z_{l-1} > 0.
-        relu_backward(tile.dZ[: n_prev * t], tile.dA[: n_prev * t],
-                      layer_z(tile, l - 1, n_prev).reshape(-1))
+        dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]
+        z = layer_z(tile, l - 1, n_prev).reshape(-1)
+        if net.acts[l - 1] == RELU:               # the course's: dZ_{l-1} = dA where Z > 0
+            relu_backward(dz, da, z)
+        else:
+            activation_backward(dz, da, z, net.acts[l - 1])
 
 
 @kernel(inline=True)
@@ -124,3 +144,12 @@ def add_into(acc, x):
     # acc, x: (k,). acc += x.
     for k in range(x.size):
         acc[k] += x[k]
+
+
+@kernel(inline=True)
+def weigh_columns(dZ, sw, samples):
+    # dZ: (n, t). Column j times sw[samples[j]].
+    for j in range(dZ.shape[1]):
+        w = sw[samples[j]]
+        for k in range(dZ.shape[0]):
+            dZ[k, j] = dZ[k, j] * w

@@ -16,7 +16,7 @@ import numpy as np
 from ._jit import kernel
 from .vmath import vlog
 
-from .codes import COST_BLOCK as BLOCK
+from .codes import COST_BLOCK as BLOCK, LINEAR, SOFTMAX
 
 
 @kernel
@@ -146,4 +146,39 @@ def training_cross_entropy_sum(a, z, y, buf):
                     part[i] = _logit_term(np.float64(z[lo + i]), np.float64(y[lo + i]))
             s = sum8(part)
         total += s
+    return total
+
+
+@kernel(inline=True)
+def _xlogy(y, p):
+    # scipy.special.xlogy: 0 where y == 0 (whatever p), else y·log(p).
+    return 0.0 if y == 0 else y * np.log(p)
+
+
+@kernel(inline=True)
+def sk_loss_terms(A, Y_t, out_act, sw, samples):
+    # scikit-learn's MLP losses for the outputs A (n_L, t) of the activation out_act and the
+    # labels Y_t (t, n_L), as the sum over the tile of terms whose batch average is minus
+    # the loss (the tiled cost's sign): SIGMOID, its binary log loss summed over outputs;
+    # SOFTMAX, its log loss; LINEAR, half the squared error averaged over outputs. Outputs
+    # are clipped to [eps, 1 - eps] of their dtype as scikit-learn's log losses clip them.
+    # Sample j's terms times sw[samples[j]] when sw is not empty. Returns float64.
+    nL, t = A.shape
+    eps = 2.220446049250313e-16 if A.itemsize == 8 else 1.1920928955078125e-07
+    total = 0.0
+    for j in range(t):
+        s = 0.0
+        for k in range(nL):
+            a = np.float64(A[k, j])
+            y = np.float64(Y_t[j, k])
+            if out_act == LINEAR:
+                s -= (y - a) * (y - a)
+            else:
+                p = min(max(a, eps), 1.0 - eps)
+                s += _xlogy(y, p)
+                if out_act != SOFTMAX:
+                    s += _xlogy(1.0 - y, 1.0 - p)
+        if out_act == LINEAR:
+            s = 0.5 * s / nL
+        total += s * sw[samples[j]] if sw.size else s
     return total

@@ -8,6 +8,12 @@ for every entry of theta (W and b alike), with t the step being taken (from 1):
   ADAM:     v = beta1·v + (1-beta1)·g;  s = beta2·s + (1-beta2)·g²;
             theta -= lr · (v / (1-beta1^t)) / (sqrt(s / (1-beta2^t)) + epsilon)
             (computed with the corrections folded into two constants: within an ulp or two)
+scikit-learn's MLP rules (its _stochastic_optimizers, the same arithmetic):
+  SK_SGD:      v = beta·v - lr·g;  theta += v
+  SK_NESTEROV: v = beta·v - lr·g;  theta += beta·v - lr·g
+  SK_ADAM:     v = beta1·v + (1-beta1)·g;  s = beta2·s + (1-beta2)·g²;
+               theta += -(lr·sqrt(1-beta2^t)/(1-beta1^t)) · v / (sqrt(s) + epsilon)
+  NO_UPDATE:   theta unchanged (the caller steps)
 L2 adds (lambd/mb)·W_l to dW_l (never to b) and (lambd/(2·mb))·Σ_l ‖W_l‖² to the cost.
 Dropout keeps unit i of hidden layer l for sample j at step t when
   u(seed, t, l, i, j) < keep_prob,   u = (h >> 11) · 2^-53,
@@ -19,7 +25,7 @@ reproduces it in plain Python).
 import numpy as np
 
 from ._jit import kernel
-from .codes import ADAM, MOMENTUM
+from .codes import ADAM, MOMENTUM, NO_UPDATE, SK_ADAM, SK_NESTEROV, SK_SGD
 from .update import sgd_update
 
 M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -104,6 +110,29 @@ def _adam(theta, grad, opt):
 
 
 @kernel(inline=True)
+def _sk_sgd(theta, grad, opt, nesterov):
+    v, lr, mu = opt.v, opt.lr, opt.beta
+    for i in range(theta.size):
+        vi = mu * v[i] - lr * grad[i]
+        v[i] = vi
+        theta[i] += (mu * vi - lr * grad[i]) if nesterov else vi
+
+
+@kernel(inline=True)
+def _sk_adam(theta, grad, opt):
+    v, s, b1, b2, eps = opt.v, opt.s, opt.beta1, opt.beta2, opt.epsilon
+    t = opt.t[0]
+    lr = opt.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    for i in range(theta.size):
+        g = grad[i]
+        vi = b1 * v[i] + (1 - b1) * g
+        si = b2 * s[i] + (1 - b2) * (g * g)
+        v[i] = vi
+        s[i] = si
+        theta[i] += -lr * vi / (np.sqrt(si) + eps)
+
+
+@kernel(inline=True)
 def optimizer_update(theta, grad, opt):
     # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
     # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)
@@ -111,5 +140,11 @@ def optimizer_update(theta, grad, opt):
         _momentum(theta, grad, opt)
     elif opt.code == ADAM:
         _adam(theta, grad, opt)
+    elif opt.code == SK_ADAM:
+        _sk_adam(theta, grad, opt)
+    elif opt.code == SK_SGD or opt.code == SK_NESTEROV:
+        _sk_sgd(theta, grad, opt, opt.code == SK_NESTEROV)
+    elif opt.code == NO_UPDATE:
+        return
     else:
         sgd_update(theta, theta, grad, opt.lr)

@@ -21,6 +21,8 @@ class Net(NamedTuple):
     b_off: np.ndarray     # (L+1,) int64: where b_l starts in theta (entry 0 unused)
     theta: np.ndarray     # (P,) the parameters; W_l is (n_l, n_{l-1}), b_l is (n_l, 1)
     grad: np.ndarray      # (P,) the last batch's gradient (1/mb included), theta's layout
+    acts: np.ndarray      # (L+1,) int64: layer l's activation code (entry 0 unused; codes.py)
+    loss: int             # COURSE_LOSS or SK_LOSS (codes.py)
 
 
 class Tiles(NamedTuple):
@@ -62,6 +64,9 @@ class Samples(NamedTuple):
     #                       mapped file), or (0,): position p is row p - x0
     YT: np.ndarray        # (m, n_L) C: labels, one row a sample
     order: np.ndarray     # (m,) int64: the sample at each position of the epoch, or (0,)
+    sw: np.ndarray = np.zeros(0)   # (m,) float64: each sample's weight, or (0,): all 1
+    #                       (with weights, a batch's gradient and cost are divided by their
+    #                       sum, not by mb)
 
 
 class Part(NamedTuple):
@@ -104,7 +109,7 @@ class Gram(NamedTuple):
 
 class Optimizer(NamedTuple):
     """A training run's update rule, its settings and its state (allocated once)."""
-    code: int             # GD, MOMENTUM or ADAM (codes.py)
+    code: int             # GD, MOMENTUM, ADAM, SK_SGD, SK_NESTEROV or SK_ADAM (codes.py)
     lr: float             # learning rate
     beta: float           # momentum's
     beta1: float          # Adam's first moment

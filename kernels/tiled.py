@@ -92,13 +92,14 @@ def _chunk(tw, seg, net, data, opt):
         # A copied tile lives in this thread's buffer (scratch: it never changes a result).
         X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.xorder, j0 - x0, t,
                            tw.divisor)
-        samples, Y_t = _tile_labels(tw, c, data, j0, t, opt.keep_prob < 1.0)
+        samples, Y_t = _tile_labels(tw, c, data, j0, t,
+                                    opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
         first_layer_forward(tile, net, X_t)
         forward(tile, net, mask)
-        total += tile_cost(tile, net, Y_t, tw.cbuf[c])
-        backward(tile, net, Y_t, mask)
+        total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
+        backward(tile, net, Y_t, mask, data.sw)
         first_layer_backward(tile, net, X_t)
     tw.cost[c] = total
 
@@ -118,7 +119,8 @@ def chunk_start(c, nchunks, b0, b1):
 @kernel(inline=True)
 def batch_gradient(net, tw, nchunks, mb, opt, k0):
     # net.grad[k0:] out = the batch's gradient from its chunks' sums (1/mb included, L2
-    # added), the chunks added in order. Returns the batch's cost.
+    # added), the chunks added in order. Returns the batch's cost. mb: the batch's samples,
+    # or the sum of their weights.
     inv_m = 1.0 / mb
     grad = net.grad
     for k in range(k0, grad.size):
@@ -151,7 +153,18 @@ def _batch_gradient(net, tw, data, opt, b0, b1, x0):
         seg = Segment(ci, chunk_start(ci, nchunks, b0, b1),
                       chunk_start(ci + 1, nchunks, b0, b1), x0, True)
         _chunk(tw, seg, net, data, opt)
-    return batch_gradient(net, tw, nchunks, b1 - b0, opt, 0)
+    return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
+
+
+@kernel(inline=True)
+def batch_weight(data, b0, b1):
+    # What the batch at positions b0..b1 is divided by: its size, or its weights' sum.
+    if data.sw.size == 0:
+        return np.float64(b1 - b0)
+    total = 0.0
+    for p in range(b0, b1):
+        total += data.sw[p if data.order.size == 0 else data.order[p]]
+    return total
 
 
 @kernel(inline=True)

@@ -42,12 +42,22 @@ def parameter_layout(dims):
     return w_off, b_off, p
 
 
-def new_net(dims, dtype, parameters=None):
+def course_acts(dims):
+    """(L+1,) int64 activation codes of the course's networks: ReLU hidden layers, a sigmoid
+    output unit (a softmax over two or more)."""
+    acts = np.full(len(dims), K.RELU, np.int64)
+    acts[-1] = K.SIGMOID if dims[-1] == 1 else K.SOFTMAX
+    return acts
+
+
+def new_net(dims, dtype, parameters=None, acts=None, loss=K.COURSE_LOSS):
     """A kernels.Net for ``dims`` in ``dtype``: theta from ``parameters`` (a dict), or zeros;
-    grad zeros."""
+    grad zeros; layer activations ``acts`` ((L+1,) codes; the course's by default) and the
+    loss code ``loss``."""
     w_off, b_off, size = parameter_layout(dims)
+    acts = course_acts(dims) if acts is None else np.asarray(acts, np.int64)
     net = K.Net(np.asarray(dims, np.int64), w_off, b_off, np.zeros(size, dtype),
-                np.zeros(size, dtype))
+                np.zeros(size, dtype), acts, int(loss))
     if parameters is not None:
         for l in range(1, len(dims)):
             weight(net, l)[...] = parameters[f"W{l}"]

@@ -1,0 +1,105 @@
+"""scikit-learn's multi-layer perceptron on the engine's tiled kernels.
+
+Guarantees: the network, losses and update rules of scikit-learn's MLPClassifier and
+MLPRegressor (hidden activations identity, logistic, tanh, relu; an identity, logistic or
+softmax output with its canonical loss; its SGD, Nesterov and Adam rules; L2 as it scales
+it, alpha / batch size, or / the batch's weight sum with sample weights), computed by the
+kernels of kernels/tiled.py given codes (Net.acts, Net.loss, Optimizer.code): one kernel
+call an epoch, every batch of the epoch in it, or one call a loss-and-gradient for L-BFGS.
+Its coefs_[i] (fan_in, fan_out) are views of the engine's W_{i+1} (fan_out, fan_in), so
+the estimator reads the parameters the kernels write without a copy. Same bits for any
+thread count (the tiled kernels' fixed summation order).
+"""
+import numpy as np
+
+from .. import kernels as K
+from ..runtime.threads import pick
+from .network import bias, new_net, step_work, weight
+from .tiles import allocate_tiles, chunks_for
+
+HIDDEN = {"identity": K.LINEAR, "logistic": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
+OUTPUT = {"identity": K.LINEAR, "logistic": K.SIGMOID, "softmax": K.SOFTMAX}
+_NONE = np.zeros(0, np.int64)     # an empty order: positions as they are
+
+
+class MLPEngine:
+    """One fit's network (``layer_units``: n_features, hidden sizes..., n_outputs) with the
+    ``hidden`` and ``output`` activations (scikit-learn's names) in ``dtype``, and the
+    workspace for batches of ``batch`` of m samples."""
+
+    def __init__(self, layer_units, hidden, output, dtype, m, batch):
+        dims = [int(u) for u in layer_units]
+        acts = [0] + [HIDDEN[hidden]] * (len(dims) - 2) + [OUTPUT[output]]
+        self.dims, self.dtype = dims, np.dtype(dtype)
+        self.net = new_net(dims, self.dtype, acts=acts, loss=K.SK_LOSS)
+        self.P = self.net.theta.size
+        self.batch = min(batch, m)
+        # copies=True: X's rows may come in any layout (a tile is copied when not a view)
+        self.tiles = allocate_tiles(dims, m, self.dtype, self.P, batch=self.batch, copies=True)
+
+    # ---- scikit-learn's parameter lists <-> theta ----------------------------------------
+    def coefs(self):
+        """[(n_{l-1}, n_l) for each layer]: views of theta (W_l transposed)."""
+        return [weight(self.net, l).T for l in range(1, len(self.dims))]
+
+    def intercepts(self):
+        """[(n_l,) for each layer]: views of theta."""
+        return [bias(self.net, l).reshape(-1) for l in range(1, len(self.dims))]
+
+    def flat(self, coefs, intercepts, out=None):
+        """coefs + intercepts (scikit-learn's order of params) into theta's layout."""
+        out = np.zeros(self.P, self.dtype) if out is None else out
+        for l, (W, b) in enumerate(zip(coefs, intercepts), start=1):
+            w0, b0 = self.net.w_off[l], self.net.b_off[l]
+            n, n_prev = self.dims[l], self.dims[l - 1]
+            out[w0: w0 + n * n_prev].reshape(n, n_prev)[...] = np.asarray(W).T
+            out[b0: b0 + n] = np.asarray(b).reshape(-1)
+        return out
+
+    def lists(self, flat):
+        """theta's layout -> (coefs, intercepts) as new arrays in scikit-learn's shapes."""
+        net = self.net
+        coefs, intercepts = [], []
+        for l in range(1, len(self.dims)):
+            n, n_prev = self.dims[l], self.dims[l - 1]
+            w0, b0 = net.w_off[l], net.b_off[l]
+            coefs.append(flat[w0: w0 + n * n_prev].reshape(n, n_prev).T.copy())
+            intercepts.append(flat[b0: b0 + n].copy())
+        return coefs, intercepts
+
+    # ---- training -------------------------------------------------------------------------
+    def _kernel(self, samples):
+        return pick(K.tiled_train_steps, K.tiled_train_steps_serial,
+                    step_work(self.dims, samples, False), chunks_for(self.tiles.T, samples))
+
+    def epoch(self, X, Y, sw, order, opt):
+        """One epoch of batches of self.batch (positions in ``order``, or as they are when
+        it is empty), each step opt's rule. X (m, n0), Y (m, n_L) C in the dtype, sw (m,)
+        float64 or (0,). Returns the epoch's loss (batches' losses weighted by size)."""
+        cost = np.zeros(1)
+        steps, threads = self._kernel(self.batch)
+        with threads:                    # the caller holds BLAS at one thread
+            steps(cost, self.net, self.tiles, K.Samples(X, order, Y, order, sw), opt,
+                  self.batch)
+        return float(cost[0])
+
+    def loss_grad(self, theta, X, Y, sw, alpha):
+        """(loss, gradient) at ``theta`` (theta's layout) over all of X: scikit-learn's
+        full-batch loss with L2 and its gradient (a new array), theta left unchanged."""
+        m = X.shape[0]
+        self.net.theta[...] = theta
+        opt = K.Optimizer(K.NO_UPDATE, 0.0, 0.0, 0.0, 0.0, 0.0, float(alpha), 1.0, 0,
+                          np.zeros(0, self.dtype), np.zeros(0, self.dtype),
+                          np.zeros(1, np.int64))
+        cost = np.zeros(1)
+        steps, threads = self._kernel(m)
+        with threads:
+            steps(cost, self.net, self.tiles, K.Samples(X, _NONE, Y, _NONE, sw), opt, m)
+        return float(cost[0]), self.net.grad.astype(np.float64)
+
+
+def optimizer(code, lr, momentum, beta_1, beta_2, epsilon, alpha, v, s, t):
+    """The kernels' Optimizer for a scikit-learn rule (code SK_SGD, SK_NESTEROV, SK_ADAM)
+    with its state v, s ((P,) or (0,)) and t ((1,) int64: steps taken)."""
+    return K.Optimizer(code, float(lr), float(momentum), float(beta_1), float(beta_2),
+                       float(epsilon), float(alpha), 1.0, 0, v, s, t)
