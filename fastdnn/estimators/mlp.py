@@ -139,6 +139,7 @@ class _CompiledMLP:
         sample_idx = np.arange(n, dtype=int)
         in_order = np.zeros(0, np.int64)
         try:
+            self.n_iter_ = 0
             with one_blas_thread():
                 for _ in range(self.max_iter):
                     if self.shuffle:
@@ -186,6 +187,7 @@ class _CompiledMLP:
             return super()._fit_lbfgs(X, y, sample_weight, activations, deltas, coef_grads,
                                       intercept_grads, layer_units)
         m = X.shape[0]
+        self._packed_layout(layer_units)
         eng = self._engine(layer_units, X.dtype, m, m)
         Y = np.ascontiguousarray(y, dtype=X.dtype)
         sw = np.zeros(0) if sample_weight is None else \
@@ -201,6 +203,39 @@ class _CompiledMLP:
         self.loss_ = res.fun
         eng.net.theta[...] = res.x
         self.coefs_, self.intercepts_ = eng.lists(eng.net.theta)
+
+
+    def _packed_layout(self, layer_units):
+        """scikit-learn's packed vector of parameters (every coef (fan_in, fan_out) flat,
+        then every intercept): its _coef_indptr and _intercept_indptr."""
+        self._coef_indptr, self._intercept_indptr = [], []
+        start = 0
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+            self._coef_indptr.append((start, start + fan_in * fan_out, (fan_in, fan_out)))
+            start += fan_in * fan_out
+        for fan_out in layer_units[1:]:
+            self._intercept_indptr.append((start, start + fan_out))
+            start += fan_out
+
+    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight, activations, deltas,
+                         coef_grads, intercept_grads):
+        """(loss, gradient) at scikit-learn's packed parameters, from the kernels (its
+        signature; the lists it passes are scratch for its own code)."""
+        if not _compiled(self, X):
+            return super()._loss_grad_lbfgs(packed_coef_inter, X, y, sample_weight,
+                                            activations, deltas, coef_grads, intercept_grads)
+        self._unpack(packed_coef_inter)
+        units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        eng = MLPEngine(units, self.activation, self.out_activation_, X.dtype, X.shape[0],
+                        X.shape[0])
+        theta = eng.flat(self.coefs_, self.intercepts_)
+        sw = np.zeros(0) if sample_weight is None else \
+            np.ascontiguousarray(sample_weight, np.float64)
+        with one_blas_thread():
+            loss, grad = eng.loss_grad(theta, X, np.ascontiguousarray(y, dtype=X.dtype), sw,
+                                       self.alpha)
+        c, i = eng.lists(grad)
+        return loss, np.hstack([a.ravel() for a in c + i])
 
 
 def _iprint(iprint):
