@@ -125,9 +125,31 @@ def _tta(args):
 
 
 def _mlp(args):
-    from . import mlp
+    from . import mlp, scale
+    from ..runtime.blas import RATE_NOTE
     result = mlp.rows()
-    print(json.dumps(result, indent=2) if args.json else mlp.table(result))
+    result["rates"] = {dt: scale.product_rates(np.dtype(dt)) for dt in ("float64", "float32")}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"CPU: {_cpu()}, {os.cpu_count()} cores")
+    for dt, rates in result["rates"].items():
+        print(f"GEMM rates, {dt} ({RATE_NOTE}):")
+        print(scale.rates_table(rates))
+    print(mlp.table(result))
+
+
+def _cpu():
+    """The CPU's model name (Linux), or the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown CPU"
 
 
 def _memory(args):

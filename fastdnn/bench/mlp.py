@@ -1,79 +1,121 @@
-"""fastdnn against scikit-learn's MLPClassifier, the same network and algorithm, per
-iteration: full-batch gradient descent (``solver="sgd"``, ``batch_size=n``, no momentum, no
-L2) and an epoch of Adam with batch 200; on the ten embedded digit classes and a 50,000-sample
-generated table (10 classes: a softmax output for both).
+"""``fastdnn bench --mlp``: fastdnn.neural_network against scikit-learn's own MLPClassifier,
+the same script with the import line changed: whole ``fit`` calls at the same settings and
+random_state, so both sides run the same epochs to the same numbers.
 
-Each side trains through its own public API from the same starting point (fastdnn's
-DNNClassifier and MLPClassifier, warm-started one iteration at a time, so that set-up is
-paid once); the times are the best of a few timed runs after a warm-up (timing.py).
+Cases (the drop-in's targets): digits (1,797 x 64, 10 classes, scaled to [0, 1]) at the
+defaults (adam, batch 200, until tol stops it or 200 epochs) in float64 and float32; a
+100,000 x 50 generated table, (64, 32), adam, 5 epochs; digits with lbfgs at the defaults;
+digits with full-batch sgd (batch_size = n), 200 epochs. Each is paired rounds (timing.py):
+a warm-up fit of each, then fits alternating, the best round of each side. ``agree`` is the
+largest relative difference of the two fits' loss curves (or final losses for lbfgs).
+Memory: the peak that ``fit`` adds (tracemalloc: numpy's allocations) beyond X, each side.
 """
+import tracemalloc
 import warnings
 
 import numpy as np
 
-from .timing import clock
+from .timing import paired_rounds, verdict
 
-HIDDEN = (64, 32)
+TABLE_ROWS, TABLE_FEATURES, TABULAR_EPOCHS = 100_000, 50, 5
 
 
-def data(name):
-    """(X (n_samples, n_features), y) of ``name``: "digits10" or "tabular" (50,000 x 50)."""
-    if name == "digits10":
-        from ..io.datasets import embedded, load_flat
-        X, y, _, _ = load_flat(embedded("train_digits10.h5"))
-        return np.ascontiguousarray(X.T), y.ravel()
+def data(name, dtype=np.float64):
+    """(X (n_samples, n_features), y) of ``name``: "digits" or "tabular"."""
+    if name == "digits":
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        return (X / 16).astype(dtype), y
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((50_000, 50))
+    X = rng.standard_normal((TABLE_ROWS, TABLE_FEATURES))
     y = np.argmax(X[:, :10] + 0.5 * X[:, 10:20] ** 2, axis=1)
-    return X, y
+    return X.astype(dtype), y
 
 
-def _per_iteration(model, X, y, iterations=5, repeat=3):
-    """Seconds per iteration of ``model.fit`` when each call runs ``iterations`` of them."""
+CASES = [
+    ("digits", "adam, defaults", np.float64, {}),
+    ("digits", "adam, defaults", np.float32, {}),
+    ("tabular", f"adam (64,32), {TABULAR_EPOCHS} epochs", np.float64,
+     dict(hidden_layer_sizes=(64, 32), max_iter=TABULAR_EPOCHS)),
+    ("digits", "lbfgs, defaults", np.float64, dict(solver="lbfgs")),
+    ("digits", "sgd, full batch", np.float64, dict(solver="sgd", batch_size=1797)),
+]
+
+
+def _fitter(Estimator, X, y, settings):
+    model = Estimator(random_state=0, **settings)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")         # ConvergenceWarning at max_iter
+            model.fit(X, y)
+    return model, fit
+
+
+def _agree(a, b):
+    if hasattr(a, "loss_curve_"):
+        x, y = np.asarray(a.loss_curve_), np.asarray(b.loss_curve_)
+        if x.shape != y.shape:
+            return float("inf")
+        return float(np.max(np.abs(x - y) / np.abs(x)))
+    return abs(a.loss_ - b.loss_) / abs(a.loss_)
+
+
+def row(name, solver, dtype, settings, rounds=3):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    from ..neural_network import MLPClassifier as Ours
+    X, y = data(name, dtype)
+    theirs, fit_theirs = _fitter(Theirs, X, y, settings)
+    ours, fit_ours = _fitter(Ours, X, y, settings)
+    t_sk, t_fd = paired_rounds(fit_theirs, fit_ours, min_sample=0.0, rounds=rounds)
+    low, high, word = verdict(t_sk, t_fd)
+    return {"dataset": name, "solver": solver, "dtype": np.dtype(dtype).name,
+            "epochs": int(ours.n_iter_), "sklearn_s": float(t_sk.min()),
+            "fastdnn_s": float(t_fd.min()), "speedup": float(t_sk.min() / t_fd.min()),
+            "round_low": low, "round_high": high, "verdict": word,
+            "agree": _agree(theirs, ours)}
+
+
+def fit_added(Estimator, X, y, settings):
+    """Peak bytes that one ``fit`` allocates beyond its inputs (tracemalloc)."""
+    model = Estimator(random_state=0, **settings)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")                 # ConvergenceWarning at max_iter
-        model.fit(X, y)                                 # warm-up: compile, allocate
-        return min(clock(lambda: model.fit(X, y)) for _ in range(repeat)) / iterations
+        warnings.simplefilter("ignore")
+        model.set_params(max_iter=1).fit(X, y)          # compile and warm up first
+        tracemalloc.start()
+        try:
+            model.set_params(max_iter=2).fit(X, y)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
 
 
-def models(algorithm, n, iterations):
-    """(fastdnn's DNNClassifier, scikit-learn's MLPClassifier) for ``algorithm``, each
-    running ``iterations`` iterations per fit, warm-started."""
-    from sklearn.neural_network import MLPClassifier
+def memory_row():
+    from sklearn.neural_network import MLPClassifier as Theirs
 
-    from ..estimators.dnn import DNNClassifier
-    common = dict(max_iter=iterations, random_state=0, warm_start=True)
-    if algorithm == "gd":
-        ours = DNNClassifier(HIDDEN, learning_rate=0.1, optimizer="gd", mini_batch_size=None,
-                             **common)
-        theirs = MLPClassifier(HIDDEN, solver="sgd", learning_rate_init=0.1, batch_size=n,
-                               momentum=0.0, alpha=0.0, shuffle=False, tol=0.0,
-                               n_iter_no_change=10 ** 9, **common)
-    else:
-        ours = DNNClassifier(HIDDEN, learning_rate=1e-3, optimizer="adam", mini_batch_size=200,
-                             **common)
-        theirs = MLPClassifier(HIDDEN, solver="adam", learning_rate_init=1e-3, batch_size=200,
-                               alpha=0.0, tol=0.0, n_iter_no_change=10 ** 9, **common)
-    return ours, theirs
-
-
-def row(name, algorithm, iterations=20):
-    X, y = data(name)
-    ours, theirs = models(algorithm, X.shape[0], iterations)
-    t_ours = _per_iteration(ours, X, y, iterations)
-    t_theirs = _per_iteration(theirs, X, y, iterations)
-    return {"dataset": name, "algorithm": "full-batch GD" if algorithm == "gd" else
-            "Adam, batch 200 (per epoch)", "fastdnn_s": t_ours, "sklearn_s": t_theirs,
-            "speedup": t_theirs / t_ours}
+    from ..neural_network import MLPClassifier as Ours
+    X, y = data("tabular")
+    settings = dict(hidden_layer_sizes=(64, 32))
+    theirs, ours = (fit_added(E, X, y, settings) for E in (Theirs, Ours))
+    return {"X_bytes": X.nbytes, "sklearn_bytes": theirs, "fastdnn_bytes": ours,
+            "beyond_sklearn_of_X": (ours - theirs) / X.nbytes}
 
 
 def rows():
-    return [row(name, alg) for name in ("digits10", "tabular") for alg in ("gd", "adam")]
+    return {"rows": [row(*case) for case in CASES], "memory": memory_row()}
 
 
 def table(result):
-    lines = [f"{'dataset':9} {'algorithm':28} {'fastdnn':>10} {'MLPClassifier':>14} {'x':>7}"]
-    for r in result:
-        lines.append(f"{r['dataset']:9} {r['algorithm']:28} {r['fastdnn_s'] * 1e3:8.2f}ms "
-                     f"{r['sklearn_s'] * 1e3:12.2f}ms {r['speedup']:6.1f}x")
+    lines = [f"{'dataset':8} {'solver':24} {'dtype':8} {'epochs':>6} {'scikit-learn':>13} "
+             f"{'fastdnn':>10} {'x':>6}  {'rounds':>11}  agree"]
+    for r in result["rows"]:
+        lines.append(f"{r['dataset']:8} {r['solver']:24} {r['dtype']:8} {r['epochs']:6d} "
+                     f"{r['sklearn_s'] * 1e3:11.1f}ms {r['fastdnn_s'] * 1e3:8.1f}ms "
+                     f"{r['speedup']:5.2f}x  {r['round_low']:4.2f}-{r['round_high']:<4.2f}x  "
+                     f"{r['agree']:.1e}")
+    m = result["memory"]
+    lines.append(f"memory added by fit (tabular, X {m['X_bytes'] / 1e6:.0f} MB): scikit-learn "
+                 f"{m['sklearn_bytes'] / 1e6:.1f} MB, fastdnn {m['fastdnn_bytes'] / 1e6:.1f} MB "
+                 f"({100 * m['beyond_sklearn_of_X']:+.1f}% of X beyond scikit-learn's)")
     return "\n".join(lines)

@@ -55,13 +55,14 @@ def _rows(dims):
     return r_off, sum(dims[1:]), max(dims[1:])
 
 
-def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1.0):
+def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1.0, T=None):
     """The tiled kernels' per-chunk buffers for a network of ``dims`` on m samples
     (``n_params``: size of the gradient accumulators; 0 for a forward pass only; ``batch``:
     the mini-batch size, whose shuffled tiles are gathered, or None for full batches;
-    ``copies``: X's tiles are copies, not views; ``divisor``: X is used as X / divisor)."""
+    ``copies``: X's tiles are copies, not views; ``divisor``: X is used as X / divisor;
+    ``T``: samples a tile, tile_width(dims) unless given)."""
     r_off, rows, widest = _rows(dims)
-    T = tile_width(dims)
+    T = T or tile_width(dims)
     C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     wsize = max(dims[l] * dims[l - 1] for l in range(1, len(dims))) if n_params else 0

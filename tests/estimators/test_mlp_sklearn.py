@@ -128,6 +128,18 @@ def test_lbfgs_matches_sklearn(activation):
     assert_same_model(ours, theirs, 1e-4, 1e-4)
 
 
+@pytest.mark.parametrize("n", [1, 7, 1797])
+def test_reshuffle_is_sklearns_shuffle(n):
+    from sklearn.utils import check_random_state, shuffle
+
+    from fastdnn.estimators.mlp import reshuffle
+    ours, theirs = check_random_state(5), check_random_state(5)
+    a = b = np.arange(n)
+    for _ in range(3):
+        a, b = reshuffle(a, ours), shuffle(b, random_state=theirs)
+        np.testing.assert_array_equal(a, b)
+
+
 def test_early_stopping_decisions_match_sklearn():
     X, y = _digits()
     kw = dict(hidden_layer_sizes=(32,), early_stopping=True, validation_fraction=0.2,
