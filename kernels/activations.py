@@ -11,7 +11,7 @@ from ._jit import kernel
 from .vmath import vsigmoid
 from .buffers import copy
 from .codes import (ELEMENT_BLOCK as BLOCK, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
-                    SIGMOID_FORWARD, TANH)
+                    SIGMOID_FORWARD, TANH, EXP)
 
 
 @kernel(inline=True)
@@ -88,13 +88,16 @@ def apply_parallel(out, a, b, op):
 
 @kernel(inline=True)
 def activation_forward(out, z, act):
-    # out, z: (n,). act in {LINEAR, RELU, SIGMOID, TANH}; LINEAR copies.
+    # out, z: (n,). act in {LINEAR, RELU, SIGMOID, TANH, EXP}; LINEAR copies.
     if act == RELU:
         relu_forward(out, z)
     elif act == SIGMOID:
         sigmoid_forward(out, z)
     elif act == TANH:
         tanh_forward(out, z)
+    elif act == EXP:
+        for i in range(z.size):
+            out[i] = np.exp(z[i])
     else:
         copy(out, z)
 

@@ -6,7 +6,8 @@ and size its buffers without loading Numba; the kernels read the same numbers.
 """
 import numpy as np
 # Activation codes shared by every kernel that takes ``act``.
-LINEAR, RELU, SIGMOID, SOFTMAX, TANH = 0, 1, 2, 3, 4   # SOFTMAX: over each column (output)
+LINEAR, RELU, SIGMOID, SOFTMAX, TANH, EXP = 0, 1, 2, 3, 4, 5   # SOFTMAX: over each column
+# (output); EXP: the exponential (output, with scikit-learn's Poisson loss)
 
 # Element-wise op codes for activations.apply() / apply_parallel().
 RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3

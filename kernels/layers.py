@@ -7,7 +7,7 @@ dZ_L = A_L - Y, db_l and dW_l as sums over the tile's samples (no 1/m: added int
 tile's gradient sums, in layer order), dZ_{l-1} = W_l^T·dZ_l where Z_{l-1} > 0.
 Each layer's activation is the code net.acts[l] (the course's: RELU hidden, SIGMOID or
 SOFTMAX out; scikit-learn's MLP adds TANH, LINEAR and SIGMOID hidden, LINEAR out, each with
-its canonical loss, so dZ_L = A_L - Y holds for all). With sample weights (sw not empty)
+its canonical loss, and EXP out with the Poisson loss, so dZ_L = A_L - Y holds for all). With sample weights (sw not empty)
 sample j's dZ_L and cost term are multiplied by its weight. Only layer
 1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
 rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.

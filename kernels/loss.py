@@ -16,7 +16,7 @@ import numpy as np
 from ._jit import kernel
 from .vmath import vlog
 
-from .codes import COST_BLOCK as BLOCK, LINEAR, SOFTMAX
+from .codes import COST_BLOCK as BLOCK, EXP, LINEAR, SOFTMAX
 
 
 @kernel
@@ -160,7 +160,8 @@ def sk_loss_terms(A, Y_t, out_act, sw, samples):
     # scikit-learn's MLP losses for the outputs A (n_L, t) of the activation out_act and the
     # labels Y_t (t, n_L), as the sum over the tile of terms whose batch average is minus
     # the loss (the tiled cost's sign): SIGMOID, its binary log loss summed over outputs;
-    # SOFTMAX, its log loss; LINEAR, half the squared error averaged over outputs. Outputs
+    # SOFTMAX, its log loss; LINEAR, half the squared error averaged over outputs; EXP, its
+    # Poisson loss (y log(y/a) - y + a, 0·log 0 = 0) summed over outputs. Log-loss outputs
     # are clipped to [eps, 1 - eps] of their dtype as scikit-learn's log losses clip them.
     # Sample j's terms times sw[samples[j]] when sw is not empty. Returns float64.
     nL, t = A.shape
@@ -173,6 +174,8 @@ def sk_loss_terms(A, Y_t, out_act, sw, samples):
             y = np.float64(Y_t[j, k])
             if out_act == LINEAR:
                 s -= (y - a) * (y - a)
+            elif out_act == EXP:
+                s -= _xlogy(y, y / a) - y + a
             else:
                 p = min(max(a, eps), 1.0 - eps)
                 s += _xlogy(y, p)

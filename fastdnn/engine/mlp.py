@@ -2,7 +2,7 @@
 
 Guarantees: the network, losses and update rules of scikit-learn's MLPClassifier and
 MLPRegressor (hidden activations identity, logistic, tanh, relu; an identity, logistic or
-softmax output with its canonical loss; its SGD, Nesterov and Adam rules; L2 as it scales
+softmax output, or an exponential one for the Poisson loss, each with its canonical loss; its SGD, Nesterov and Adam rules; L2 as it scales
 it, alpha / batch size, or / the batch's weight sum with sample weights), computed by the
 kernels of kernels/tiled.py given codes (Net.acts, Net.loss, Optimizer.code): one kernel
 call an epoch, every batch of the epoch in it, or one call a loss-and-gradient for L-BFGS.
@@ -18,7 +18,7 @@ from .network import bias, new_net, step_work, weight
 from .tiles import allocate_tiles, chunks_for, tile_width
 
 HIDDEN = {"identity": K.LINEAR, "logistic": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
-OUTPUT = {"identity": K.LINEAR, "logistic": K.SIGMOID, "softmax": K.SOFTMAX}
+OUTPUT = {"identity": K.LINEAR, "logistic": K.SIGMOID, "softmax": K.SOFTMAX, "exp": K.EXP}
 _NONE = np.zeros(0, np.int64)     # an empty order: positions as they are
 
 

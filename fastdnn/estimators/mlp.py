@@ -10,8 +10,8 @@ ConvergenceWarning) and the same fitted attributes. What changes: each epoch of 
 "adam" runs in the engine's kernels (engine/mlp.py), batch after batch, without returning
 to Python; "lbfgs" drives SciPy's L-BFGS-B with the loss and gradient from the same kernels.
 Losses agree with scikit-learn's to summation order (about 1e-12 relative in float64 per
-step); the same bits for any thread count. Inputs the kernels do not take (sparse X, the
-"poisson" loss) go through scikit-learn's own code, so every input gives its answer.
+step); the same bits for any thread count. Inputs the kernels do not take (sparse X, other
+dtypes) go through scikit-learn's own code, so every input gives its answer.
 """
 import warnings
 

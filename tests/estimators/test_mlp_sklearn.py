@@ -119,6 +119,19 @@ def test_regressor_matches_sklearn(outputs, solver):
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_poisson_regressor_matches_sklearn(solver):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 6))
+    y = rng.poisson(np.exp(X @ np.array([0.5, -0.3, 0.2, 0.1, 0.0, 0.4]))).astype(float)
+    kw = dict(hidden_layer_sizes=(8,), solver=solver, loss="poisson", max_iter=15,
+              random_state=0, learning_rate_init=0.01)
+    ours, theirs = _fit_both(MLPRegressor(**kw), skn.MLPRegressor(**kw), X, y)
+    assert ours.out_activation_ == "exp"
+    tol = 1e-4 if solver == "lbfgs" else 1e-6
+    assert_same_model(ours, theirs, tol, tol)
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 def test_lbfgs_matches_sklearn(activation):
     X, y = _digits()
