@@ -19,8 +19,8 @@ from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, GD, LINEA
 # public name -> the submodule that defines it
 _HOME = {
     "CACHE_DIR": "_jit", "source_key": "_jit",
-    "Net": "structs", "Tiles": "structs", "Samples": "structs", "Part": "structs",
-    "Gram": "structs", "Optimizer": "structs",
+    "Net": "structs", "Tiles": "structs", "Samples": "structs", "CSR": "structs",
+    "Part": "structs", "Gram": "structs", "Optimizer": "structs",
     "activation_backward": "activations", "activation_forward": "activations",
     "apply": "activations", "apply_parallel": "activations",
     "activation_bias_backward": "linear", "bias_activation_forward": "linear",

@@ -2,7 +2,8 @@
 type, else a tile-sized copy that converts (and divides) as it copies.
 
 Guarantees: the training data is never copied whole. XT (m, n0) may be any layout (C when X
-is F-ordered, as the course's flatten makes it; F for a C-ordered X) and any real dtype
+is F-ordered, as the course's flatten makes it; F for a C-ordered X; a structs.CSR for a
+sparse X, its tile's rows densified) and any real dtype
 (uint8 images, float16, float32, float64); each tile value is ``XT[r, k] / divisor``
 computed in float64 and then stored in the tile's dtype: the same bits as dividing the whole
 array in float64 first (a correctly rounded division is the same wherever it is done) and
@@ -58,6 +59,24 @@ def _copy_by_columns(buf, XT, order, j0, t, divisor):
     return _copy_columns(buf, XT, order, j0, t, divisor)
 
 
+@kernel(inline=True)
+def _copy_csr(buf, XT, order, j0, t, divisor):
+    # A sparse XT (structs.CSR): each row's n0 values zeroed, then its stored values added
+    # (a repeated index adds up, as a product with the sparse matrix would).
+    n0 = XT.shape[1]
+    for j in range(t):
+        r = order[j0 + j] if order.size else j0 + j
+        for k in range(n0):
+            buf[j * n0 + k] = 0
+        for p in range(XT.indptr[r], XT.indptr[r + 1]):
+            buf[j * n0 + XT.indices[p]] += XT.data[p] / divisor
+    return view(buf, 0, t, n0)
+
+
+def _copy_sparse_rows(buf, XT, order, j0, t, divisor):
+    return _copy_csr(buf, XT, order, j0, t, divisor)
+
+
 def _copy_by_rows(buf, XT, order, j0, t, divisor):
     return _copy_rows(buf, XT, order, j0, t, divisor)
 
@@ -68,4 +87,6 @@ def _ov_tile_samples(buf, XT, order, j0, t, divisor):
         return _view_or_copy
     if isinstance(XT, types.Array) and XT.layout == "F":
         return _copy_by_columns
+    if isinstance(XT, types.BaseTuple) and not isinstance(XT, types.Array):
+        return _copy_sparse_rows                  # structs.CSR
     return _copy_by_rows

@@ -69,6 +69,15 @@ class Samples(NamedTuple):
     #                       sum, not by mb)
 
 
+class CSR(NamedTuple):
+    """Samples' rows of X^T held sparse: scipy.sparse.csr_matrix's arrays (Samples.XT may be
+    one; the kernels densify a tile's rows at a time, never the whole matrix)."""
+    data: np.ndarray      # (nnz,) the stored values, in the compute dtype
+    indices: np.ndarray   # (nnz,) int: each value's feature
+    indptr: np.ndarray    # (m+1,) int: row r's values are data[indptr[r]:indptr[r+1]]
+    shape: tuple          # (m, n_0)
+
+
 class Part(NamedTuple):
     """The part of an epoch one call runs: positions p0..p1 of m, in batches of mb."""
     p0: int               # first position (on the epoch's batch grid)

@@ -77,16 +77,20 @@ class MLPEngine:
         return coefs, intercepts
 
     # ---- training -------------------------------------------------------------------------
-    def _kernel(self, samples):
+    def _kernel(self, samples, X):
+        # A sparse X (a kernels.CSR inside Samples) runs on one core: Numba's parallel
+        # loops do not take a struct of arrays nested in a struct.
+        parts = chunks_for(self.tiles.T, samples) if isinstance(X, np.ndarray) else 1
         return pick(K.tiled_train_steps, K.tiled_train_steps_serial,
-                    step_work(self.dims, samples, False), chunks_for(self.tiles.T, samples))
+                    step_work(self.dims, samples, False), parts)
 
     def epoch(self, X, Y, sw, order, opt):
         """One epoch of batches of self.batch (positions in ``order``, or as they are when
-        it is empty), each step opt's rule. X (m, n0), Y (m, n_L) C in the dtype, sw (m,)
+        it is empty), each step opt's rule. X (m, n0) (an array or a kernels.CSR, whose
+        tiles are densified), Y (m, n_L) C in the dtype, sw (m,)
         float64 or (0,). Returns the epoch's loss (batches' losses weighted by size)."""
         cost = np.zeros(1)
-        steps, threads = self._kernel(self.batch)
+        steps, threads = self._kernel(self.batch, X)
         with threads:                    # the caller holds BLAS at one thread
             steps(cost, self.net, self.tiles, K.Samples(X, order, Y, order, sw), opt,
                   self.batch)
@@ -95,13 +99,13 @@ class MLPEngine:
     def loss_grad(self, theta, X, Y, sw, alpha):
         """(loss, gradient) at ``theta`` (theta's layout) over all of X: scikit-learn's
         full-batch loss with L2 and its gradient (a new array), theta left unchanged."""
-        m = X.shape[0]
+        m = X.shape[0]        # X: an array or a kernels.CSR
         self.net.theta[...] = theta
         opt = K.Optimizer(K.NO_UPDATE, 0.0, 0.0, 0.0, 0.0, 0.0, float(alpha), 1.0, 0,
                           np.zeros(0, self.dtype), np.zeros(0, self.dtype),
                           np.zeros(1, np.int64))
         cost = np.zeros(1)
-        steps, threads = self._kernel(m)
+        steps, threads = self._kernel(m, X)
         with threads:
             steps(cost, self.net, self.tiles, K.Samples(X, _NONE, Y, _NONE, sw), opt, m)
         return float(cost[0]), self.net.grad.astype(np.float64)

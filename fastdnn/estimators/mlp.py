@@ -10,8 +10,9 @@ ConvergenceWarning) and the same fitted attributes. What changes: each epoch of 
 "adam" runs in the engine's kernels (engine/mlp.py), batch after batch, without returning
 to Python; "lbfgs" drives SciPy's L-BFGS-B with the loss and gradient from the same kernels.
 Losses agree with scikit-learn's to summation order (about 1e-12 relative in float64 per
-step); the same bits for any thread count. Inputs the kernels do not take (sparse X, other
-dtypes) go through scikit-learn's own code, so every input gives its answer.
+step); the same bits for any thread count. A sparse X is densified a tile of rows at a time,
+never whole. Inputs the kernels do not take (other dtypes, activations) go through
+scikit-learn's own code, so every input gives its answer.
 """
 import warnings
 
@@ -31,8 +32,17 @@ from ..runtime.threads import one_blas_thread
 
 def _compiled(est, X):
     """Whether the kernels take this fit (else scikit-learn's own code runs it)."""
-    return (not scipy.sparse.issparse(X) and X.dtype in (np.float32, np.float64)
-            and est.activation in HIDDEN and est.out_activation_ in OUTPUT)
+    return (X.dtype in (np.float32, np.float64) and est.activation in HIDDEN
+            and est.out_activation_ in OUTPUT)
+
+
+def _rows(X):
+    """X as the kernels read it: the array, or a sparse X's CSR arrays (kernels.CSR; a CSC
+    or other sparse X converted to CSR, still sparse)."""
+    if not scipy.sparse.issparse(X):
+        return X
+    X = X.tocsr()
+    return K.CSR(X.data, X.indices, X.indptr, X.shape)
 
 
 def _split(est, X, y, sample_weight):
@@ -146,6 +156,7 @@ class _CompiledMLP:
         state = _State(self, eng)
         sample_idx = np.arange(n, dtype=int)
         in_order = np.zeros(0, np.int64)
+        rows = _rows(X_tr)
         try:
             self.n_iter_ = 0
             with one_blas_thread():
@@ -155,7 +166,7 @@ class _CompiledMLP:
                         order = sample_idx.astype(np.int64, copy=False)
                     else:
                         order = in_order
-                    self.loss_ = eng.epoch(X_tr, Y, sw, order, state.kernel_optimizer())
+                    self.loss_ = eng.epoch(rows, Y, sw, order, state.kernel_optimizer())
                     if self._epoch_ends(n, X_val, y_val, sw_val, incremental):
                         break
         except KeyboardInterrupt:
@@ -204,7 +215,7 @@ class _CompiledMLP:
         with one_blas_thread():
             res = scipy.optimize.minimize(
                 eng.loss_grad, eng.net.theta.astype(np.float64), method="L-BFGS-B",
-                jac=True, args=(X, Y, sw, self.alpha),
+                jac=True, args=(_rows(X), Y, sw, self.alpha),
                 options={"maxfun": self.max_fun, "maxiter": self.max_iter,
                          "gtol": self.tol, **_iprint(iprint)})
         self.n_iter_ = _check_optimize_result("lbfgs", res, self.max_iter)
@@ -240,8 +251,8 @@ class _CompiledMLP:
         sw = np.zeros(0) if sample_weight is None else \
             np.ascontiguousarray(sample_weight, np.float64)
         with one_blas_thread():
-            loss, grad = eng.loss_grad(theta, X, np.ascontiguousarray(y, dtype=X.dtype), sw,
-                                       self.alpha)
+            loss, grad = eng.loss_grad(theta, _rows(X), np.ascontiguousarray(y, dtype=X.dtype),
+                                       sw, self.alpha)
         c, i = eng.lists(grad)
         return loss, np.hstack([a.ravel() for a in c + i])
 

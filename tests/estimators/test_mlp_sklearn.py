@@ -212,13 +212,25 @@ def test_partial_fit_and_warm_start_continue_like_sklearn():
     assert_same_model(ours, theirs)
 
 
-def test_sparse_input_gives_sklearn_numbers():
-    scipy_sparse = pytest.importorskip("scipy.sparse")
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("kind", ["csr", "csc"])
+def test_sparse_input_gives_sklearn_numbers(kind, solver, monkeypatch):
+    import scipy.sparse
+
+    from fastdnn.engine.mlp import MLPEngine
     X, y = _digits()
-    kw = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
-    ours, theirs = _fit_both(MLPClassifier(**kw), skn.MLPClassifier(**kw),
-                             scipy_sparse.csr_matrix(X), y)
-    assert_same_model(ours, theirs)
+    X = getattr(scipy.sparse, f"{kind}_matrix")(X)
+    densified = []                        # the kernels take the sparse rows (no dense X)
+    epoch, loss_grad = MLPEngine.epoch, MLPEngine.loss_grad
+    monkeypatch.setattr(MLPEngine, "epoch", lambda self, rows, *a: (
+        densified.append(isinstance(rows, np.ndarray)), epoch(self, rows, *a))[1])
+    monkeypatch.setattr(MLPEngine, "loss_grad", lambda self, theta, rows, *a: (
+        densified.append(isinstance(rows, np.ndarray)), loss_grad(self, theta, rows, *a))[1])
+    kw = dict(hidden_layer_sizes=(16,), solver=solver, max_iter=5, random_state=0)
+    ours, theirs = _fit_both(MLPClassifier(**kw), skn.MLPClassifier(**kw), X, y)
+    assert densified and not any(densified)
+    tol = 1e-4 if solver == "lbfgs" else 1e-6
+    assert_same_model(ours, theirs, tol, tol)
 
 
 def test_same_bits_for_one_and_two_threads():
