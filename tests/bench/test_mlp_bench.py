@@ -24,3 +24,12 @@ def test_fit_added_measures_a_fit_and_the_table_shows_every_row():
                                                 "fastdnn_bytes": 1.1e6,
                                                 "beyond_sklearn_of_X": 0.1e6 / X.nbytes}})
     assert "digits" in text and "float32" in text and "memory added by fit" in text
+
+
+def test_numbers_rows_match_sklearn():
+    rows = mlp.numbers_rows(epochs=3)
+    assert len(rows) == 3 * 3 * 4
+    assert all(r["same_n_iter"] for r in rows)
+    assert max(r["loss"] for r in rows if r["solver"] != "lbfgs") < 1e-6
+    assert max(r["coefs"] for r in rows if r["solver"] != "lbfgs") < 1e-6
+    assert max(max(r["loss"], r["coefs"]) for r in rows) < 1e-4
