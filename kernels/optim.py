@@ -92,14 +92,11 @@ def _momentum(theta, grad, opt):
 
 
 @kernel(inline=True)
-def _adam(theta, grad, opt):
-    # lr·(v/c1)/(sqrt(s/c2) + eps) with the bias corrections c1 = 1 - beta1^t and
-    # c2 = 1 - beta2^t folded into two constants: one square root and one division an
-    # element (they bound this loop's speed), within an ulp or two of the formula as written.
+def _adam(theta, grad, opt, a, k):
+    # theta -= a·v / (sqrt(s)·k + eps) after the moments' update: both Adams, by their
+    # constants (optimizer_update). One square root and one division an element (they
+    # bound this loop's speed).
     v, s, b1, b2, eps = opt.v, opt.s, opt.beta1, opt.beta2, opt.epsilon
-    t = opt.t[0]
-    a = opt.lr / (1 - b1 ** t)
-    k = 1.0 / np.sqrt(1 - b2 ** t)
     for i in range(theta.size):
         g = grad[i]
         vi = b1 * v[i] + (1 - b1) * g
@@ -119,29 +116,23 @@ def _sk_sgd(theta, grad, opt, nesterov):
 
 
 @kernel(inline=True)
-def _sk_adam(theta, grad, opt):
-    v, s, b1, b2, eps = opt.v, opt.s, opt.beta1, opt.beta2, opt.epsilon
-    t = opt.t[0]
-    lr = opt.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-    for i in range(theta.size):
-        g = grad[i]
-        vi = b1 * v[i] + (1 - b1) * g
-        si = b2 * s[i] + (1 - b2) * (g * g)
-        v[i] = vi
-        s[i] = si
-        theta[i] += -lr * vi / (np.sqrt(si) + eps)
-
-
-@kernel(inline=True)
 def optimizer_update(theta, grad, opt):
     # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
     # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)
     if opt.code == MOMENTUM:
         _momentum(theta, grad, opt)
     elif opt.code == ADAM:
-        _adam(theta, grad, opt)
+        # the course's lr·(v/c1)/(sqrt(s/c2) + eps), the bias corrections c1 = 1 - beta1^t
+        # and c2 = 1 - beta2^t folded into a and k: within an ulp or two of it as written
+        t = opt.t[0]
+        _adam(theta, grad, opt, opt.lr / (1 - opt.beta1 ** t),
+              1.0 / np.sqrt(1 - opt.beta2 ** t))
     elif opt.code == SK_ADAM:
-        _sk_adam(theta, grad, opt)
+        # scikit-learn's: the corrections in lr, eps added to sqrt(s) (k = 1 is exact, and
+        # theta - x is theta + (-x): its arithmetic to the bit)
+        t = opt.t[0]
+        _adam(theta, grad, opt, opt.lr * np.sqrt(1 - opt.beta2 ** t) / (1 - opt.beta1 ** t),
+              1.0)
     elif opt.code == SK_SGD or opt.code == SK_NESTEROV:
         _sk_sgd(theta, grad, opt, opt.code == SK_NESTEROV)
     elif opt.code == NO_UPDATE:

@@ -27,11 +27,17 @@ def tile_samples(buf, XT, order, j0, t, divisor):
 
 
 @kernel(inline=True)
+def _row(order, p):
+    # The row of XT at position p: order[p], or p itself when order is empty.
+    return order[p] if order.size else p
+
+
+@kernel(inline=True)
 def _copy_rows(buf, XT, order, j0, t, divisor):
     # Row by row: reads each sample's n0 values together (XT C or any-strided).
     n0 = XT.shape[1]
     for j in range(t):
-        r = order[j0 + j] if order.size else j0 + j
+        r = _row(order, j0 + j)
         for k in range(n0):
             buf[j * n0 + k] = XT[r, k] / divisor
     return view(buf, 0, t, n0)
@@ -43,7 +49,7 @@ def _copy_columns(buf, XT, order, j0, t, divisor):
     n0 = XT.shape[1]
     for k in range(n0):
         for j in range(t):
-            r = order[j0 + j] if order.size else j0 + j
+            r = _row(order, j0 + j)
             buf[j * n0 + k] = XT[r, k] / divisor
     return view(buf, 0, t, n0)
 
@@ -65,7 +71,7 @@ def _copy_csr(buf, XT, order, j0, t, divisor):
     # (a repeated index adds up, as a product with the sparse matrix would).
     n0 = XT.shape[1]
     for j in range(t):
-        r = order[j0 + j] if order.size else j0 + j
+        r = _row(order, j0 + j)
         for k in range(n0):
             buf[j * n0 + k] = 0
         for p in range(XT.indptr[r], XT.indptr[r + 1]):

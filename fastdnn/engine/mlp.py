@@ -58,23 +58,17 @@ class MLPEngine:
     def flat(self, coefs, intercepts, out=None):
         """coefs + intercepts (scikit-learn's order of params) into theta's layout."""
         out = np.zeros(self.P, self.dtype) if out is None else out
+        net = self.net._replace(theta=out)
         for l, (W, b) in enumerate(zip(coefs, intercepts), start=1):
-            w0, b0 = self.net.w_off[l], self.net.b_off[l]
-            n, n_prev = self.dims[l], self.dims[l - 1]
-            out[w0: w0 + n * n_prev].reshape(n, n_prev)[...] = np.asarray(W).T
-            out[b0: b0 + n] = np.asarray(b).reshape(-1)
+            weight(net, l)[...] = np.asarray(W).T
+            bias(net, l)[:, 0] = np.asarray(b).reshape(-1)
         return out
 
     def lists(self, flat):
         """theta's layout -> (coefs, intercepts) as new arrays in scikit-learn's shapes."""
-        net = self.net
-        coefs, intercepts = [], []
-        for l in range(1, len(self.dims)):
-            n, n_prev = self.dims[l], self.dims[l - 1]
-            w0, b0 = net.w_off[l], net.b_off[l]
-            coefs.append(flat[w0: w0 + n * n_prev].reshape(n, n_prev).T.copy())
-            intercepts.append(flat[b0: b0 + n].copy())
-        return coefs, intercepts
+        net = self.net._replace(theta=flat)
+        return ([weight(net, l).T.copy() for l in range(1, len(self.dims))],
+                [bias(net, l).reshape(-1).copy() for l in range(1, len(self.dims))])
 
     # ---- training -------------------------------------------------------------------------
     def _kernel(self, samples, X):

@@ -36,6 +36,14 @@ def _compiled(est, X):
             and est.out_activation_ in OUTPUT)
 
 
+def _kernel_inputs(X, y, sample_weight):
+    """(rows, Y, sw) as the kernels read them: _rows(X), y (m, n_L) C in X's dtype, the
+    weights as float64 or (0,) for none."""
+    sw = np.zeros(0) if sample_weight is None else \
+        np.ascontiguousarray(sample_weight, np.float64)
+    return _rows(X), np.ascontiguousarray(y, dtype=X.dtype), sw
+
+
 def _rows(X):
     """X as the kernels read it: the array, or a sparse X's CSR arrays (kernels.CSR; a CSC
     or other sparse X converted to CSR, still sparse)."""
@@ -151,12 +159,10 @@ class _CompiledMLP:
         X_tr, y_tr, sw_tr, X_val, y_val, sw_val = _split(self, X, y, sample_weight)
         n = X_tr.shape[0]
         eng = self._engine(layer_units, X.dtype, n, _batch_size(self, n))
-        Y = np.ascontiguousarray(y_tr, dtype=X.dtype)
-        sw = np.zeros(0) if sw_tr is None else np.ascontiguousarray(sw_tr, np.float64)
+        rows, Y, sw = _kernel_inputs(X_tr, y_tr, sw_tr)
         state = _State(self, eng)
         sample_idx = np.arange(n, dtype=int)
         in_order = np.zeros(0, np.int64)
-        rows = _rows(X_tr)
         try:
             self.n_iter_ = 0
             with one_blas_thread():
@@ -208,21 +214,17 @@ class _CompiledMLP:
         m = X.shape[0]
         self._packed_layout(layer_units)
         eng = self._engine(layer_units, X.dtype, m, m)
-        Y = np.ascontiguousarray(y, dtype=X.dtype)
-        sw = np.zeros(0) if sample_weight is None else \
-            np.ascontiguousarray(sample_weight, np.float64)
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
         with one_blas_thread():
             res = scipy.optimize.minimize(
                 eng.loss_grad, eng.net.theta.astype(np.float64), method="L-BFGS-B",
-                jac=True, args=(_rows(X), Y, sw, self.alpha),
+                jac=True, args=(*_kernel_inputs(X, y, sample_weight), self.alpha),
                 options={"maxfun": self.max_fun, "maxiter": self.max_iter,
                          "gtol": self.tol, **_iprint(iprint)})
         self.n_iter_ = _check_optimize_result("lbfgs", res, self.max_iter)
         self.loss_ = res.fun
         eng.net.theta[...] = res.x
         self.coefs_, self.intercepts_ = eng.lists(eng.net.theta)
-
 
     def _packed_layout(self, layer_units):
         """scikit-learn's packed vector of parameters (every coef (fan_in, fan_out) flat,
@@ -248,11 +250,9 @@ class _CompiledMLP:
         eng = MLPEngine(units, self.activation, self.out_activation_, X.dtype, X.shape[0],
                         X.shape[0])
         theta = eng.flat(self.coefs_, self.intercepts_)
-        sw = np.zeros(0) if sample_weight is None else \
-            np.ascontiguousarray(sample_weight, np.float64)
         with one_blas_thread():
-            loss, grad = eng.loss_grad(theta, _rows(X), np.ascontiguousarray(y, dtype=X.dtype),
-                                       sw, self.alpha)
+            loss, grad = eng.loss_grad(theta, *_kernel_inputs(X, y, sample_weight),
+                                       self.alpha)
         c, i = eng.lists(grad)
         return loss, np.hstack([a.ravel() for a in c + i])
 
