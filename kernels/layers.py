@@ -17,6 +17,7 @@ import numpy as np
 
 from ._jit import kernel
 from .activations import activation_backward, relu_backward
+from .blas import add_product, gemm
 from .buffers import view
 from .buffers import copy
 from .codes import LINEAR, RELU, SK_LOSS, SOFTMAX
@@ -70,7 +71,7 @@ def forward(tile, net, mask):
         n = net.dims[l]
         Z = layer_z(tile, l, n)
         if l > 1:
-            np.dot(weights(net, l), layer_a(tile, l - 1, net.dims[l - 1]), Z)
+            gemm(Z, weights(net, l), layer_a(tile, l - 1, net.dims[l - 1]), False, False, 0.0)
         A = layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
         act = net.acts[l]
@@ -124,11 +125,10 @@ def backward(tile, net, Y_t, mask, sw):
             g[net.b_off[l] + i] += sum8(dZ[i])
         if l == 1:
             break
-        tmp = view(tile.wtmp, 0, n, n_prev)
-        np.dot(dZ, layer_a(tile, l - 1, n_prev).T, tmp)
-        add_into(g[net.w_off[l]: net.w_off[l] + n * n_prev], tmp.reshape(-1))
+        add_product(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile.wtmp, dZ,
+                    layer_a(tile, l - 1, n_prev), False, True)
         dA = view(tile.dA, 0, n_prev, t)
-        np.dot(weights(net, l).T, dZ, dA)
+        gemm(dA, weights(net, l), dZ, True, False, 0.0)
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
         dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]
@@ -137,13 +137,6 @@ def backward(tile, net, Y_t, mask, sw):
             relu_backward(dz, da, z)
         else:
             activation_backward(dz, da, z, net.acts[l - 1])
-
-
-@kernel(inline=True)
-def add_into(acc, x):
-    # acc, x: (k,). acc += x.
-    for k in range(x.size):
-        acc[k] += x[k]
 
 
 @kernel(inline=True)

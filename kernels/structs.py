@@ -34,7 +34,8 @@ class Tiles(NamedTuple):
     zs: np.ndarray        # (C, Σ_{l>=1} n_l · T) pre-activations Z_l of that tile
     dA: np.ndarray        # (C, max n_l · T) gradient w.r.t. the layer below's activation
     dZ: np.ndarray        # (C, max n_l · T) gradient w.r.t. the current layer's Z
-    wtmp: np.ndarray      # (C, max n_l · n_{l-1}) one tile's dW before it is added
+    wtmp: np.ndarray      # (C, max n_l · n_{l-1}) one tile's dW before it is added, where
+    #                       gacc's dtype is not the products' (else (C, 0): added in place)
     gacc: np.ndarray      # (C, P) each chunk's gradient sums (no 1/mb yet), theta's layout
     cost: np.ndarray      # (C,) float64: each chunk's sum of cost terms
     total: np.ndarray     # (1,) float64: the epoch's cost so far (its batches', weighted)

@@ -27,7 +27,8 @@ import numpy as np
 
 from ._jit import kernel
 from .buffers import copy, view
-from .layers import (add_into, backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
+from .blas import add_product, gemm
+from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
 from .source import tile_samples
@@ -63,16 +64,15 @@ def _tile_labels(tw, c, data, j0, t, numbered):
 @kernel(inline=True)
 def first_layer_forward(tile, net, X_t):
     # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T.
-    np.dot(weights(net, 1), X_t.T, layer_z(tile, 1, net.dims[1]))
+    gemm(layer_z(tile, 1, net.dims[1]), weights(net, 1), X_t, False, True, 0.0)
 
 
 @kernel(inline=True)
 def first_layer_backward(tile, net, X_t):
     # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves.
     n, n0 = net.dims[1], net.dims[0]
-    tmp = view(tile.wtmp, 0, n, n0)
-    np.dot(view(tile.dZ, 0, n, tile.t), X_t, tmp)
-    add_into(tile.g[net.w_off[1]: net.w_off[1] + n * n0], tmp.reshape(-1))
+    add_product(tile.g[net.w_off[1]: net.w_off[1] + n * n0], tile.wtmp,
+                view(tile.dZ, 0, n, tile.t), X_t, False, False)
 
 
 @kernel

@@ -65,7 +65,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     T = T or tile_width(dims)
     C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
-    wsize = max(dims[l] * dims[l - 1] for l in range(1, len(dims))) if n_params else 0
+    # The sums have the products' dtype: every tile's dW accumulates in place (blas.py).
+    wsize = 0
     grads = widest * T * bool(n_params)
     return K.Tiles(
         r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
@@ -83,10 +84,13 @@ def whole_batch_tile(dims, m, dtype, grad):
     sums are float64: ``grad`` itself (scaled in place) in float64, a buffer of their own in
     float32 (each sum then rounds to float32 once, after its 1/m). Layer 1's weight
     gradient is never formed (the Gram path keeps S instead), so the scratch dW holds
-    layers 2..L only."""
+    layers 2..L only, and only where the sums' dtype is not the products' (float32)."""
     r_off, rows, widest = _rows(dims)
     wsize = max([1] + [dims[l] * dims[l - 1] for l in range(2, len(dims))])
-    sums = grad.reshape(1, -1) if grad.dtype == np.float64 else np.zeros((1, grad.size))
+    if grad.dtype == np.float64:
+        wsize, sums = 0, grad.reshape(1, -1)
+    else:
+        sums = np.zeros((1, grad.size))
     return K.Tiles(
         r_off=r_off, T=m, chunks=1, acts=np.zeros((1, rows * m), dtype),
         zs=np.zeros((1, rows * m), dtype), dA=np.zeros((1, widest * m), dtype),
