@@ -2,7 +2,9 @@
 training step (the course's sequel, *Improving Deep Neural Networks*).
 
 Guarantees: each formula element by element in numpy's arithmetic (no fused multiply-add),
-for every entry of theta (W and b alike), with t the step being taken (from 1):
+in theta's dtype (each setting rounded to it first, as numpy treats a Python float next to
+a float32 array), for every entry of theta (W and b alike), with t the step being taken
+(from 1):
   GD:       theta -= lr·g
   MOMENTUM: v = beta·v + (1-beta)·g;  theta -= lr·v
   ADAM:     v = beta1·v + (1-beta1)·g;  s = beta2·s + (1-beta2)·g²;
@@ -25,6 +27,7 @@ reproduces it in plain Python).
 import numpy as np
 
 from ._jit import kernel
+from .buffers import in_dtype_of
 from .codes import ADAM, MOMENTUM, NO_UPDATE, SK_ADAM, SK_NESTEROV, SK_SGD
 from .update import sgd_update
 
@@ -73,20 +76,22 @@ def l2_penalty(net, coef):
     # dW_l += coef·W_l in net.grad for every layer (coef = lambd/mb); returns Σ_l ‖W_l‖²
     # (float64).
     dims, w_off, theta, grad = net.dims, net.w_off, net.theta, net.grad
+    c = in_dtype_of(grad, coef)
     total = 0.0
     for l in range(1, dims.size):
         for k in range(w_off[l], w_off[l] + dims[l] * dims[l - 1]):
             w = theta[k]
-            grad[k] = grad[k] + coef * w
+            grad[k] = grad[k] + c * w
             total += np.float64(w) * np.float64(w)
     return total
 
 
 @kernel(inline=True)
 def _momentum(theta, grad, opt):
-    v, lr, b = opt.v, opt.lr, opt.beta
+    v, lr = opt.v, in_dtype_of(theta, opt.lr)
+    b, c = in_dtype_of(theta, opt.beta), in_dtype_of(theta, 1 - opt.beta)
     for i in range(theta.size):
-        vi = b * v[i] + (1 - b) * grad[i]
+        vi = b * v[i] + c * grad[i]
         v[i] = vi
         theta[i] = theta[i] - lr * vi
 
@@ -96,11 +101,14 @@ def _adam(theta, grad, opt, a, k):
     # theta -= a·v / (sqrt(s)·k + eps) after the moments' update: both Adams, by their
     # constants (optimizer_update). One square root and one division an element (they
     # bound this loop's speed).
-    v, s, b1, b2, eps = opt.v, opt.s, opt.beta1, opt.beta2, opt.epsilon
+    v, s = opt.v, opt.s
+    b1, c1 = in_dtype_of(theta, opt.beta1), in_dtype_of(theta, 1 - opt.beta1)
+    b2, c2 = in_dtype_of(theta, opt.beta2), in_dtype_of(theta, 1 - opt.beta2)
+    a, k, eps = in_dtype_of(theta, a), in_dtype_of(theta, k), in_dtype_of(theta, opt.epsilon)
     for i in range(theta.size):
         g = grad[i]
-        vi = b1 * v[i] + (1 - b1) * g
-        si = b2 * s[i] + (1 - b2) * (g * g)
+        vi = b1 * v[i] + c1 * g
+        si = b2 * s[i] + c2 * (g * g)
         v[i] = vi
         s[i] = si
         theta[i] = theta[i] - a * vi / (np.sqrt(si) * k + eps)
@@ -108,7 +116,7 @@ def _adam(theta, grad, opt, a, k):
 
 @kernel(inline=True)
 def _sk_sgd(theta, grad, opt, nesterov):
-    v, lr, mu = opt.v, opt.lr, opt.beta
+    v, lr, mu = opt.v, in_dtype_of(theta, opt.lr), in_dtype_of(theta, opt.beta)
     for i in range(theta.size):
         vi = mu * v[i] - lr * grad[i]
         v[i] = vi

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .buffers import copy, view
+from .buffers import copy, in_dtype_of, view
 from .blas import add_product, gemm
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
@@ -121,8 +121,8 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
     # net.grad[k0:] out = the batch's gradient from its chunks' sums (1/mb included, L2
     # added), the chunks added in order. Returns the batch's cost. mb: the batch's samples,
     # or the sum of their weights.
-    inv_m = 1.0 / mb
     grad = net.grad
+    inv_m = in_dtype_of(tw.gacc, 1.0 / mb)     # float64 where the sums are (Gram path)
     for k in range(k0, grad.size):
         s = tw.gacc[0, k]
         for c in range(1, nchunks):
