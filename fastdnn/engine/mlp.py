@@ -15,19 +15,11 @@ import numpy as np
 from .. import kernels as K
 from ..runtime.threads import pick
 from .network import bias, new_net, step_work, weight
-from .tiles import allocate_tiles, chunks_for, tile_width
+from .tiles import allocate_tiles, chunks_for
 
 HIDDEN = {"identity": K.LINEAR, "logistic": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
 OUTPUT = {"identity": K.LINEAR, "logistic": K.SIGMOID, "softmax": K.SOFTMAX, "exp": K.EXP}
 _NONE = np.zeros(0, np.int64)     # an empty order: positions as they are
-
-
-def batch_tile(dims, batch):
-    """Samples a tile: the engine's tile_width, or less so that a batch takes at least two
-    chunks, one a core of a 2-core machine (scikit-learn's batches of 200 are smaller than
-    one tile); a multiple of 8. Set by the shapes only: part of the summation order."""
-    half = -(-batch // 2)
-    return min(tile_width(dims), max(8, -(-half // 8) * 8))
 
 
 class MLPEngine:
@@ -43,8 +35,7 @@ class MLPEngine:
         self.P = self.net.theta.size
         self.batch = min(batch, m)
         # copies=True: X's rows may come in any layout (a tile is copied when not a view)
-        self.tiles = allocate_tiles(dims, m, self.dtype, self.P, batch=self.batch, copies=True,
-                                    T=batch_tile(dims, self.batch))
+        self.tiles = allocate_tiles(dims, m, self.dtype, self.P, batch=self.batch, copies=True)
 
     # ---- scikit-learn's parameter lists <-> theta ----------------------------------------
     def coefs(self):
