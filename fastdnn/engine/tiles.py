@@ -18,9 +18,10 @@ from .network import step_work
 TILE, WIDE_TILE, WIDE_WEIGHTS, TILE_VALUES = 256, 1024, 1 << 16, 3 << 20
 # A step of fewer samples than two tiles is cut into two chunks (one a core) when each
 # half is worth waking a core for: at least SPLIT_WORK multiply-adds. Measured on the 2-core
-# build machine (Adam epochs, [50,64,32,1], float32 and float64): halves of 64 samples
-# (0.8 M) ran 20-35% faster than one chunk, halves of 32 (0.4 M) no faster.
-SPLIT_WORK = 1 << 19
+# build machine (epochs of Adam and of gradient descent, [50,64,32,1], float32 and float64):
+# halves of 64 samples (0.8 M) ran 20-35% faster than one chunk, halves of 32 (0.4 M) 5-15%
+# faster; below a quarter of a million the gain is within the machine's noise.
+SPLIT_WORK = 1 << 18
 
 
 def tile_width(dims):
