@@ -81,15 +81,19 @@ def add_product(g, tmp, A, B, trans_a, trans_b):
     g's dtype is not the product's (float64 sums of float32 products, the Gram path)."""
 
 
+@kernel(inline=True)
+def _product_shape(A, B, trans_a, trans_b):
+    # (M, N) of op(A)·op(B).
+    return (A.shape[1] if trans_a else A.shape[0]), (B.shape[0] if trans_b else B.shape[1])
+
+
 def _accumulate(g, tmp, A, B, trans_a, trans_b):
-    M = A.shape[1] if trans_a else A.shape[0]
-    N = B.shape[0] if trans_b else B.shape[1]
+    M, N = _product_shape(A, B, trans_a, trans_b)
     gemm(g.reshape(M, N), A, B, trans_a, trans_b, 1.0)
 
 
 def _through_tmp(g, tmp, A, B, trans_a, trans_b):
-    M = A.shape[1] if trans_a else A.shape[0]
-    N = B.shape[0] if trans_b else B.shape[1]
+    M, N = _product_shape(A, B, trans_a, trans_b)
     t = tmp[: M * N]
     gemm(t.reshape(M, N), A, B, trans_a, trans_b, 0.0)
     for k in range(M * N):

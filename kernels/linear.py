@@ -4,8 +4,8 @@ Guarantees: the course's arithmetic in the course's order (``W·A + b``; ``1/m``
 product and the row sum), so results match numpy up to the BLAS library's rounding.
 Outputs are C-contiguous; inputs may be C- or F-contiguous.
 
-The products themselves are made by the caller (numpy's BLAS in the public API, Numba's
-``np.dot`` inside the training loop: layers.py); these kernels are the passes around them,
+The products themselves are made by the caller (numpy's BLAS in the public API,
+``blas.gemm`` inside the training loop: layers.py); these kernels are the passes around them,
 plus ``small_linear_forward``, a whole layer's W·A + b at the notebook's sizes.
 """
 from ._jit import kernel

@@ -83,13 +83,12 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     T = T or step_tile(dims, min(m, batch or m))
     C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
-    # The sums have the products' dtype: every tile's dW accumulates in place (blas.py).
-    wsize = 0
     grads = widest * T * bool(n_params)
     return K.Tiles(
         r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, grads), dtype),
-        dZ=np.zeros((C, grads), dtype), wtmp=np.zeros((C, wsize), dtype),
+        dZ=np.zeros((C, grads), dtype),
+        wtmp=np.zeros((C, 0), dtype),     # sums in the products' dtype: dW added in place
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
@@ -104,10 +103,10 @@ def whole_batch_tile(dims, m, dtype, grad):
     gradient is never formed (the Gram path keeps S instead), so the scratch dW holds
     layers 2..L only, and only where the sums' dtype is not the products' (float32)."""
     r_off, rows, widest = _rows(dims)
-    wsize = max([1] + [dims[l] * dims[l - 1] for l in range(2, len(dims))])
     if grad.dtype == np.float64:
         wsize, sums = 0, grad.reshape(1, -1)
     else:
+        wsize = max([1] + [dims[l] * dims[l - 1] for l in range(2, len(dims))])
         sums = np.zeros((1, grad.size))
     return K.Tiles(
         r_off=r_off, T=m, chunks=1, acts=np.zeros((1, rows * m), dtype),
