@@ -11,7 +11,7 @@ import numpy as np
 from .. import kernels as K
 from .network import step_work, weight
 from ..runtime.threads import one_blas_thread, pick
-from .tiles import whole_batch_tile
+from .tiles import kernel_samples, whole_batch_tile
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -45,7 +45,7 @@ class GramPath:
                          Pb=np.zeros(n1 * m, dtype))
         self.tiles = whole_batch_tile(list(net.dims), m, dtype, net.grad)
         none = np.empty(0, np.int64)
-        self.data = K.Samples(np.empty((0, 0), dtype), none, YT, none)
+        self.data = kernel_samples(np.empty((0, 0), dtype), none, YT, none)
         self.start(net)
 
     def start(self, net):

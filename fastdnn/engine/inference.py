@@ -13,7 +13,7 @@ from .network import network_dims, new_net
 from .sources.memory import source_of
 from .sources import streamed
 from ..runtime.threads import one_blas_thread, pick
-from .tiles import allocate_tiles
+from .tiles import allocate_tiles, kernel_samples
 
 _NONE = np.empty(0, np.int64)
 
@@ -43,7 +43,7 @@ def probabilities(X, parameters, x_divisor=None):
     forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work,
                             tiles.chunks)
     with threads, one_blas_thread():
-        forward(out, net, tiles, K.Samples(XT, _NONE, np.empty((0, dims[-1]), dt), _NONE))
+        forward(out, net, tiles, kernel_samples(XT, _NONE, np.empty((0, dims[-1]), dt), _NONE))
     return out[0] if dims[-1] == 1 else out
 
 

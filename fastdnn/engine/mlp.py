@@ -15,7 +15,7 @@ import numpy as np
 from .. import kernels as K
 from ..runtime.threads import pick
 from .network import bias, new_net, step_work, weight
-from .tiles import allocate_tiles, chunks_for
+from .tiles import allocate_tiles, chunks_for, kernel_samples
 
 HIDDEN = {"identity": K.LINEAR, "logistic": K.SIGMOID, "tanh": K.TANH, "relu": K.RELU}
 OUTPUT = {"identity": K.LINEAR, "logistic": K.SIGMOID, "softmax": K.SOFTMAX, "exp": K.EXP}
@@ -77,7 +77,7 @@ class MLPEngine:
         cost = np.zeros(1)
         steps, threads = self._kernel(self.batch, X)
         with threads:                    # the caller holds BLAS at one thread
-            steps(cost, self.net, self.tiles, K.Samples(X, order, Y, order, sw), opt,
+            steps(cost, self.net, self.tiles, kernel_samples(X, order, Y, order, sw), opt,
                   self.batch)
         return float(cost[0])
 
@@ -92,7 +92,7 @@ class MLPEngine:
         cost = np.zeros(1)
         steps, threads = self._kernel(m, X)
         with threads:
-            steps(cost, self.net, self.tiles, K.Samples(X, _NONE, Y, _NONE, sw), opt, m)
+            steps(cost, self.net, self.tiles, kernel_samples(X, _NONE, Y, _NONE, sw), opt, m)
         return float(cost[0]), self.net.grad.astype(np.float64)
 
 

@@ -45,6 +45,25 @@ def step_tile(dims, samples):
     return T
 
 
+def kernel_samples(XT, xorder, YT, order, sw=None):
+    """The kernels' Samples, X^T and Y^T passed as read-only views. The kernels only read
+    them, and Numba compiles a kernel for each argument type, writability included: with
+    every X and Y read-only, a writable array and a read-only one (a memory map, the
+    read-only inputs of scikit-learn's checks) share one compiled kernel, not two. A sparse
+    X^T (structs.CSR) is passed as it is."""
+    kw = {} if sw is None else {"sw": sw}
+    return K.Samples(_read_only(XT), xorder, _read_only(YT), order, **kw)
+
+
+def _read_only(a):
+    """a, or a read-only view of it (never a copy; a itself stays writable)."""
+    if not isinstance(a, np.ndarray) or not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def max_threads():
     """Numba's most threads (each has its own copied tile of X)."""
     import numba

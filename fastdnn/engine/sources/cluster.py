@@ -27,7 +27,7 @@ import numpy as np
 
 from ... import kernels as K
 from ...runtime.threads import pick
-from ..tiles import chunk_starts
+from ..tiles import chunk_starts, kernel_samples
 from . import shard
 
 RETRIES = 3           # tries of one step before the run stops
@@ -124,8 +124,9 @@ class ClusterSource:
         mb = min(run.batch or m, m)
         spec = self.spec(run)
         empty = np.zeros(0, np.int64)
-        sums_only = (K.Samples(np.zeros((0, self.n0), run.net.theta.dtype), empty, run.YT,
-                               empty), np.zeros((0, 3), np.int64))   # no samples, no jobs
+        nothing = np.zeros((0, self.n0), run.net.theta.dtype)
+        sums_only = (kernel_samples(nothing, empty, run.YT, empty),
+                     np.zeros((0, 3), np.int64))                     # no samples, no jobs
         for e, order in enumerate(orders):
             tw.total[0] = 0.0
             self.order = order

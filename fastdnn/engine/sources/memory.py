@@ -12,7 +12,7 @@ import numpy as np
 from ... import kernels as K
 from ..network import step_work
 from ...runtime.threads import pick
-from ..tiles import chunks_for
+from ..tiles import chunks_for, kernel_samples
 
 _NONE = np.empty(0, np.int64)       # an empty order: positions as they are
 
@@ -43,12 +43,12 @@ class MemorySource:
                               chunks_for(run.tiles.T, samples))
         with threads:                         # BLAS already at one thread (Trainer.run)
             if run.batch is None:             # one kernel call for every epoch
-                steps(costs, run.net, run.tiles, K.Samples(self.XT, _NONE, run.YT, _NONE),
+                steps(costs, run.net, run.tiles, kernel_samples(self.XT, _NONE, run.YT, _NONE),
                       run.opt, self.m)
                 return
             for e, order in enumerate(orders):
                 steps(costs[e:e + 1], run.net, run.tiles,
-                      K.Samples(self.XT, order, run.YT, order), run.opt, run.batch)
+                      kernel_samples(self.XT, order, run.YT, order), run.opt, run.batch)
 
     def rows(self, b0, b1):
         """Samples b0..b1 as rows of X^T, (w, n0) C in the compute dtype, divided."""

@@ -20,7 +20,7 @@ import numpy as np
 from ... import kernels as K
 from ...runtime.threads import one_blas_thread, pick
 from ..network import new_net, step_work
-from ..tiles import allocate_tiles
+from ..tiles import allocate_tiles, kernel_samples
 
 _RUNS = OrderedDict()      # token -> _Structs, the most recent runs of this worker process
 _KEEP = 4                  # runs kept at most (a client that died never calls forget)
@@ -164,7 +164,7 @@ def chunk_sums(spec, data, YT, theta, step, b0, b1, jobs, order):
                            step_work(list(spec.dims), int(jobs[:, 2].sum() - jobs[:, 1].sum()),
                                      False), len(jobs))
     with threads, one_blas_thread():
-        kernel(st.net, st.tiles, K.Samples(rows, order[:0], YT, order), st.opt, jobs, part)
+        kernel(st.net, st.tiles, kernel_samples(rows, order[:0], YT, order), st.opt, jobs, part)
     c = jobs[:, 0]
     return st.tiles.gacc[c].copy(), st.tiles.cost[c].copy()
 

@@ -23,7 +23,7 @@ import numpy as np
 from ... import kernels as K
 from ..network import step_work
 from ...runtime.threads import pick
-from ..tiles import chunk_starts, chunks_for, max_threads
+from ..tiles import chunk_starts, chunks_for, kernel_samples, max_threads
 from .reader import Reader
 
 WINDOW_BYTES = 16 << 20        # one window's rows, at most (a tile a job at least)
@@ -129,11 +129,11 @@ class FileSource:
         if w.jobs is not None:
             part = K.Part(w.b0, w.b1, w.b1 - w.b0, self.m, 0, 0 if mapped else reader.W,
                           w.first, w.last)
-            step(run.net, run.tiles, K.Samples(rows, w.order[:0], run.YT, w.order), run.opt,
+            step(run.net, run.tiles, kernel_samples(rows, w.order[:0], run.YT, w.order), run.opt,
                  w.jobs, part)
             return
         xorder, x0 = (w.order, 0) if mapped else (w.order[:0], w.b0)
-        step(run.net, run.tiles, K.Samples(rows, xorder, run.YT, w.order), run.opt,
+        step(run.net, run.tiles, kernel_samples(rows, xorder, run.YT, w.order), run.opt,
              K.Part(w.b0, w.b1, mb, self.m, x0, 0, False, False))
 
     # ---- the Gram path: G, P0 and W1 from the same fixed sample blocks as in memory -----
