@@ -18,8 +18,9 @@ import numba
 import numpy as np
 
 from ._jit import kernel
+from .optim import optimizer_update
 from .structs import Segment
-from .tiled import _chunk, batch_chunks, batches, chunk_start, gradient_update
+from .tiled import _chunk, batch_chunks, batch_gradient, batches, chunk_start
 
 
 @kernel(inline=True)
@@ -39,7 +40,8 @@ def _window_step(net, tw, data, opt, jobs, part):
                       s == chunk_start(c, nchunks, part.p0, part.p1))
         _chunk(tw, seg, net, data, opt)
     if part.last:
-        cost = gradient_update(net, tw, nchunks, np.float64(mb), opt)
+        cost = batch_gradient(net, tw, nchunks, mb, opt, 0)
+        optimizer_update(net.theta, net.grad, opt)
         tw.total[0] += (mb / part.m) * cost
 
 

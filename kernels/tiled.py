@@ -150,14 +150,12 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
 
 # Compile time: Numba re-optimises a callee's machine code inside every caller that links it,
 # so each separately compiled level costs a first (empty-cache) run again: the building
-# blocks are inlined. Three stay kernels of their own: _chunk (inlined into the parallel
-# loop, it slows Numba's parfor analysis more than it saves), and tile_step and
-# gradient_update, whose types do not depend on the form of X: compiled once a dtype, they
-# are linked, not compiled again, by each form's entry points.
+# blocks are inlined. _chunk stays a kernel of its own: inlined into the parallel loop, it
+# slows Numba's parfor analysis more than it saves.
 @kernel(inline=True)
-def _chunk_sums(net, tw, data, opt, b0, b1, x0):
-    # Every chunk's sums (tw.gacc, tw.cost) for the batch at positions b0..b1, chunks in
-    # parallel. Returns the number of chunks. Rows of X as _chunk reads them (x0).
+def _batch_gradient(net, tw, data, opt, b0, b1, x0):
+    # net.grad out = the gradient of the batch at positions b0..b1 (1/mb included, L2
+    # added). Returns its cost. Rows of X as _chunk reads them (x0).
     nchunks = batch_chunks(tw, b1 - b0)
     for c in numba.prange(nchunks):
         # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
@@ -166,17 +164,7 @@ def _chunk_sums(net, tw, data, opt, b0, b1, x0):
         seg = Segment(ci, chunk_start(ci, nchunks, b0, b1),
                       chunk_start(ci + 1, nchunks, b0, b1), x0, True)
         _chunk(tw, seg, net, data, opt)
-    return nchunks
-
-
-@kernel
-def gradient_update(net, tw, nchunks, mb, opt):
-    # net.grad out = the batch's gradient from its nchunks chunks' sums (batch_gradient),
-    # then opt's update of net.theta. Returns the batch's cost. A kernel of its own: its
-    # types are the dtype's, not the data's, so every form of X links this one.
-    cost = batch_gradient(net, tw, nchunks, mb, opt, 0)
-    optimizer_update(net.theta, net.grad, opt)
-    return cost
+    return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
 
 
 @kernel(inline=True)
@@ -198,8 +186,8 @@ def batches(net, tw, data, opt, part):
     for b0 in range(part.p0, part.p1, part.mb):
         b1 = min(b0 + part.mb, part.p1)
         opt.t[0] += 1
-        nchunks = _chunk_sums(net, tw, data, opt, b0, b1, part.x0)
-        cost = gradient_update(net, tw, nchunks, batch_weight(data, b0, b1), opt)
+        cost = _batch_gradient(net, tw, data, opt, b0, b1, part.x0)
+        optimizer_update(net.theta, net.grad, opt)
         tw.total[0] += ((b1 - b0) / part.m) * cost
 
 
