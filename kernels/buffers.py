@@ -1,16 +1,13 @@
-"""Flat-buffer helpers the kernels share: a 2-D view of a flat buffer, a copy loop, a number
-in an array's dtype, and an array retyped read-only.
+"""Flat-buffer helpers the kernels share: a 2-D view of a flat buffer, a copy loop, and a
+number in an array's dtype.
 
 Guarantees: ``view`` never copies (a C-contiguous reshape of a slice); ``copy`` writes
 element by element (Numba compiles a slice assignment through generic code that costs about
 2 s of a first, empty-cache compile). Both are inlined into their callers. ``in_dtype_of``
 rounds a float64 setting to the array's dtype once, as numpy (NEP 50) treats a Python float
-next to a float32 array: the arithmetic then stays in that dtype. ``read_only`` is the same
-array (no copy) typed read-only, so that a tile copied into a buffer and a tile viewed in a
-read-only X have one type, and the passes that read them compile once for both.
+next to a float32 array: the arithmetic then stays in that dtype.
 """
-from numba.core.imputils import impl_ret_borrowed
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
 
@@ -39,13 +36,3 @@ def _ov_in_dtype_of(arr, x):
     def impl(arr, x):
         return cast(x)
     return impl
-
-
-@intrinsic
-def read_only(typingctx, a):
-    """a itself, typed as a read-only array (writes through it no longer compile)."""
-    sig = a.copy(readonly=True)(a)
-
-    def codegen(context, builder, signature, args):
-        return impl_ret_borrowed(context, builder, signature.return_type, args[0])
-    return sig, codegen

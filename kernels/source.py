@@ -14,13 +14,12 @@ from numba import types
 from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
-from .buffers import read_only, view
+from .buffers import view
 
 
 def tile_samples(buf, XT, order, j0, t, divisor):
     """(t, n0) C tile of samples order[j0:j0+t] (or j0..j0+t when order is empty) of XT,
-    divided by ``divisor``; ``buf`` (>= t·n0,) holds it when it cannot be a view. Typed
-    read-only either way (buffers.read_only), so that its readers compile once."""
+    divided by ``divisor``; ``buf`` (>= t·n0,) holds it when it cannot be a view."""
     rows = order[j0: j0 + t] if order.size else np.arange(j0, j0 + t)
     tile = buf[: t * XT.shape[1]].reshape(t, XT.shape[1])
     tile[...] = np.asarray(XT[rows], np.float64) / divisor
@@ -41,7 +40,7 @@ def _copy_rows(buf, XT, order, j0, t, divisor):
         r = _row(order, j0 + j)
         for k in range(n0):
             buf[j * n0 + k] = XT[r, k] / divisor
-    return read_only(view(buf, 0, t, n0))
+    return view(buf, 0, t, n0)
 
 
 @kernel(inline=True)
@@ -52,13 +51,13 @@ def _copy_columns(buf, XT, order, j0, t, divisor):
         for j in range(t):
             r = _row(order, j0 + j)
             buf[j * n0 + k] = XT[r, k] / divisor
-    return read_only(view(buf, 0, t, n0))
+    return view(buf, 0, t, n0)
 
 
 def _view_or_copy(buf, XT, order, j0, t, divisor):
     n0 = XT.shape[1]
     if order.size == 0 and divisor == 1.0:
-        return read_only(view(XT.reshape(-1), j0 * n0, t, n0))
+        return view(XT.reshape(-1), j0 * n0, t, n0)
     return _copy_rows(buf, XT, order, j0, t, divisor)
 
 
@@ -77,7 +76,7 @@ def _copy_csr(buf, XT, order, j0, t, divisor):
             buf[j * n0 + k] = 0
         for p in range(XT.indptr[r], XT.indptr[r + 1]):
             buf[j * n0 + XT.indices[p]] += XT.data[p] / divisor
-    return read_only(view(buf, 0, t, n0))
+    return view(buf, 0, t, n0)
 
 
 def _copy_sparse_rows(buf, XT, order, j0, t, divisor):

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .buffers import copy, in_dtype_of, read_only, view
+from .buffers import copy, in_dtype_of, view
 from .blas import add_product, gemm
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
@@ -44,20 +44,19 @@ def _gather_labels(yt, YT, rows):
     for j in range(rows.size):
         for k in range(nL):
             yt[j * nL + k] = YT[rows[j], k]
-    return read_only(view(yt, 0, rows.size, nL))
+    return view(yt, 0, rows.size, nL)
 
 
 @kernel(inline=True)
 def _tile_labels(tw, c, data, j0, t, numbered):
     # (samples (t,), Y_t (t, n_L)) of the tile at positions j0..j0+t: the sample indices
-    # (filled for in-order positions only when ``numbered``: dropout reads them) and labels,
-    # typed read-only whether viewed or gathered (one type for tile_step).
+    # (filled for in-order positions only when ``numbered``: dropout reads them) and labels.
     if data.order.size == 0:
         samples = tw.idx[c][:t]
         if numbered:
             for j in range(t):
                 samples[j] = j0 + j
-        return samples, read_only(data.YT[j0: j0 + t])
+        return samples, data.YT[j0: j0 + t]
     samples = data.order[j0: j0 + t]
     return samples, _gather_labels(tw.yt[c], data.YT, samples)
 
@@ -95,24 +94,14 @@ def _chunk(tw, seg, net, data, opt):
                            tw.divisor)
         samples, Y_t = _tile_labels(tw, c, data, j0, t,
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
+        tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        total += tile_step(chunk_tile(tw, c, t), net, X_t, Y_t, tw.cbuf[c], data.sw, mask)
+        first_layer_forward(tile, net, X_t)
+        forward(tile, net, mask)
+        total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
+        backward(tile, net, Y_t, mask, data.sw)
+        first_layer_backward(tile, net, X_t)
     tw.cost[c] = total
-
-
-@kernel
-def tile_step(tile, net, X_t, Y_t, cbuf, sw, mask):
-    # One tile through the network and back: its dW/db added into tile.g, its cost terms
-    # summed and returned. X_t: (t, n_0) C in the compute dtype, Y_t: (t, n_L) C, both
-    # read-only, whatever X's form. A kernel of its own, not inlined: its types do not depend
-    # on how X is held (C, F, bytes, sparse, read-only), so every form's _chunk links the
-    # one compiled tile step instead of compiling the network's passes again.
-    first_layer_forward(tile, net, X_t)
-    forward(tile, net, mask)
-    total = tile_cost(tile, net, Y_t, cbuf, sw, mask.samples)
-    backward(tile, net, Y_t, mask, sw)
-    first_layer_backward(tile, net, X_t)
-    return total
 
 
 @kernel(inline=True)
