@@ -45,14 +45,13 @@ def step_tile(dims, samples):
     return T
 
 
-def kernel_samples(XT, xorder, YT, order, sw=None):
+def kernel_samples(XT, xorder, YT, order, sw=K.Samples._field_defaults["sw"]):
     """The kernels' Samples, X^T and Y^T passed as read-only views. The kernels only read
     them, and Numba compiles a kernel for each argument type, writability included: with
     every X and Y read-only, a writable array and a read-only one (a memory map, the
     read-only inputs of scikit-learn's checks) share one compiled kernel, not two. A sparse
     X^T (structs.CSR) is passed as it is."""
-    kw = {} if sw is None else {"sw": sw}
-    return K.Samples(_read_only(XT), xorder, _read_only(YT), order, **kw)
+    return K.Samples(_read_only(XT), xorder, _read_only(YT), order, sw)
 
 
 def _read_only(a):
