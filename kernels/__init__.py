@@ -11,10 +11,11 @@ module (hence Numba) is imported on first use of one of its names (PEP 562), so
 """
 from importlib import import_module
 
-from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, GD, LINEAR, MOMENTUM,
-                    NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID, SIGMOID_BACKWARD,
-                    SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD, SOFTMAX,
-                    SOURCE_DTYPES, TANH)
+from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, FORM_COLS, FORM_CS,
+                    FORM_KIND, FORM_OFFSET, FORM_ROWS, FORM_RS, FORM_SIZE, GD, LINEAR,
+                    MOMENTUM, NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
+                    SIGMOID_BACKWARD, SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD,
+                    SOFTMAX, SOURCE_DTYPES, TANH)
 
 # public name -> the submodule that defines it
 _HOME = {

@@ -28,3 +28,12 @@ COURSE_LOSS, SK_LOSS = 0, 1
 
 # The dtypes the tiled kernels read X in as stored (source.py); others are converted once.
 SOURCE_DTYPES = (np.uint8, np.float32, np.float64)
+
+# Samples.form: where value X^T[r, k] of an array X^T (rows, n_0), of any layout (C, F,
+# strided) and any of SOURCE_DTYPES, lies in Samples.XT (its bytes): value
+# offset + r·rs + k·cs of the bytes read in dtype SOURCE_DTYPES[kind] (strides counted in
+# values, negative where the array runs back); kind -1 where Samples.XT is a typed array or
+# a CSR (their rows and columns only are read). (An array, not a struct: a struct nested in
+# Samples keeps the kernels off Numba's parallel loops.)
+FORM_KIND, FORM_OFFSET, FORM_RS, FORM_CS, FORM_ROWS, FORM_COLS = range(6)
+FORM_SIZE = 6

@@ -1,13 +1,19 @@
 """Where a tile of samples comes from: a view of X^T when X^T is already the tile's layout and
 type, else a tile-sized copy that converts (and divides) as it copies.
 
-Guarantees: the training data is never copied whole. XT (m, n0) may be any layout (C when X
-is F-ordered, as the course's flatten makes it; F for a C-ordered X; a structs.CSR for a
-sparse X, its tile's rows densified) and any real dtype
-(uint8 images, float16, float32, float64); each tile value is ``XT[r, k] / divisor``
-computed in float64 and then stored in the tile's dtype: the same bits as dividing the whole
-array in float64 first (a correctly rounded division is the same wherever it is done) and
-converting it. Which of the two happens is decided by the types, at compile time.
+Guarantees: the training data is never copied whole. XT (m, n0) is an array in the tiles'
+dtype, C-contiguous (C when X is F-ordered, as the course's flatten makes it: a tile is a
+view when it needs no order and no divisor), or any other array given as its bytes and its
+form (codes.FORM_*: any layout, F for a C-ordered X, any strides; any of SOURCE_DTYPES:
+uint8 images, float32, float64), or a structs.CSR (a sparse X, its tile's rows densified).
+Each tile value is ``XT[r, k] / divisor`` computed in float64 and then stored in the tile's
+dtype: the same bits as dividing the whole array in float64 first (a correctly rounded
+division is the same wherever it is done) and converting it.
+
+Compile time: Numba compiles a kernel for each argument type, many seconds each. Read as
+bytes, every form of X that is copied a tile at a time shares one compiled kernel (its
+dtype and layout a branch once a tile, beside a copy that costs far more); the view path
+keeps its own typed array, the machine code it had.
 """
 import numpy as np
 from numba import types
@@ -15,15 +21,16 @@ from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
 from .buffers import view
+from .codes import FORM_COLS, FORM_CS, FORM_KIND, FORM_OFFSET, FORM_RS, SOURCE_DTYPES
+from .structs import CSR
+
+U8, F32 = SOURCE_DTYPES.index(np.uint8), SOURCE_DTYPES.index(np.float32)
 
 
-def tile_samples(buf, XT, order, j0, t, divisor):
-    """(t, n0) C tile of samples order[j0:j0+t] (or j0..j0+t when order is empty) of XT,
-    divided by ``divisor``; ``buf`` (>= t·n0,) holds it when it cannot be a view."""
-    rows = order[j0: j0 + t] if order.size else np.arange(j0, j0 + t)
-    tile = buf[: t * XT.shape[1]].reshape(t, XT.shape[1])
-    tile[...] = np.asarray(XT[rows], np.float64) / divisor
-    return tile
+def tile_samples(buf, XT, form, order, j0, t, divisor):
+    """(t, n0) C tile of samples order[j0:j0+t] (or j0..j0+t when order is empty) of XT
+    (bytes read as ``form`` says), divided by ``divisor``; ``buf`` (>= t·n0,) holds it when
+    it cannot be a view."""
 
 
 @kernel(inline=True)
@@ -33,36 +40,34 @@ def _row(order, p):
 
 
 @kernel(inline=True)
-def _copy_rows(buf, XT, order, j0, t, divisor):
-    # Row by row: reads each sample's n0 values together (XT C or any-strided).
-    n0 = XT.shape[1]
-    for j in range(t):
-        r = _row(order, j0 + j)
-        for k in range(n0):
-            buf[j * n0 + k] = XT[r, k] / divisor
-    return view(buf, 0, t, n0)
+def _at(i):
+    # i as an index that cannot be negative: Numba checks a signed index for wrap-around at
+    # every access (a loop with such checks does not vectorise); a slice instead would
+    # count references to the array, shared by the threads, at every row.
+    return np.uint64(i)
 
 
 @kernel(inline=True)
-def _copy_columns(buf, XT, order, j0, t, divisor):
-    # Feature by feature: XT F-ordered holds a feature's samples together (X C-ordered).
-    n0 = XT.shape[1]
-    for k in range(n0):
+def _copy_dense(buf, a, form, order, j0, t, divisor):
+    # a: X^T's values, flat in their dtype: X^T[r, k] = a[offset + r·rs + k·cs] (form).
+    n0, off = form[FORM_COLS], form[FORM_OFFSET]
+    rs, cs = form[FORM_RS], form[FORM_CS]
+    if cs == 1:                                    # a sample's values together: by rows
         for j in range(t):
-            r = _row(order, j0 + j)
-            buf[j * n0 + k] = XT[r, k] / divisor
+            src, dst = off + _row(order, j0 + j) * rs, j * n0
+            for k in range(n0):
+                buf[_at(dst + k)] = a[_at(src + k)] / divisor
+    elif rs == 1:                                  # a feature's samples together (X C-ordered)
+        for k in range(n0):
+            src = off + k * cs
+            for j in range(t):
+                buf[_at(j * n0 + k)] = a[_at(src + _row(order, j0 + j))] / divisor
+    else:
+        for j in range(t):
+            src, dst = off + _row(order, j0 + j) * rs, j * n0
+            for k in range(n0):
+                buf[_at(dst + k)] = a[_at(src + k * cs)] / divisor
     return view(buf, 0, t, n0)
-
-
-def _view_or_copy(buf, XT, order, j0, t, divisor):
-    n0 = XT.shape[1]
-    if order.size == 0 and divisor == 1.0:
-        return view(XT.reshape(-1), j0 * n0, t, n0)
-    return _copy_rows(buf, XT, order, j0, t, divisor)
-
-
-def _copy_by_columns(buf, XT, order, j0, t, divisor):
-    return _copy_columns(buf, XT, order, j0, t, divisor)
 
 
 @kernel(inline=True)
@@ -79,20 +84,45 @@ def _copy_csr(buf, XT, order, j0, t, divisor):
     return view(buf, 0, t, n0)
 
 
-def _copy_sparse_rows(buf, XT, order, j0, t, divisor):
+def _sparse_tile(buf, XT, form, order, j0, t, divisor):
     return _copy_csr(buf, XT, order, j0, t, divisor)
 
 
-def _copy_by_rows(buf, XT, order, j0, t, divisor):
+@kernel(inline=True)
+def _copy_rows(buf, XT, order, j0, t, divisor):
+    # XT (m, n0) C in the tiles' dtype: row by row.
+    n0 = XT.shape[1]
+    for j in range(t):
+        r = _row(order, j0 + j)
+        for k in range(n0):
+            buf[j * n0 + k] = XT[r, k] / divisor
+    return view(buf, 0, t, n0)
+
+
+def _view_or_copy(buf, XT, form, order, j0, t, divisor):
+    n0 = XT.shape[1]
+    if order.size == 0 and divisor == 1.0:
+        return view(XT.reshape(-1), j0 * n0, t, n0)
     return _copy_rows(buf, XT, order, j0, t, divisor)
 
 
+def _bytes_tile(buf, XT, form, order, j0, t, divisor):
+    # One copy loop a source dtype (each costs compile time).
+    kind = form[FORM_KIND]
+    if kind == U8:
+        return _copy_dense(buf, XT, form, order, j0, t, divisor)
+    if kind == F32:
+        return _copy_dense(buf, XT.view(np.float32), form, order, j0, t, divisor)
+    return _copy_dense(buf, XT.view(np.float64), form, order, j0, t, divisor)
+
+
 @overload(tile_samples, jit_options=JIT_OPTIONS)
-def _ov_tile_samples(buf, XT, order, j0, t, divisor):
-    if isinstance(XT, types.Array) and XT.layout == "C" and XT.dtype == buf.dtype:
+def _ov_tile_samples(buf, XT, form, order, j0, t, divisor):
+    if isinstance(XT, types.BaseNamedTuple) and XT.instance_class is CSR:
+        return _sparse_tile
+    if isinstance(XT, types.Array) and XT.ndim == 2 and XT.layout == "C" and \
+            XT.dtype == buf.dtype:
         return _view_or_copy
-    if isinstance(XT, types.Array) and XT.layout == "F":
-        return _copy_by_columns
-    if isinstance(XT, types.BaseTuple) and not isinstance(XT, types.Array):
-        return _copy_sparse_rows                  # structs.CSR
-    return _copy_by_rows
+    if isinstance(XT, types.Array) and XT.ndim == 1 and XT.dtype == types.uint8:
+        return _bytes_tile
+    return None

@@ -13,9 +13,9 @@ the accumulators are then added in chunk order. Every product inside a tile is o
 call made by one thread (the caller holds BLAS to one thread while these kernels run). So
 the bits never depend on how many threads ran, and every sum is the course's up to order.
 
-Layout: X arrives as Samples.XT = X^T, (m, n_0): C-contiguous (a tile is then a view of one
-block) or any other layout and dtype (a tile is then copied and converted: source.py); Y as
-YT = Y^T, (m, n_L). Per-chunk buffers live in a Tiles workspace allocated once. The output
+Layout: X arrives as Samples.XT = X^T, (m, n_0): C-contiguous in the tiles' dtype (a tile is
+then a view of one block) or any other layout and dtype (a tile is then copied and converted:
+source.py); Y as YT = Y^T, (m, n_L). Per-chunk buffers live in a Tiles workspace allocated once. The output
 layer is the course's sigmoid for n_L = 1, a softmax over n_L classes otherwise.
 
 Mini-batches: an epoch walks its positions in batches (in a shuffled order, whose tiles are
@@ -27,6 +27,7 @@ import numpy as np
 
 from ._jit import kernel
 from .buffers import copy, in_dtype_of, view
+from .codes import FORM_ROWS
 from .blas import add_product, gemm
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
@@ -90,8 +91,8 @@ def _chunk(tw, seg, net, data, opt):
     for j0 in range(s, e, tw.T):
         t = min(tw.T, e - j0)
         # A copied tile lives in this thread's buffer (scratch: it never changes a result).
-        X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.xorder, j0 - x0, t,
-                           tw.divisor)
+        X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form, data.xorder,
+                           j0 - x0, t, tw.divisor)
         samples, Y_t = _tile_labels(tw, c, data, j0, t,
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
@@ -197,15 +198,15 @@ def _train_steps(costs, net, tw, data, opt, mb):
 def _probabilities(out, net, tw, data):
     # out: (n_L, m) the network's output for each sample, computed tile by tile, chunks in
     # parallel (each sample's value is independent of the split: same bits for any threads).
-    m = data.XT.shape[0]
+    m = data.form[FORM_ROWS]
     L = net.dims.size - 1
     for c in numba.prange(tw.chunks):
         lo = c * m // tw.chunks
         hi = (c + 1) * m // tw.chunks
         for j0 in range(lo, hi, tw.T):
             t = min(tw.T, hi - j0)
-            X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.xorder, j0, t,
-                               tw.divisor)
+            X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
+                               data.xorder, j0, t, tw.divisor)
             tile = chunk_tile(tw, c, t)
             first_layer_forward(tile, net, X_t)
             forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))

@@ -46,17 +46,50 @@ def step_tile(dims, samples):
 
 
 def kernel_samples(XT, xorder, YT, order, sw=K.Samples._field_defaults["sw"]):
-    """The kernels' Samples, X^T and Y^T passed as read-only views. The kernels only read
-    them, and Numba compiles a kernel for each argument type, writability included: with
-    every X and Y read-only, a writable array and a read-only one (a memory map, the
-    read-only inputs of scikit-learn's checks) share one compiled kernel, not two. A sparse
-    X^T (structs.CSR) is passed as it is."""
-    return K.Samples(_read_only(XT), xorder, _read_only(YT), order, sw)
+    """The kernels' Samples. Numba compiles a kernel for each argument type (dtype, layout
+    and writability included), so the arrays go in few forms: an X^T whose tiles can be
+    views of it (C-contiguous in the compute dtype, Y^T's) and Y^T as read-only views (a
+    memory map and a writable array share one kernel); any other array X^T as its bytes
+    and their form (x_bytes: all of them share one kernel). A sparse X^T (kernels.CSR) is
+    passed as it is. Nothing is copied (see x_bytes for the exception)."""
+    if isinstance(XT, np.ndarray) and not (XT.flags.c_contiguous and XT.dtype == YT.dtype):
+        XT, form = x_bytes(XT)
+    else:                        # the kernels read a typed array's or a CSR's shape only
+        XT = _read_only(XT) if isinstance(XT, np.ndarray) else XT
+        form = np.array([-1, 0, 0, 0, *XT.shape], np.int64)
+    return K.Samples(XT, form, xorder, _read_only(YT), order, sw)
+
+
+def x_bytes(XT):
+    """(bytes, form) for XT (rows, n0), an array in one of kernels.SOURCE_DTYPES: a read-only
+    uint8 view of its memory from its lowest address, and its form ((FORM_SIZE,) int64: where
+    each value lies in it, kernels/codes.py). Never a copy, except for an array whose values
+    are not in native byte order or not aligned (the kernels read machine words)."""
+    if XT.dtype.type not in K.SOURCE_DTYPES:
+        raise TypeError(f"X^T must be one of {[np.dtype(t).name for t in K.SOURCE_DTYPES]} "
+                        f"here, got {XT.dtype}")
+    if not (XT.dtype.isnative and XT.flags.aligned):
+        XT = np.ascontiguousarray(XT, XT.dtype.newbyteorder("="))
+    (m, n0), (s0, s1), item = XT.shape, XT.strides, XT.itemsize
+    # Strides in values; a length-1 axis's is never used (numpy may leave it anything): C's.
+    rs, cs = (s0 // item if m > 1 else n0), (s1 // item if n0 > 1 else 1)
+    if XT.flags.c_contiguous or XT.flags.f_contiguous:    # (a call's cost: the usual case)
+        values, offset = XT.ravel(order="K"), 0           # the memory as it lies: a view
+    else:
+        lowest = XT[::-1 if rs < 0 else 1, ::-1 if cs < 0 else 1]
+        span = 1 + (m - 1) * abs(rs) + (n0 - 1) * abs(cs) if XT.size else 0
+        values = np.lib.stride_tricks.as_strided(lowest, (span,), (item,))
+        offset = (m - 1) * max(0, -rs) + (n0 - 1) * max(0, -cs)
+    raw = values.view(np.uint8)
+    raw.flags.writeable = False
+    # (in the order of kernels/codes.py's FORM_KIND .. FORM_COLS)
+    return raw, np.array((K.SOURCE_DTYPES.index(XT.dtype.type), offset, rs, cs, m, n0),
+                         np.int64)
 
 
 def _read_only(a):
     """a, or a read-only view of it (never a copy; a itself stays writable)."""
-    if not isinstance(a, np.ndarray) or not a.flags.writeable:
+    if not a.flags.writeable:
         return a
     view = a.view()
     view.flags.writeable = False
