@@ -56,7 +56,7 @@ def kernel_samples(XT, xorder, YT, order, sw=K.Samples._field_defaults["sw"]):
         XT, form = x_bytes(XT)
     else:                        # the kernels read a typed array's or a CSR's shape only
         XT = _read_only(XT) if isinstance(XT, np.ndarray) else XT
-        form = np.array([-1, 0, 0, 0, *XT.shape], np.int64)
+        form = _form(-1, 0, 0, 0, XT.shape)
     return K.Samples(XT, form, xorder, _read_only(YT), order, sw)
 
 
@@ -82,9 +82,18 @@ def x_bytes(XT):
         offset = (m - 1) * max(0, -rs) + (n0 - 1) * max(0, -cs)
     raw = values.view(np.uint8)
     raw.flags.writeable = False
-    # (in the order of kernels/codes.py's FORM_KIND .. FORM_COLS)
-    return raw, np.array((K.SOURCE_DTYPES.index(XT.dtype.type), offset, rs, cs, m, n0),
-                         np.int64)
+    return raw, _form(K.SOURCE_DTYPES.index(XT.dtype.type), offset, rs, cs, XT.shape)
+
+
+def _form(kind, offset, rs, cs, shape):
+    """Samples.form: (FORM_SIZE,) int64, in the order of kernels/codes.py's FORM_* indices."""
+    return np.array((kind, offset, rs, cs, shape[0], shape[1]), np.int64)
+
+
+# _form's order is the kernels' (a mismatch would read X wrongly, so it fails at import).
+if (K.FORM_KIND, K.FORM_OFFSET, K.FORM_RS, K.FORM_CS, K.FORM_ROWS, K.FORM_COLS) != \
+        tuple(range(K.FORM_SIZE)):
+    raise ImportError("kernels.FORM_* must be 0..5 in the order _form lays them out")
 
 
 def _read_only(a):
