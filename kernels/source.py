@@ -41,9 +41,9 @@ def _row(order, p):
 
 @kernel(inline=True)
 def _at(i):
-    # i as an index that cannot be negative: Numba checks a signed index for wrap-around at
-    # every access (a loop with such checks does not vectorise); a slice instead would
-    # count references to the array, shared by the threads, at every row.
+    # i as an index that cannot be negative: Numba adds a wrap-around check to every access
+    # with a signed index whose sign it cannot prove (offset + stride sums), which keeps
+    # the loop from vectorising; an unsigned one has none.
     return np.uint64(i)
 
 
