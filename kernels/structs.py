@@ -60,7 +60,8 @@ class Tile(NamedTuple):
 
 class Samples(NamedTuple):
     """Where a call's samples come from: rows of X^T and of Y^T, in an epoch's order."""
-    XT: np.ndarray        # samples' rows of X^T (rows, n_0): an array's bytes (uint8,
+    XT: np.ndarray        # samples' rows of X^T (rows, n_0): C-contiguous in the compute
+    #                       dtype (tiles are views), or another array's bytes (uint8,
     #                       read-only) read as form says, or a CSR
     form: np.ndarray      # (6,) int64: X^T's dtype, layout and shape (codes.FORM_*)
     xorder: np.ndarray    # (k,) int64: row of XT of each position (shuffled in memory or a
