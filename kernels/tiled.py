@@ -15,8 +15,9 @@ the bits never depend on how many threads ran, and every sum is the course's up 
 
 Layout: X arrives as Samples.XT = X^T, (m, n_0): C-contiguous in the tiles' dtype (a tile is
 then a view of one block) or any other layout and dtype (a tile is then copied and converted:
-source.py); Y as YT = Y^T, (m, n_L). Per-chunk buffers live in a Tiles workspace allocated once. The output
-layer is the course's sigmoid for n_L = 1, a softmax over n_L classes otherwise.
+source.py); Y as YT = Y^T, (m, n_L). Per-chunk buffers live in a Tiles workspace allocated
+once. The output layer is the course's sigmoid for n_L = 1, a softmax over n_L classes
+otherwise.
 
 Mini-batches: an epoch walks its positions in batches (in a shuffled order, whose tiles are
 gathered into a tile-sized buffer); each batch is cut into chunks by its own size, and each
@@ -26,9 +27,9 @@ import numba
 import numpy as np
 
 from ._jit import kernel
+from .blas import add_product, gemm
 from .buffers import copy, in_dtype_of, view
 from .codes import FORM_ROWS
-from .blas import add_product, gemm
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
