@@ -60,6 +60,23 @@ def kill_once_written(proc, path, grace=0.0, group=False, timeout=240):
     assert proc.returncode == -signal.SIGKILL, "the process finished before it could be killed"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _a_share_of_the_cores_per_worker():
+    """Under pytest-xdist (``-n``), each worker process runs fastdnn's kernels and BLAS on its
+    share of the cores: N workers each on every core would oversubscribe them, and spinning
+    thread pools then slow a test many times over (measured: a course-loop test 16 s alone,
+    225 s beside another worker). Bits do not depend on the thread count, so nothing tested
+    changes; the tests that compare thread counts start their own processes, which are not
+    limited."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
+        yield
+        return
+    from fastdnn.runtime.threads import limit_threads
+    with limit_threads(max(1, len(os.sched_getaffinity(0)) // workers)):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _processes_only_in_slow_tests(request, monkeypatch):
     """A test without the ``slow`` marker that starts a process (subprocess, multiprocessing,

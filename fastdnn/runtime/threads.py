@@ -160,6 +160,15 @@ def threads_allowed(work, parts=2):
     return parts > 1 and work >= SERIAL_WORK and not _state["forked"]
 
 
+def _launch():
+    """Launch Numba's threads and shorten BLAS's spin, once (before any kernel runs)."""
+    if not _state["started"]:
+        with PARALLEL_LOCK:
+            if not _state["started"]:
+                start_threads()
+                shorten_blas_spin()
+
+
 def pick(parallel_kernel, serial_kernel, work, parts=2):
     """(kernel, context manager to call it in): the parallel build under PARALLEL_LOCK, or
     its serial twin (same bits) where threads_allowed(work, parts) is False.
@@ -167,14 +176,31 @@ def pick(parallel_kernel, serial_kernel, work, parts=2):
     Numba's threads are launched before the first kernel of either kind: kernels name the
     running thread (numba.get_thread_id), a symbol that only exists once they are, and a
     kernel loaded from the on-disk cache would not link without it."""
-    if not _state["started"]:
-        with PARALLEL_LOCK:
-            if not _state["started"]:
-                start_threads()
-                shorten_blas_spin()
+    _launch()
     if threads_allowed(work, parts):
         return parallel_kernel, _threaded()
     return serial_kernel, contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def limit_threads(threads):
+    """Give fastdnn's kernels (Numba's threads, in the calling thread) and every loaded BLAS
+    ``threads`` threads inside the ``with`` block, and restore both after it; None leaves
+    both as they are. Numba's threads are launched first as ``pick`` launches them (short
+    spin-wait). Bits do not depend on the count (see the guarantees)."""
+    if not threads:
+        yield
+        return
+    import numba
+    from threadpoolctl import threadpool_limits
+    _launch()
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(threads, user_api="blas"):
+            yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def one_blas_thread():

@@ -12,6 +12,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 
+from ..runtime.threads import limit_threads
 from .grid import options_of, run_name
 from .records import COST_EVERY, Record
 
@@ -25,19 +26,6 @@ def _keep_data(X, Y, X_test, Y_test, x_divisor, threads):
     """Pool initializer: keep the data in this worker, and limit its threads."""
     _DATA["data"] = (X, Y, X_test, Y_test, x_divisor)
     _DATA["threads"] = threads
-
-
-def _thread_limit(threads):
-    """A context manager giving the engine and BLAS ``threads`` threads (None: as they are)."""
-    from contextlib import nullcontext
-    if not threads:
-        return nullcontext()
-    import numba
-    from threadpoolctl import threadpool_limits
-    # The engine's threads; numpy's BLAS (small predictions) likewise. Inside the engine
-    # BLAS is held to one thread anyway (runtime/threads.py).
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return threadpool_limits(threads, user_api="blas")
 
 
 def run_one(settings, data=None, threads=None):
@@ -56,7 +44,7 @@ def run_one(settings, data=None, threads=None):
     X, Y, X_test, Y_test, x_divisor = data
     costs = []
     t0 = time.perf_counter()
-    with _thread_limit(threads), tempfile.TemporaryDirectory() as tmp:
+    with limit_threads(threads), tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.h5")
         try:
             result = fit(X, Y, settings["layers_dims"], settings["learning_rate"],

@@ -173,3 +173,44 @@ def test_a_process_first_call_does_not_deadlock(call, tmp_path):
                        text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "done"
+
+
+def test_limit_threads_holds_numba_and_blas_inside_and_restores_them():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    from fastdnn.runtime.threads import limit_threads
+
+    def blas_threads():
+        return sorted(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    X = np.random.default_rng(0).random((20, 3000))
+    Y = (X[:1] > 0.5).astype(int)
+    expected = fastdnn.fit(X, Y, [20, 8, 1], 0.1, 5)     # loads every BLAS the kernels use
+    numba_before, blas_before = numba.get_num_threads(), blas_threads()
+    with limit_threads(1):
+        assert numba.get_num_threads() == 1
+        assert set(blas_threads()) == {1}
+        inside = fastdnn.fit(X, Y, [20, 8, 1], 0.1, 5)
+    assert numba.get_num_threads() == numba_before
+    assert blas_threads() == blas_before
+    assert inside.costs.tobytes() == expected.costs.tobytes()
+    for key in expected.parameters:
+        assert inside.parameters[key].tobytes() == expected.parameters[key].tobytes()
+    with limit_threads(None):
+        assert numba.get_num_threads() == numba_before
+
+
+@pytest.mark.slow
+def test_a_thread_limit_set_first_keeps_the_short_spin(tmp_path):
+    # A sweep worker limits its threads before any kernel: the limit must launch Numba's
+    # threads as the first kernel would (OpenMP loaded with fastdnn's short spin-wait), not
+    # load the OpenMP runtime with its default spin first.
+    code = ("from fastdnn.runtime import threads\n"
+            "with threads.limit_threads(1):\n"
+            "    print(threads.start_threads())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "fastdnn's" in r.stdout, r.stdout
