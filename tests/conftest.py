@@ -65,7 +65,7 @@ def _a_share_of_the_cores_per_worker():
     """Under pytest-xdist (``-n``), each worker process runs fastdnn's kernels and BLAS on its
     share of the cores: N workers each on every core would oversubscribe them, and spinning
     thread pools then slow a test many times over (measured: a course-loop test 16 s alone,
-    225 s beside another worker). Bits do not depend on the thread count, so nothing tested
+    226 s beside another worker). Bits do not depend on the thread count, so nothing tested
     changes; the tests that compare thread counts start their own processes, which are not
     limited."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
@@ -80,8 +80,8 @@ def _a_share_of_the_cores_per_worker():
 @pytest.fixture(autouse=True)
 def _processes_only_in_slow_tests(request, monkeypatch):
     """A test without the ``slow`` marker that starts a process (subprocess, multiprocessing,
-    a fork, a Dask cluster) fails, naming the rule: ``pytest -m "not slow"`` then runs in
-    one process."""
+    a fork, a Dask cluster) fails, naming the rule: ``pytest -n 0 -m "not slow"`` then runs
+    in one process."""
     if request.node.get_closest_marker("slow") is not None:
         return
     import _posixsubprocess
