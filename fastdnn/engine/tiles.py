@@ -86,14 +86,12 @@ def x_bytes(XT):
 
 
 def _form(kind, offset, rs, cs, shape):
-    """Samples.form: (FORM_SIZE,) int64, in the order of kernels/codes.py's FORM_* indices."""
-    return np.array((kind, offset, rs, cs, shape[0], shape[1]), np.int64)
-
-
-# _form's order is the kernels' (a mismatch would read X wrongly, so it fails at import).
-if (K.FORM_KIND, K.FORM_OFFSET, K.FORM_RS, K.FORM_CS, K.FORM_ROWS, K.FORM_COLS) != \
-        tuple(range(K.FORM_SIZE)):
-    raise ImportError("kernels.FORM_* must be 0..5 in the order _form lays them out")
+    """Samples.form: (FORM_SIZE,) int64, each value at its kernels/codes.py FORM_* index."""
+    form = [0] * K.FORM_SIZE
+    form[K.FORM_KIND], form[K.FORM_OFFSET], form[K.FORM_RS], form[K.FORM_CS] = \
+        kind, offset, rs, cs
+    form[K.FORM_ROWS], form[K.FORM_COLS] = shape
+    return np.array(form, np.int64)
 
 
 def _read_only(a):
