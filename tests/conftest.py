@@ -1,5 +1,6 @@
 """Shared test settings: tolerances, the ../shared data location (tests skip without it), and
 the ``slow`` marker's rule: a test that starts a process must carry it."""
+import contextlib
 import os
 import pathlib
 import signal
@@ -66,8 +67,9 @@ def _a_share_of_the_cores_per_worker():
     share of the cores: N workers each on every core would oversubscribe them, and spinning
     thread pools then slow a test many times over (measured: a course-loop test 16 s alone,
     226 s beside another worker). Bits do not depend on the thread count, so nothing tested
-    changes; the tests that compare thread counts start their own processes, which are not
-    limited."""
+    changes. On two cores each worker has one thread, so the engine runs the serial twins
+    (runtime/threads.py); the parallel builds run in ``every_core`` blocks and in the tests
+    that compare thread counts, which start their own processes (not limited)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers < 2:
         yield
@@ -75,6 +77,26 @@ def _a_share_of_the_cores_per_worker():
     from fastdnn.runtime.threads import limit_threads
     with limit_threads(max(1, len(os.sched_getaffinity(0)) // workers)):
         yield
+
+
+@contextlib.contextmanager
+def every_core(parallel=True):
+    """Inside the block the engine runs its parallel builds on every core Numba has, whatever
+    the work (``parallel=False``: its serial twins, whatever the work). Skips the test where
+    Numba has one thread: there is then no parallel run to compare with."""
+    import numba
+
+    from fastdnn.runtime import threads
+    cores = numba.config.NUMBA_NUM_THREADS
+    if parallel and cores < 2:
+        pytest.skip("Numba has one thread here: no parallel build to compare")
+    saved = threads.SERIAL_WORK
+    threads.SERIAL_WORK = 0 if parallel else 1 << 62
+    try:
+        with threads.limit_threads(cores if parallel else None):
+            yield
+    finally:
+        threads.SERIAL_WORK = saved
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,10 @@ Guarantees:
   bits can depend on how many threads computed it. So results are the same bits whatever
   NUMBA_NUM_THREADS, OPENBLAS_NUM_THREADS or the core count.
 * Every parallel kernel has a ``_serial`` twin with the same bits. ``pick`` takes the twin
-  for work too small to share (thread start-up would cost more than it saves), and in a
-  child forked from a process whose threaded kernels ran: GNU OpenMP cannot run in such a
-  child (Numba stops it), so fork, forkserver, spawn and forks of forks all train.
+  for work too small to share (thread start-up would cost more than it saves), when the
+  calling thread has one Numba thread (nothing to share the work with), and in a child
+  forked from a process whose threaded kernels ran: GNU OpenMP cannot run in such a child
+  (Numba stops it), so fork, forkserver, spawn and forks of forks all train.
 * Idle threads hand their cores back soon: before the first threaded kernel loads the
   OpenMP runtime, its spin-wait is shortened (GOMP_SPINCOUNT, for that load only, and only
   when neither it nor OMP_WAIT_POLICY is set: a user's setting always wins). Otherwise the
@@ -156,8 +157,13 @@ def launched():
 
 def threads_allowed(work, parts=2):
     """Whether a kernel call doing ``work`` multiply-adds, split into ``parts`` independent
-    parts (chunks, blocks), may run on every core: one part has nothing to share."""
-    return parts > 1 and work >= SERIAL_WORK and not _state["forked"]
+    parts (chunks, blocks), may run on every core: one part has nothing to share, and with
+    one thread (``NUMBA_NUM_THREADS=1``, ``numba.set_num_threads(1)``, ``limit_threads(1)``)
+    a parallel region would only add its start-up to the twin's work."""
+    if parts < 2 or work < SERIAL_WORK or _state["forked"]:
+        return False
+    import numba
+    return numba.get_num_threads() > 1
 
 
 def _launch():

@@ -7,7 +7,7 @@ import pytest
 
 import fastdnn
 import naive
-from conftest import assert_close
+from conftest import assert_close, every_core
 from fastdnn.engine.settings import epoch_order
 
 SHAPES = [([20, 10, 1], 300), ([50, 16, 8, 1], 700), ([100, 12, 12, 12, 1], 400),
@@ -70,17 +70,13 @@ def test_defaults_are_the_course_algorithm_bit_for_bit():
 @pytest.mark.parametrize("opts", [OPTIONS[7], dict(optimizer="momentum", lambd=0.2,
                                                     keep_prob=0.8)])
 def test_serial_twins_and_parallel_builds_give_the_same_bits(opts):
-    from fastdnn.runtime import threads
     X, Y = data([30, 16, 8, 1], 3000)
     runs = []
-    for threshold in (0, 1 << 62):
-        saved, threads.SERIAL_WORK = threads.SERIAL_WORK, threshold
-        try:
+    for parallel in (True, False):
+        with every_core(parallel):
             runs.append(fastdnn.fit(X, Y, [30, 16, 8, 1], 0.01, 3,
                                     **dict(opts, mini_batch_size=opts.get("mini_batch_size")
                                            and 1500)))
-        finally:
-            threads.SERIAL_WORK = saved
     assert runs[0].costs.tobytes() == runs[1].costs.tobytes()
     assert runs[0].parameters["W2"].tobytes() == runs[1].parameters["W2"].tobytes()
 

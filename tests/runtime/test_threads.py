@@ -14,7 +14,7 @@ import pytest
 
 import fastdnn
 import naive
-from conftest import assert_close
+from conftest import assert_close, every_core
 
 
 SCRIPT = textwrap.dedent("""
@@ -60,8 +60,10 @@ SCRIPT = textwrap.dedent("""
 def test_children_train_with_the_same_bits(method, tmp_path):
     script = tmp_path / "children.py"
     script.write_text(SCRIPT)
+    # Two Numba threads even on one core: the parent must run the threaded builds.
     r = subprocess.run([sys.executable, str(script), method], capture_output=True, text=True,
-                       timeout=400, cwd=tempfile.gettempdir())
+                       timeout=400, cwd=tempfile.gettempdir(),
+                       env=dict(os.environ, NUMBA_NUM_THREADS="2"))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "same bits", r.stdout + r.stderr
     assert "Terminating" not in r.stderr
@@ -71,19 +73,15 @@ def test_serial_twins_give_the_parallel_bits():
     import numpy as np
 
     import fastdnn
-    from fastdnn.runtime import threads
     rng = np.random.default_rng(3)
     results = []
     for layers, m, gram in (([30, 16, 8, 1], 2000, False), ([500, 12, 1], 300, True)):
         X = rng.random((layers[0], m))
         Y = (X[:1] > 0.5).astype(int)
-        for threshold in (0, 1 << 62):             # every core; then the serial twins
-            saved, threads.SERIAL_WORK = threads.SERIAL_WORK, threshold
-            try:
+        for parallel in (True, False):             # every core; then the serial twins
+            with every_core(parallel):
                 r = fastdnn.fit(X, Y, layers, 0.05, 20, gram=gram)
                 p = fastdnn.probabilities(X, r.parameters)
-            finally:
-                threads.SERIAL_WORK = saved
             results.append((r.costs.tobytes(), r.parameters["W1"].tobytes(), p.tobytes()))
     assert results[0] == results[1] and results[2] == results[3]
 
