@@ -84,8 +84,9 @@ def kernel(fn=None, *, parallel=False, inline=False):
     """Decorate ``fn`` as a lazily compiled, cached nopython kernel (``parallel`` enables prange).
 
     ``inline``: a small building block that kernels call. Numba inlines it into each caller
-    at the IR level instead of compiling it as a function of its own: a first call (empty
-    cache) then compiles one LLVM module instead of one per building block.
+    at the IR level instead of compiling it as a function of its own (whose machine code
+    every caller that links it would optimise again). A large block shared by several entry
+    points is better left a kernel: typed and compiled once per signature, and cached.
     """
     options = dict(JIT_OPTIONS, parallel=parallel, inline="always" if inline else "never")
 

@@ -18,7 +18,7 @@ tiled.py).
 Threads: G and the per-step product S·G are cut into GRAM_BLOCKS fixed blocks (a split set
 by the shapes, never by the thread count), each one single-threaded BLAS call, run in
 parallel; so every core works and the bits are the same for any thread count. Each parallel
-kernel has a ``_serial`` twin (the same inlined body, one thread, the same bits) for children
+kernel has a ``_serial`` twin (the same body, one thread, the same bits) for children
 forked from a process whose OpenMP threads ran, and for work too small to share.
 """
 import numba

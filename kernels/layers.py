@@ -61,7 +61,7 @@ def reset_sums(tw, c, k0):
     tw.cost[c] = 0.0
 
 
-@kernel(inline=True)
+@kernel
 def forward(tile, net, mask):
     # Every layer of the tile, from Z_1 (which holds W1·X, made by the caller): Z_l += b_l
     # and A_l = act_l(Z_l), Z_{l+1} = W_{l+1}·A_l. Dropout (mask.keep_prob < 1) on the
@@ -87,7 +87,7 @@ def forward(tile, net, mask):
             dropout(A, l, mask)
 
 
-@kernel(inline=True)
+@kernel
 def tile_cost(tile, net, Y_t, cbuf, sw, samples):
     # The tile's cost terms summed (float64; the batch's cost is -1/mb of the batch's sum).
     # COURSE_LOSS: Σ y log a + (1-y) log(1-a) (one sigmoid unit; a term that an output
@@ -105,7 +105,7 @@ def tile_cost(tile, net, Y_t, cbuf, sw, samples):
                                       tile.zs[r * t: (r + 1) * t], Y_t.reshape(-1), cbuf)
 
 
-@kernel(inline=True)
+@kernel
 def backward(tile, net, Y_t, mask, sw):
     # Adds the tile's db_l (every layer) and dW_l (layers 2..L) to tile.g and leaves dZ_1
     # (n_1, t) in tile.dZ for the caller's layer 1. Needs the tile's forward pass. sw: (m,)

@@ -123,7 +123,7 @@ def _sk_sgd(theta, grad, opt, nesterov):
         theta[i] += (mu * vi - lr * grad[i]) if nesterov else vi
 
 
-@kernel(inline=True)
+@kernel
 def optimizer_update(theta, grad, opt):
     # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
     # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)

@@ -118,7 +118,7 @@ def chunk_start(c, nchunks, b0, b1):
     return b0 + c * (b1 - b0) // nchunks
 
 
-@kernel(inline=True)
+@kernel
 def batch_gradient(net, tw, nchunks, mb, opt, k0):
     # net.grad[k0:] out = the batch's gradient from its chunks' sums (1/mb included, L2
     # added), the chunks added in order. Returns the batch's cost. mb: the batch's samples,
@@ -139,10 +139,14 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
     return cost
 
 
-# Compile time: Numba re-optimises a callee's machine code inside every caller that links it,
-# so each separately compiled level costs a first (empty-cache) run again: the building
-# blocks are inlined. _chunk stays a kernel of its own: inlined into the parallel loop, it
-# slows Numba's parfor analysis more than it saves.
+# Compile time (an empty cache): the large shared passes (layers.forward, tile_cost and
+# backward, batch_gradient, optim.optimizer_update) are kernels of their own, typed and
+# compiled once per dtype, cached, and linked into every entry point (tiled, Gram, streamed;
+# parallel and serial); inlined, each entry point typed them again, and Numba's type
+# inference of the flattened body was most of a first call. Small blocks are inlined: each
+# separately compiled level is optimised again inside every caller that links it. _chunk
+# stays a kernel of its own: inlined into the parallel loop, it slows Numba's parfor
+# analysis more than it saves.
 @kernel(inline=True)
 def _batch_gradient(net, tw, data, opt, b0, b1, x0):
     # net.grad out = the gradient of the batch at positions b0..b1 (1/mb included, L2
