@@ -67,13 +67,17 @@ def training_cost(Z, Y):
     return float(-np.sum(np.where(np.isfinite(terms), terms, from_logits)) / Y.shape[1])
 
 
-def layer_backward(dZ, A_prev, W):
+def layer_backward(dZ, A_prev, W, input_grad=True):
+    """(dA_prev, dW, db); dA_prev is None when not ``input_grad``."""
     m = A_prev.shape[1]
-    return W.T @ dZ, (dZ @ A_prev.T) / m, dZ.sum(axis=1, keepdims=True) / m
+    dA_prev = W.T @ dZ if input_grad else None
+    return dA_prev, (dZ @ A_prev.T) / m, dZ.sum(axis=1, keepdims=True) / m
 
 
-def backward(AL, Y, tape):
-    """Gradients keyed dW{l}, db{l}, and dA{l} for the activation of layer l (l = 0..L-1)."""
+def backward(AL, Y, tape, input_grad=True):
+    """Gradients keyed dW{l}, db{l}, and dA{l} for the activation of layer l (l = 0..L-1).
+    ``input_grad=False`` leaves out dA0 (the gradient for X, which no update reads: a third
+    of a wide first layer's products)."""
     Y = Y.reshape(AL.shape)
     dA = -(Y / AL - (1 - Y) / (1 - AL))
     grads = {}
@@ -81,8 +85,10 @@ def backward(AL, Y, tape):
     for l in range(L, 0, -1):
         A_prev, W, b, Z = tape[l - 1]
         dZ = ACT["sigmoid" if l == L else "relu"][1](dA, Z)
-        dA, grads["dW%d" % l], grads["db%d" % l] = layer_backward(dZ, A_prev, W)
-        grads["dA%d" % (l - 1)] = dA
+        dA, grads["dW%d" % l], grads["db%d" % l] = layer_backward(dZ, A_prev, W,
+                                                                  input_grad or l > 1)
+        if dA is not None:
+            grads["dA%d" % (l - 1)] = dA
     return grads
 
 
@@ -96,7 +102,7 @@ def train(X, Y, params, lr, iterations):
     for _ in range(iterations):
         AL, tape = forward(X, params)
         costs.append(float(cost(AL, Y)))
-        params = update(params, backward(AL, Y, tape), lr)
+        params = update(params, backward(AL, Y, tape, input_grad=False), lr)
     return params, np.array(costs)
 
 
