@@ -8,11 +8,10 @@ bytes), the Gram path, the tiled forward pass (``probabilities``, as ``predict``
 and the float32 tiled step. Each step compiles only what the steps before it did not
 (docs/performance.md, "Compile time: entry points").
 """
-import time
-
 import numpy as np
 
 import fastdnn
+from compile_forms import time_steps      # scripts/, beside this file
 
 
 def main():
@@ -32,14 +31,7 @@ def main():
         ("tiled step, float32", lambda: fastdnn.fit(X, Y, dims, 0.01, 4, gram=False,
                                                     dtype=np.float32)),
     ]
-    total = 0.0
-    for name, step in steps:
-        start = time.perf_counter()
-        step()
-        seconds = time.perf_counter() - start
-        total += seconds
-        print(f"{name:22s} {seconds:6.1f} s", flush=True)
-    print(f"{'total':22s} {total:6.1f} s")
+    time_steps(steps)
 
 
 if __name__ == "__main__":
