@@ -86,6 +86,19 @@ def test_serial_twins_give_the_parallel_bits():
     assert results[0] == results[1] and results[2] == results[3]
 
 
+def test_one_numba_thread_takes_the_serial_twin():
+    import numba
+
+    from fastdnn.runtime.threads import limit_threads, pick
+    big = 1 << 40                                   # work enough for every core
+    with limit_threads(1):
+        assert pick("parallel", "serial", big)[0] == "serial"
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        with limit_threads(2):
+            assert pick("parallel", "serial", big)[0] == "parallel"
+            assert pick("parallel", "serial", big, parts=1)[0] == "serial"
+
+
 def test_api_calls_from_many_threads():
     rng = np.random.default_rng(0)
     jobs = []
