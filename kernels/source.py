@@ -8,7 +8,8 @@ form (codes.FORM_*: any layout, F for a C-ordered X, any strides; any of SOURCE_
 uint8 images, float32, float64), or a structs.CSR (a sparse X, its tile's rows densified).
 Each tile value is ``XT[r, k] / divisor`` computed in float64 and then stored in the tile's
 dtype: the same bits as dividing the whole array in float64 first (a correctly rounded
-division is the same wherever it is done) and converting it.
+division is the same wherever it is done) and converting it. A divisor of 1 divides nothing
+(x / 1 is x, bit for bit), so a float X's copy is a plain copy.
 
 Compile time: Numba compiles a kernel for each argument type, many seconds each. Read as
 bytes, every form of X that is copied a tile at a time shares one compiled kernel (its
@@ -48,25 +49,34 @@ def _at(i):
 
 
 @kernel(inline=True)
+def _scaled(x, divisor, divide):
+    # x / divisor, or x itself when nothing divides (x / 1.0 is x, bit for bit: the division
+    # is the copy's costliest step, and the compiler hoists the test out of the loop).
+    return x / divisor if divide else x
+
+
+@kernel(inline=True)
 def _copy_dense(buf, a, form, order, j0, t, divisor):
     # a: X^T's values, flat in their dtype: X^T[r, k] = a[offset + r·rs + k·cs] (form).
     n0, off = form[FORM_COLS], form[FORM_OFFSET]
     rs, cs = form[FORM_RS], form[FORM_CS]
+    divide = divisor != 1.0
     if cs == 1:                                    # a sample's values together: by rows
         for j in range(t):
             src, dst = off + _row(order, j0 + j) * rs, j * n0
             for k in range(n0):
-                buf[_at(dst + k)] = a[_at(src + k)] / divisor
+                buf[_at(dst + k)] = _scaled(a[_at(src + k)], divisor, divide)
     elif rs == 1:                                  # a feature's samples together (X C-ordered)
         for k in range(n0):
             src = off + k * cs
             for j in range(t):
-                buf[_at(j * n0 + k)] = a[_at(src + _row(order, j0 + j))] / divisor
+                buf[_at(j * n0 + k)] = _scaled(a[_at(src + _row(order, j0 + j))], divisor,
+                                               divide)
     else:
         for j in range(t):
             src, dst = off + _row(order, j0 + j) * rs, j * n0
             for k in range(n0):
-                buf[_at(dst + k)] = a[_at(src + k * cs)] / divisor
+                buf[_at(dst + k)] = _scaled(a[_at(src + k * cs)], divisor, divide)
     return view(buf, 0, t, n0)
 
 
@@ -75,12 +85,13 @@ def _copy_csr(buf, XT, order, j0, t, divisor):
     # A sparse XT (structs.CSR): each row's n0 values zeroed, then its stored values added
     # (a repeated index adds up, as a product with the sparse matrix would).
     n0 = XT.shape[1]
+    divide = divisor != 1.0
     for j in range(t):
         r = _row(order, j0 + j)
         for k in range(n0):
             buf[j * n0 + k] = 0
         for p in range(XT.indptr[r], XT.indptr[r + 1]):
-            buf[j * n0 + XT.indices[p]] += XT.data[p] / divisor
+            buf[j * n0 + XT.indices[p]] += _scaled(XT.data[p], divisor, divide)
     return view(buf, 0, t, n0)
 
 
@@ -92,10 +103,11 @@ def _sparse_tile(buf, XT, form, order, j0, t, divisor):
 def _copy_rows(buf, XT, order, j0, t, divisor):
     # XT (m, n0) C in the tiles' dtype: row by row.
     n0 = XT.shape[1]
+    divide = divisor != 1.0
     for j in range(t):
         r = _row(order, j0 + j)
         for k in range(n0):
-            buf[j * n0 + k] = XT[r, k] / divisor
+            buf[j * n0 + k] = _scaled(XT[r, k], divisor, divide)
     return view(buf, 0, t, n0)
 
 
