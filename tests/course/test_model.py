@@ -114,7 +114,10 @@ def test_fuzz_model_forward_backward_update(data, dtype, depth, m):
     for k, v in naive.update({k: np.array(v) for k, v in params.items()}, ref, lr).items():
         # Scale: the update's terms. P - lr*G can cancel (seen: b1 = -0.00699 + 0.00699 =
         # -3.3e-6), and fastdnn rounds once from float64 where numpy's float32 rounds twice.
-        terms = np.abs(params[k]).max() + lr * np.abs(ref["d" + k]).max()
+        # G carries the error the gradient check allowed (against the largest gradient): a
+        # bias gradient that cancels to almost nothing (seen: db1 = -1.4e-6, from 30 terms
+        # near 0.5, off by 3e-9 in float32) passes it, and lr times it reaches the update.
+        terms = np.abs(params[k]).max() + lr * scale
         close(new[k], v.astype(dtype), dtype, scale=terms)
 
 
