@@ -49,10 +49,10 @@ def _at(i):
 
 
 @kernel(inline=True)
-def _scaled(x, divisor, divide):
-    # x / divisor, or x itself when nothing divides (x / 1.0 is x, bit for bit: the division
-    # is the copy's costliest step, and the compiler hoists the test out of the loop).
-    return x / divisor if divide else x
+def _scaled(x, divisor):
+    # x / divisor, or x itself when the divisor is 1 (x / 1.0 is x, bit for bit: the division
+    # is the copy's costliest step; the test is loop-invariant, so the compiler hoists it).
+    return x / divisor if divisor != 1.0 else x
 
 
 @kernel(inline=True)
@@ -60,23 +60,21 @@ def _copy_dense(buf, a, form, order, j0, t, divisor):
     # a: X^T's values, flat in their dtype: X^T[r, k] = a[offset + r·rs + k·cs] (form).
     n0, off = form[FORM_COLS], form[FORM_OFFSET]
     rs, cs = form[FORM_RS], form[FORM_CS]
-    divide = divisor != 1.0
     if cs == 1:                                    # a sample's values together: by rows
         for j in range(t):
             src, dst = off + _row(order, j0 + j) * rs, j * n0
             for k in range(n0):
-                buf[_at(dst + k)] = _scaled(a[_at(src + k)], divisor, divide)
+                buf[_at(dst + k)] = _scaled(a[_at(src + k)], divisor)
     elif rs == 1:                                  # a feature's samples together (X C-ordered)
         for k in range(n0):
             src = off + k * cs
             for j in range(t):
-                buf[_at(j * n0 + k)] = _scaled(a[_at(src + _row(order, j0 + j))], divisor,
-                                               divide)
+                buf[_at(j * n0 + k)] = _scaled(a[_at(src + _row(order, j0 + j))], divisor)
     else:
         for j in range(t):
             src, dst = off + _row(order, j0 + j) * rs, j * n0
             for k in range(n0):
-                buf[_at(dst + k)] = _scaled(a[_at(src + k * cs)], divisor, divide)
+                buf[_at(dst + k)] = _scaled(a[_at(src + k * cs)], divisor)
     return view(buf, 0, t, n0)
 
 
@@ -85,13 +83,12 @@ def _copy_csr(buf, XT, order, j0, t, divisor):
     # A sparse XT (structs.CSR): each row's n0 values zeroed, then its stored values added
     # (a repeated index adds up, as a product with the sparse matrix would).
     n0 = XT.shape[1]
-    divide = divisor != 1.0
     for j in range(t):
         r = _row(order, j0 + j)
         for k in range(n0):
             buf[j * n0 + k] = 0
         for p in range(XT.indptr[r], XT.indptr[r + 1]):
-            buf[j * n0 + XT.indices[p]] += _scaled(XT.data[p], divisor, divide)
+            buf[j * n0 + XT.indices[p]] += _scaled(XT.data[p], divisor)
     return view(buf, 0, t, n0)
 
 
@@ -103,11 +100,10 @@ def _sparse_tile(buf, XT, form, order, j0, t, divisor):
 def _copy_rows(buf, XT, order, j0, t, divisor):
     # XT (m, n0) C in the tiles' dtype: row by row.
     n0 = XT.shape[1]
-    divide = divisor != 1.0
     for j in range(t):
         r = _row(order, j0 + j)
         for k in range(n0):
-            buf[j * n0 + k] = _scaled(XT[r, k], divisor, divide)
+            buf[j * n0 + k] = _scaled(XT[r, k], divisor)
     return view(buf, 0, t, n0)
 
 

@@ -6,7 +6,7 @@ one process: what a first session with an empty Numba cache waits for.
 The steps: the tiled training step (float64, X's tiles views, then copied from uint8
 bytes), the Gram path, the tiled forward pass (``probabilities``, as ``predict`` runs it),
 and the float32 tiled step. Each step compiles only what the steps before it did not
-(docs/performance.md, "Compile time: entry points").
+(docs/performance.md, "One thread, the serial twins; entry points share their passes").
 """
 import numpy as np
 

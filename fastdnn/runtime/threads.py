@@ -157,9 +157,9 @@ def launched():
 
 def threads_allowed(work, parts=2):
     """Whether a kernel call doing ``work`` multiply-adds, split into ``parts`` independent
-    parts (chunks, blocks), may run on every core: one part has nothing to share, and with
-    one thread (``NUMBA_NUM_THREADS=1``, ``numba.set_num_threads(1)``, ``limit_threads(1)``)
-    a parallel region would only add its start-up to the twin's work."""
+    parts (chunks, blocks), may run on every core: one part has nothing to share, and
+    neither has one thread (``NUMBA_NUM_THREADS=1``, ``numba.set_num_threads(1)``,
+    ``limit_threads(1)``), whose parallel build would be compiled for nothing."""
     if parts < 2 or work < SERIAL_WORK or _state["forked"]:
         return False
     import numba
