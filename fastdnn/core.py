@@ -94,8 +94,10 @@ def linear_forward(A, W, b):
     a, w, bb = _linear_inputs(A, W, b)
     n, k = w.shape
     m = a.shape[1]
-    if n * k * m <= SMALL_PRODUCT:
-        # One compiled call instead of numpy's dot and add (two dispatches).
+    if n * k * m <= SMALL_PRODUCT and a.flags.carray and w.flags.carray and bb.flags.carray:
+        # One compiled call instead of numpy's dot and add (two dispatches). Only for the
+        # arrays the notebook makes (C-contiguous, writable): each other layout would be a
+        # compile of its own (about half a second) to save a microsecond; np.dot takes them.
         Z = np.empty((n, m), a.dtype)
         K.small_linear_forward(Z, w, a, bb)
         return Z, (A, W, b)

@@ -124,7 +124,9 @@ def test_a_worker_that_cannot_open_the_file(client, tmp_path):
             fastdnn.fit(f["x"], Y, DIMS, 0.05, 2, cluster=client)
 
 
-def test_unreachable_scheduler_and_wrong_types():
+def test_unreachable_scheduler_and_wrong_types(monkeypatch):
+    from fastdnn.engine.sources import cluster as cluster_source
+    monkeypatch.setattr(cluster_source, "CONNECT_S", 1)     # the CLI's test waits the 10 s
     X, Y = data(m=600)
     with pytest.raises(ConnectionError, match="cannot reach the Dask scheduler at "
                                               "tcp://127.0.0.1:9"):

@@ -32,6 +32,7 @@ from . import shard
 
 RETRIES = 3           # tries of one step before the run stops
 WAIT_S = 60           # seconds to wait for a worker when none is left
+CONNECT_S = 10        # seconds to keep trying to reach a scheduler
 
 
 class NoWorkers(ConnectionError):
@@ -55,7 +56,7 @@ def batch_jobs(b0, b1, T, nworkers):
 
 def scheduler_client(address, option="cluster="):
     """A distributed.Client of the scheduler at ``address``; ConnectionError in one line
-    (Dask's own connection log silenced) when it cannot be reached within 10 s."""
+    (Dask's own connection log silenced) when it cannot be reached within CONNECT_S."""
     import logging
     try:
         from distributed import Client
@@ -65,7 +66,7 @@ def scheduler_client(address, option="cluster="):
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)         # one line from us, not Dask's connection log
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=f"{CONNECT_S}s")
     except (OSError, TimeoutError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {reason}") \
