@@ -60,9 +60,9 @@ def window_step_serial(net, tw, data, opt, jobs, part):
 # (data.xorder = data.order).
 @kernel(parallel=True)
 def segment_steps(net, tw, data, opt, part):
-    batches(net, tw, data, opt, part)
+    batches(net, tw, data, opt, part, None)
 
 
 @kernel
 def segment_steps_serial(net, tw, data, opt, part):
-    batches(net, tw, data, opt, part)
+    batches(net, tw, data, opt, part, None)

@@ -1,8 +1,9 @@
 """The structs the kernels take: every training kernel's arguments are a few of these.
 
 Guarantees: plain NamedTuples of arrays and numbers (no Numba import here), built by fastdnn
-once a run (Net, Tiles, Gram, Optimizer) or once a call (Samples, Part), or by the kernels
-(Tile, Segment, Mask); a kernel reads them, writes the arrays they hold, and never keeps one.
+once a run (Net, Tiles, Gram, Optimizer) or once a call (Samples, Part), by the kernels
+(Tile, Segment, Mask), or by calls.callee (Callee); a kernel reads them, writes the arrays
+they hold, and never keeps one.
 Shapes: L layers of n_0 .. n_L units, P parameters, m samples, mb samples a batch, T samples
 a tile, C chunks of samples (C <= CHUNKS).
 
@@ -101,6 +102,12 @@ class Segment(NamedTuple):
     e: int                # end position
     x0: int               # position of row 0 of Samples.XT (rows gathered or in windows)
     fresh: bool           # the chunk's first segment: its sums start from zero
+
+
+class Callee(NamedTuple):
+    """A compiled kernel to call through its address (calls.py; made by calls.callee)."""
+    addr: int             # its native entry in this process
+    key: int              # a hash of the argument types it was compiled for
 
 
 class Mask(NamedTuple):

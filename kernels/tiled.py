@@ -26,8 +26,12 @@ step's update is the rule of optim.py (gradient descent, momentum or Adam, L2, d
 import numba
 import numpy as np
 
-from ._jit import kernel
+from numba import types
+from numba.extending import overload
+
+from ._jit import JIT_OPTIONS, kernel
 from .blas import add_product, gemm
+from .calls import call_kernel, callee, check_callee
 from .buffers import copy, in_dtype_of, view
 from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
@@ -146,19 +150,48 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
 # inference of the flattened body was most of a first call. Small blocks are inlined: each
 # separately compiled level is optimised again inside every caller that links it. _chunk
 # stays a kernel of its own: inlined into the parallel loop, it slows Numba's parfor
-# analysis more than it saves.
+# analysis more than it saves; and the in-memory entry points call it through its address
+# (run_chunk), so that neither of their builds links and compiles it again.
+def run_chunk(fn, tw, seg, net, data, opt):
+    """_chunk(tw, seg, net, data, opt): through fn, a Callee of it for these types (its code
+    not linked into the caller: calls.py), or linked as usual where fn is None."""
+
+
+@overload(run_chunk, jit_options=JIT_OPTIONS)
+def _ov_run_chunk(fn, tw, seg, net, data, opt):
+    if isinstance(fn, types.NoneType):
+        def linked(fn, tw, seg, net, data, opt):
+            _chunk(tw, seg, net, data, opt)
+        return linked
+
+    def through(fn, tw, seg, net, data, opt):
+        call_kernel(fn, (tw, seg, net, data, opt))
+    return through
+
+
+def chunk_callee(tw, net, data, opt):
+    """The Callee of _chunk for a training kernel's arguments (its ``chunk_fn``)."""
+    return callee(_chunk, (tw, Segment(0, 0, 0, 0, True), net, data, opt))
+
+
 @kernel(inline=True)
-def _batch_gradient(net, tw, data, opt, b0, b1, x0):
+def _segment(c, nchunks, b0, b1, x0):
+    # Chunk c (int64) of the batch at positions b0..b1, whole. (c as int64: the parallel body
+    # sees a prange index as uint64, the first typing pass as int64; one type means _chunk
+    # compiles once, not twice.)
+    return Segment(c, chunk_start(c, nchunks, b0, b1), chunk_start(c + 1, nchunks, b0, b1),
+                   x0, True)
+
+
+@kernel(inline=True)
+def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
     # net.grad out = the gradient of the batch at positions b0..b1 (1/mb included, L2
-    # added). Returns its cost. Rows of X as _chunk reads them (x0).
+    # added). Returns its cost. Rows of X as _chunk reads them (x0); _chunk run through
+    # chunk_fn (run_chunk).
     nchunks = batch_chunks(tw, b1 - b0)
+    check_callee(chunk_fn, (tw, _segment(np.int64(0), nchunks, b0, b1, x0), net, data, opt))
     for c in numba.prange(nchunks):
-        # int64(c): the parallel body sees c as uint64, the first typing pass as int64; one
-        # type means _chunk compiles once, not twice.
-        ci = np.int64(c)
-        seg = Segment(ci, chunk_start(ci, nchunks, b0, b1),
-                      chunk_start(ci + 1, nchunks, b0, b1), x0, True)
-        _chunk(tw, seg, net, data, opt)
+        run_chunk(chunk_fn, tw, _segment(np.int64(c), nchunks, b0, b1, x0), net, data, opt)
     return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
 
 
@@ -174,20 +207,20 @@ def batch_weight(data, b0, b1):
 
 
 @kernel(inline=True)
-def batches(net, tw, data, opt, part):
+def batches(net, tw, data, opt, part, chunk_fn):
     # The steps of the batches of part.mb positions from part.p0 (on the epoch's batch grid)
     # to part.p1 (the epoch's end or a batch's), each the rule of optim.py; tw.total += each
-    # one's cost weighted by its size / part.m.
+    # one's cost weighted by its size / part.m. chunk_fn: run_chunk's.
     for b0 in range(part.p0, part.p1, part.mb):
         b1 = min(b0 + part.mb, part.p1)
         opt.t[0] += 1
-        cost = _batch_gradient(net, tw, data, opt, b0, b1, part.x0)
+        cost = _batch_gradient(net, tw, data, opt, b0, b1, part.x0, chunk_fn)
         optimizer_update(net.theta, net.grad, opt)
         tw.total[0] += ((b1 - b0) / part.m) * cost
 
 
 @kernel(inline=True)
-def _train_steps(costs, net, tw, data, opt, mb):
+def _train_steps(costs, net, tw, data, opt, mb, chunk_fn):
     # costs: (k,) out: k epochs, each the cost of its batches of mb (before their updates),
     # weighted by their sizes; mb >= m: one full-batch step an epoch. Positions in the order
     # data.order (rows read through data.xorder, the same), or as they are when empty.
@@ -195,7 +228,7 @@ def _train_steps(costs, net, tw, data, opt, mb):
     part = Part(0, m, mb, m, 0, 0, False, False)
     for e in range(costs.size):
         tw.total[0] = 0.0
-        batches(net, tw, data, opt, part)
+        batches(net, tw, data, opt, part, chunk_fn)
         costs[e] = tw.total[0]
 
 
@@ -232,11 +265,12 @@ def tiled_probabilities_serial(out, net, tw, data):
     _probabilities(out, net, tw, data)
 
 
+# chunk_fn: chunk_callee(tw, net, data, opt) (or None: _chunk linked in, compiled again).
 @kernel(parallel=True)
-def tiled_train_steps(costs, net, tw, data, opt, mb):
-    _train_steps(costs, net, tw, data, opt, mb)
+def tiled_train_steps(costs, net, tw, data, opt, mb, chunk_fn):
+    _train_steps(costs, net, tw, data, opt, mb, chunk_fn)
 
 
 @kernel
-def tiled_train_steps_serial(costs, net, tw, data, opt, mb):
-    _train_steps(costs, net, tw, data, opt, mb)
+def tiled_train_steps_serial(costs, net, tw, data, opt, mb, chunk_fn):
+    _train_steps(costs, net, tw, data, opt, mb, chunk_fn)

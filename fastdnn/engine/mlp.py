@@ -77,8 +77,9 @@ class MLPEngine:
         cost = np.zeros(1)
         steps, threads = self._kernel(self.batch, X)
         with threads:                    # the caller holds BLAS at one thread
-            steps(cost, self.net, self.tiles, kernel_samples(X, order, Y, order, sw), opt,
-                  self.batch)
+            data = kernel_samples(X, order, Y, order, sw)
+            steps(cost, self.net, self.tiles, data, opt, self.batch,
+                  K.chunk_callee(self.tiles, self.net, data, opt))
         return float(cost[0])
 
     def loss_grad(self, theta, X, Y, sw, alpha):
@@ -92,7 +93,9 @@ class MLPEngine:
         cost = np.zeros(1)
         steps, threads = self._kernel(m, X)
         with threads:
-            steps(cost, self.net, self.tiles, kernel_samples(X, _NONE, Y, _NONE, sw), opt, m)
+            data = kernel_samples(X, _NONE, Y, _NONE, sw)
+            steps(cost, self.net, self.tiles, data, opt, m,
+                  K.chunk_callee(self.tiles, self.net, data, opt))
         return float(cost[0]), self.net.grad.astype(np.float64)
 
 

@@ -43,12 +43,14 @@ class MemorySource:
                               chunks_for(run.tiles.T, samples))
         with threads:                         # BLAS already at one thread (Trainer.run)
             if run.batch is None:             # one kernel call for every epoch
-                steps(costs, run.net, run.tiles, kernel_samples(self.XT, _NONE, run.YT, _NONE),
-                      run.opt, self.m)
+                data = kernel_samples(self.XT, _NONE, run.YT, _NONE)
+                steps(costs, run.net, run.tiles, data, run.opt, self.m,
+                      K.chunk_callee(run.tiles, run.net, data, run.opt))
                 return
             for e, order in enumerate(orders):
-                steps(costs[e:e + 1], run.net, run.tiles,
-                      kernel_samples(self.XT, order, run.YT, order), run.opt, run.batch)
+                data = kernel_samples(self.XT, order, run.YT, order)
+                steps(costs[e:e + 1], run.net, run.tiles, data, run.opt, run.batch,
+                      K.chunk_callee(run.tiles, run.net, data, run.opt))
 
     def rows(self, b0, b1):
         """Samples b0..b1 as rows of X^T, (w, n0) C in the compute dtype, divided."""
