@@ -1,17 +1,17 @@
 """Calling a compiled kernel through its address, so that the caller links none of its code.
 
 Why: Numba links the LLVM code of every kernel a kernel calls (and of their callees) into the
-caller, then optimises and compiles all of it again there. The training step's chunk loop
-(tiled._chunk, with the forward, cost and backward passes it calls) was compiled again in each
-entry point that calls it, twice more in a parallel build (its loop body, then the kernel
+caller, then optimises and compiles all of it again there. The training steps' chunk loop
+(tiled._chunk, with the forward, cost and backward passes it calls) was compiled again in
+each step that calls it, twice more in a parallel build (its loop body, then the kernel
 around it). Called through its address, the chunk loop is compiled once per signature (and
-cached, as every kernel is), and the entry point around it is a small kernel.
+cached, as every kernel is), and each step around it is a small kernel.
 
-Guarantees: ``call_kernel(fn, args)`` runs the kernel ``fn`` names with the tuple ``args``: a
-Callee (structs.py) from ``callee``, whose kernel is compiled for exactly these argument types
-(its key is a hash of them), or None, which calls the fallback the caller names (a kernel
-linked as usual). ``check_callee`` raises before any call when a Callee was made for other
-types than the ones the calling kernel passes: a wrong address is an error, never a call.
+Guarantees: ``call_kernel(fn, args)`` runs the kernel that ``fn``, a Callee (structs.py) from
+``callee``, names with the tuple ``args``; ``callee`` compiles it for exactly the argument
+types given (the Callee's key is a hash of them). ``check_callee`` raises before any call
+when a Callee was made for other types than the ones the calling kernel passes (NO_CALLEE
+for none at all): a wrong address is an error, never a call.
 The address is the process's own: a Callee is made in the process that runs the kernel (a
 forked child inherits a valid one; a cached kernel never holds one).
 """
@@ -21,9 +21,9 @@ import numba
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
-from ._jit import JIT_OPTIONS, kernel
+from ._jit import kernel
 from .structs import Callee
 
 
@@ -63,19 +63,11 @@ def _call_address(typingctx, addr, args):
     return types.none(addr, args), codegen
 
 
+@kernel(inline=True)
 def check_callee(fn, args):
-    """Raises unless fn (a Callee) was made for the types of the tuple args; fn None: nothing."""
-
-
-@overload(check_callee, jit_options=JIT_OPTIONS)
-def _ov_check_callee(fn, args):
-    if isinstance(fn, types.NoneType):
-        return lambda fn, args: None
-
-    def check(fn, args):
-        if fn.key != _types_key(args):
-            raise ValueError("a kernel address was made for other argument types")
-    return check
+    # Raises unless fn (a Callee) was made for the types of the tuple args.
+    if fn.key != _types_key(args):
+        raise ValueError("a kernel address was made for other argument types")
 
 
 @kernel(inline=True)
@@ -84,6 +76,7 @@ def call_kernel(fn, args):
     _call_address(fn.addr, args)
 
 
+NO_CALLEE = Callee(0, -1)     # no kernel: for a call that runs none (check_callee refuses it)
 _callees = {}
 
 

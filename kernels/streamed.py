@@ -18,51 +18,61 @@ import numba
 import numpy as np
 
 from ._jit import kernel
+from .calls import call_kernel, check_callee
 from .optim import optimizer_update
 from .structs import Segment
-from .tiled import _chunk, batch_chunks, batch_gradient, batches, chunk_start
+from .tiled import batch_chunks, batch_gradient, batches, chunk_start
 
 
 @kernel(inline=True)
-def _window_step(net, tw, data, opt, jobs, part):
+def _job_segment(ki, jobs, nchunks, part):
+    # Job ki's (int64) Segment of the full batch at positions part.p0..part.p1.
+    c, s, e = jobs[ki, 0], jobs[ki, 1], jobs[ki, 2]
+    return Segment(c, s, e, s - ki * part.W if part.W > 0 else 0,
+                   s == chunk_start(c, nchunks, part.p0, part.p1))
+
+
+@kernel(inline=True)
+def _window_step(net, tw, data, opt, jobs, part, chunk_fn):
     # One window of the full batch at positions part.p0..part.p1: its jobs' segments added
-    # to their chunks' sums. part.first: the batch's first window (the step counter moves
-    # before any tile reads it, as in tiled.py); part.last: the batch's last (the update
-    # follows, and tw.total += (mb/m)·cost).
+    # to their chunks' sums (tiled._chunk, called through chunk_fn). part.first: the batch's
+    # first window (the step counter moves before any tile reads it, as in tiled.py);
+    # part.last: the batch's last (the update follows, and tw.total += (mb/m)·cost).
     mb = part.p1 - part.p0
     nchunks = batch_chunks(tw, mb)
     if part.first:
         opt.t[0] += 1
+    if jobs.shape[0] > 0:
+        check_callee(chunk_fn, (tw, _job_segment(np.int64(0), jobs, nchunks, part), net,
+                                data, opt))
     for k in numba.prange(jobs.shape[0]):
-        ki = np.int64(k)
-        c, s, e = jobs[ki, 0], jobs[ki, 1], jobs[ki, 2]
-        seg = Segment(c, s, e, s - ki * part.W if part.W > 0 else 0,
-                      s == chunk_start(c, nchunks, part.p0, part.p1))
-        _chunk(tw, seg, net, data, opt)
+        call_kernel(chunk_fn, (tw, _job_segment(np.int64(k), jobs, nchunks, part), net, data,
+                               opt))
     if part.last:
         cost = batch_gradient(net, tw, nchunks, mb, opt, 0)
         optimizer_update(net.theta, net.grad, opt)
         tw.total[0] += (mb / part.m) * cost
 
 
+# chunk_fn: tiled.chunk_callee(tw, net, data, opt) (calls.NO_CALLEE where jobs is empty).
 @kernel(parallel=True)
-def window_step(net, tw, data, opt, jobs, part):
-    _window_step(net, tw, data, opt, jobs, part)
+def window_step(net, tw, data, opt, jobs, part, chunk_fn):
+    _window_step(net, tw, data, opt, jobs, part, chunk_fn)
 
 
 @kernel
-def window_step_serial(net, tw, data, opt, jobs, part):
-    _window_step(net, tw, data, opt, jobs, part)
+def window_step_serial(net, tw, data, opt, jobs, part, chunk_fn):
+    _window_step(net, tw, data, opt, jobs, part, chunk_fn)
 
 
 # Mini-batches streamed: a segment of whole batches at a time, rows gathered into a buffer
 # (data.xorder empty, part.x0 its first position) or read through the mapped file
 # (data.xorder = data.order).
 @kernel(parallel=True)
-def segment_steps(net, tw, data, opt, part):
-    batches(net, tw, data, opt, part, None)
+def segment_steps(net, tw, data, opt, part, chunk_fn):
+    batches(net, tw, data, opt, part, chunk_fn)
 
 
 @kernel
-def segment_steps_serial(net, tw, data, opt, part):
-    batches(net, tw, data, opt, part, None)
+def segment_steps_serial(net, tw, data, opt, part, chunk_fn):
+    batches(net, tw, data, opt, part, chunk_fn)

@@ -26,10 +26,7 @@ step's update is the rule of optim.py (gradient descent, momentum or Adam, L2, d
 import numba
 import numpy as np
 
-from numba import types
-from numba.extending import overload
-
-from ._jit import JIT_OPTIONS, kernel
+from ._jit import kernel
 from .blas import add_product, gemm
 from .calls import call_kernel, callee, check_callee
 from .buffers import copy, in_dtype_of, view
@@ -150,27 +147,12 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
 # inference of the flattened body was most of a first call. Small blocks are inlined: each
 # separately compiled level is optimised again inside every caller that links it. _chunk
 # stays a kernel of its own: inlined into the parallel loop, it slows Numba's parfor
-# analysis more than it saves; and the in-memory entry points call it through its address
-# (run_chunk), so that neither of their builds links and compiles it again.
-def run_chunk(fn, tw, seg, net, data, opt):
-    """_chunk(tw, seg, net, data, opt): through fn, a Callee of it for these types (its code
-    not linked into the caller: calls.py), or linked as usual where fn is None."""
-
-
-@overload(run_chunk, jit_options=JIT_OPTIONS)
-def _ov_run_chunk(fn, tw, seg, net, data, opt):
-    if isinstance(fn, types.NoneType):
-        def linked(fn, tw, seg, net, data, opt):
-            _chunk(tw, seg, net, data, opt)
-        return linked
-
-    def through(fn, tw, seg, net, data, opt):
-        call_kernel(fn, (tw, seg, net, data, opt))
-    return through
-
-
+# analysis more than it saves; and the entry points call it through its address
+# (calls.py: chunk_fn, a Callee of chunk_callee), so that none of their builds links and
+# compiles it again.
 def chunk_callee(tw, net, data, opt):
-    """The Callee of _chunk for a training kernel's arguments (its ``chunk_fn``)."""
+    """The Callee of _chunk for a training kernel's arguments (its ``chunk_fn``: the tiled
+    and streamed steps')."""
     return callee(_chunk, (tw, Segment(0, 0, 0, 0, True), net, data, opt))
 
 
@@ -186,12 +168,12 @@ def _segment(c, nchunks, b0, b1, x0):
 @kernel(inline=True)
 def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
     # net.grad out = the gradient of the batch at positions b0..b1 (1/mb included, L2
-    # added). Returns its cost. Rows of X as _chunk reads them (x0); _chunk run through
-    # chunk_fn (run_chunk).
+    # added). Returns its cost. Rows of X as _chunk reads them (x0); _chunk called through
+    # chunk_fn.
     nchunks = batch_chunks(tw, b1 - b0)
     check_callee(chunk_fn, (tw, _segment(np.int64(0), nchunks, b0, b1, x0), net, data, opt))
     for c in numba.prange(nchunks):
-        run_chunk(chunk_fn, tw, _segment(np.int64(c), nchunks, b0, b1, x0), net, data, opt)
+        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, x0), net, data, opt))
     return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
 
 
@@ -210,7 +192,7 @@ def batch_weight(data, b0, b1):
 def batches(net, tw, data, opt, part, chunk_fn):
     # The steps of the batches of part.mb positions from part.p0 (on the epoch's batch grid)
     # to part.p1 (the epoch's end or a batch's), each the rule of optim.py; tw.total += each
-    # one's cost weighted by its size / part.m. chunk_fn: run_chunk's.
+    # one's cost weighted by its size / part.m. chunk_fn: _chunk's Callee.
     for b0 in range(part.p0, part.p1, part.mb):
         b1 = min(b0 + part.mb, part.p1)
         opt.t[0] += 1
@@ -265,7 +247,7 @@ def tiled_probabilities_serial(out, net, tw, data):
     _probabilities(out, net, tw, data)
 
 
-# chunk_fn: chunk_callee(tw, net, data, opt) (or None: _chunk linked in, compiled again).
+# chunk_fn: chunk_callee(tw, net, data, opt).
 @kernel(parallel=True)
 def tiled_train_steps(costs, net, tw, data, opt, mb, chunk_fn):
     _train_steps(costs, net, tw, data, opt, mb, chunk_fn)

@@ -158,7 +158,7 @@ class ClusterSource:
         kernel, threads = pick(K.window_step, K.window_step_serial, 0, 1)   # the serial one
         with threads:
             kernel(run.net, tw, sums_only[0], run.opt, sums_only[1],
-                   K.Part(b0, b1, b1 - b0, self.m, 0, 0, True, True))
+                   K.Part(b0, b1, b1 - b0, self.m, 0, 0, True, True), K.NO_CALLEE)
 
     def _sums(self, run, spec, b0, b1):
         """[(jobs, (gacc, cost))] of every worker that has chunks of this batch."""

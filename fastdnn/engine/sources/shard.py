@@ -164,7 +164,9 @@ def chunk_sums(spec, data, YT, theta, step, b0, b1, jobs, order):
                            step_work(list(spec.dims), int(jobs[:, 2].sum() - jobs[:, 1].sum()),
                                      False), len(jobs))
     with threads, one_blas_thread():
-        kernel(st.net, st.tiles, kernel_samples(rows, order[:0], YT, order), st.opt, jobs, part)
+        data = kernel_samples(rows, order[:0], YT, order)
+        kernel(st.net, st.tiles, data, st.opt, jobs, part,
+               K.chunk_callee(st.tiles, st.net, data, st.opt))
     c = jobs[:, 0]
     return st.tiles.gacc[c].copy(), st.tiles.cost[c].copy()
 

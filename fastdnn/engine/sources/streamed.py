@@ -129,12 +129,14 @@ class FileSource:
         if w.jobs is not None:
             part = K.Part(w.b0, w.b1, w.b1 - w.b0, self.m, 0, 0 if mapped else reader.W,
                           w.first, w.last)
-            step(run.net, run.tiles, kernel_samples(rows, w.order[:0], run.YT, w.order), run.opt,
-                 w.jobs, part)
+            data = kernel_samples(rows, w.order[:0], run.YT, w.order)
+            step(run.net, run.tiles, data, run.opt, w.jobs, part,
+                 K.chunk_callee(run.tiles, run.net, data, run.opt))
             return
         xorder, x0 = (w.order, 0) if mapped else (w.order[:0], w.b0)
-        step(run.net, run.tiles, kernel_samples(rows, xorder, run.YT, w.order), run.opt,
-             K.Part(w.b0, w.b1, mb, self.m, x0, 0, False, False))
+        data = kernel_samples(rows, xorder, run.YT, w.order)
+        step(run.net, run.tiles, data, run.opt, K.Part(w.b0, w.b1, mb, self.m, x0, 0, False, False),
+             K.chunk_callee(run.tiles, run.net, data, run.opt))
 
     # ---- the Gram path: G, P0 and W1 from the same fixed sample blocks as in memory -----
     def _blocks(self):
