@@ -35,7 +35,8 @@ _HOME = {
     "sgd_update": "update", "sgd_update_2d": "update", "CHUNKS": "tiled",
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
-    "chunk_callee": "tiled", "Callee": "structs", "NO_CALLEE": "calls",
+    "chunk_callee": "tiled", "probability_callee": "tiled", "Callee": "structs",
+    "NO_CALLEE": "calls",
     "window_step": "streamed", "window_step_serial": "streamed",
     "segment_steps": "streamed", "segment_steps_serial": "streamed",
 }

@@ -5,7 +5,8 @@ caller, then optimises and compiles all of it again there. The training steps' c
 (tiled._chunk, with the forward, cost and backward passes it calls) was compiled again in
 each step that calls it, twice more in a parallel build (its loop body, then the kernel
 around it). Called through its address, the chunk loop is compiled once per signature (and
-cached, as every kernel is), and each step around it is a small kernel.
+cached, as every kernel is), and each step around it is a small kernel. The tiled forward
+pass calls its own chunk loop (tiled._probability_chunk) the same way.
 
 Guarantees: ``call_kernel(fn, args)`` runs the kernel that ``fn``, a Callee (structs.py) from
 ``callee``, names with the tuple ``args``; ``callee`` compiles it for exactly the argument

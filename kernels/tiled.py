@@ -214,37 +214,50 @@ def _train_steps(costs, net, tw, data, opt, mb, chunk_fn):
         costs[e] = tw.total[0]
 
 
-@kernel(inline=True)
-def _probabilities(out, net, tw, data):
-    # out: (n_L, m) the network's output for each sample, computed tile by tile, chunks in
-    # parallel (each sample's value is independent of the split: same bits for any threads).
+@kernel
+def _probability_chunk(out, net, tw, data, c):
+    # out: (n_L, m) the network's output for the samples of chunk c (of tw.chunks equal
+    # parts of the m samples), computed tile by tile.
     m = data.form[FORM_ROWS]
     L = net.dims.size - 1
+    lo = c * m // tw.chunks
+    hi = (c + 1) * m // tw.chunks
+    for j0 in range(lo, hi, tw.T):
+        t = min(tw.T, hi - j0)
+        X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
+                           data.xorder, j0, t, tw.divisor)
+        tile = chunk_tile(tw, c, t)
+        first_layer_forward(tile, net, X_t)
+        forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
+        A = layer_a(tile, L, net.dims[L])
+        for k in range(net.dims[L]):
+            copy(out[k, j0: j0 + t], A[k])
+
+
+def probability_callee(out, net, tw, data):
+    """The Callee of the forward pass's chunk loop for tiled_probabilities' arguments."""
+    return callee(_probability_chunk, (out, net, tw, data, 0))
+
+
+@kernel(inline=True)
+def _probabilities(out, net, tw, data, chunk_fn):
+    # out: (n_L, m) the network's output for each sample, the chunks in parallel (each
+    # sample's value is independent of the split: same bits for any threads), each chunk's
+    # loop called through chunk_fn.
+    check_callee(chunk_fn, (out, net, tw, data, np.int64(0)))
     for c in numba.prange(tw.chunks):
-        lo = c * m // tw.chunks
-        hi = (c + 1) * m // tw.chunks
-        for j0 in range(lo, hi, tw.T):
-            t = min(tw.T, hi - j0)
-            X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
-                               data.xorder, j0, t, tw.divisor)
-            tile = chunk_tile(tw, c, t)
-            first_layer_forward(tile, net, X_t)
-            forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
-            A = layer_a(tile, L, net.dims[L])
-            for k in range(net.dims[L]):
-                copy(out[k, j0: j0 + t], A[k])
+        call_kernel(chunk_fn, (out, net, tw, data, np.int64(c)))
 
 
-# Each entry point in two builds: on every core, and a _serial twin (one thread, same bits)
-# for children forked after OpenMP ran and for work too small to share (engine/threads.py).
+# chunk_fn: probability_callee(out, net, tw, data).
 @kernel(parallel=True)
-def tiled_probabilities(out, net, tw, data):
-    _probabilities(out, net, tw, data)
+def tiled_probabilities(out, net, tw, data, chunk_fn):
+    _probabilities(out, net, tw, data, chunk_fn)
 
 
 @kernel
-def tiled_probabilities_serial(out, net, tw, data):
-    _probabilities(out, net, tw, data)
+def tiled_probabilities_serial(out, net, tw, data, chunk_fn):
+    _probabilities(out, net, tw, data, chunk_fn)
 
 
 # chunk_fn: chunk_callee(tw, net, data, opt).

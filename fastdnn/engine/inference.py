@@ -43,7 +43,8 @@ def probabilities(X, parameters, x_divisor=None):
     forward, threads = pick(K.tiled_probabilities, K.tiled_probabilities_serial, work,
                             tiles.chunks)
     with threads, one_blas_thread():
-        forward(out, net, tiles, kernel_samples(XT, _NONE, np.empty((0, dims[-1]), dt), _NONE))
+        data = kernel_samples(XT, _NONE, np.empty((0, dims[-1]), dt), _NONE)
+        forward(out, net, tiles, data, K.probability_callee(out, net, tiles, data))
     return out[0] if dims[-1] == 1 else out
 
 

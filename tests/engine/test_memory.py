@@ -63,9 +63,11 @@ def test_forms_of_x_share_two_compiled_kernels():
     img, Y = images(m=200, n=12)
     X = np.asfortranarray(img.T / 255.)
     def compiled():
+        from fastdnn.kernels import tiled                 # and the chunk loops they call
         return [len(k.signatures) for k in (K.tiled_train_steps, K.tiled_train_steps_serial,
                                              K.tiled_probabilities,
-                                             K.tiled_probabilities_serial)]
+                                             K.tiled_probabilities_serial, tiled._chunk,
+                                             tiled._probability_chunk)]
     def trained(X, divisor=None):
         r = fastdnn.fit(X, Y, [12, 4, 1], 0.01, 3, gram=False, x_divisor=divisor)
         p = probabilities(X, r.parameters, divisor)
