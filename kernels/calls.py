@@ -84,19 +84,18 @@ _callees = {}
 def callee(dispatcher, args):
     """A Callee for the kernel ``dispatcher`` on arguments like ``args`` (a tuple of values of
     the types its caller will pass): the kernel compiled (or loaded from the cache) for their
-    types, and its native entry's address. Made once per kernel and types in a process."""
+    types, and its native entry's address. Made once per kernel and types in a process,
+    found again by Numba's fingerprint of the arguments (its type signature where Numba has
+    no fingerprint for one)."""
     try:
-        fingerprint = tuple(numba._dispatcher.compute_fingerprint(a) for a in args)
+        types_of = tuple(numba._dispatcher.compute_fingerprint(a) for a in args)
     except (ValueError, TypeError):
-        fingerprint = None
-    found = _callees.get((dispatcher, fingerprint)) if fingerprint is not None else None
-    if found is not None:
-        return found
-    sig = tuple(numba.typeof(a) for a in args)
-    dispatcher.compile(sig)
-    compiled = dispatcher.overloads[sig]
-    address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
-    found = Callee(address, _key(sig))
-    if fingerprint is not None:
-        _callees[(dispatcher, fingerprint)] = found
+        types_of = tuple(numba.typeof(a) for a in args)
+    found = _callees.get((dispatcher, types_of))
+    if found is None:
+        sig = tuple(numba.typeof(a) for a in args)
+        dispatcher.compile(sig)
+        compiled = dispatcher.overloads[sig]
+        address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
+        found = _callees[(dispatcher, types_of)] = Callee(address, _key(sig))
     return found

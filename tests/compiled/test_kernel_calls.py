@@ -1,7 +1,7 @@
 """A kernel called through its address (kernels/calls.py): the training step's chunk loop is
 compiled once and called by address; a Callee made for other types is an error, not a call.
-(The streamed kernels link it as before: tests/engine/test_streaming.py checks that both give
-the in-memory bits.)"""
+(The streamed steps call it the same way: tests/engine/test_streaming.py checks that they
+give the in-memory bits.)"""
 import numpy as np
 import pytest
 

@@ -47,10 +47,11 @@ class MemorySource:
                 steps(costs, run.net, run.tiles, data, run.opt, self.m,
                       K.chunk_callee(run.tiles, run.net, data, run.opt))
                 return
+            chunk_fn = None                   # every epoch's arguments have the same types
             for e, order in enumerate(orders):
                 data = kernel_samples(self.XT, order, run.YT, order)
-                steps(costs[e:e + 1], run.net, run.tiles, data, run.opt, run.batch,
-                      K.chunk_callee(run.tiles, run.net, data, run.opt))
+                chunk_fn = chunk_fn or K.chunk_callee(run.tiles, run.net, data, run.opt)
+                steps(costs[e:e + 1], run.net, run.tiles, data, run.opt, run.batch, chunk_fn)
 
     def rows(self, b0, b1):
         """Samples b0..b1 as rows of X^T, (w, n0) C in the compute dtype, divided."""
