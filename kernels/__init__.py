@@ -36,7 +36,7 @@ _HOME = {
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
     "chunk_callee": "tiled", "probability_callee": "tiled", "Callee": "structs",
-    "NO_CALLEE": "calls",
+    "NO_CALLEE": "calls", "small_layer": "small", "transposes_x": "small",
     "window_step": "streamed", "window_step_serial": "streamed",
     "segment_steps": "streamed", "segment_steps_serial": "streamed",
 }

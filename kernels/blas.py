@@ -15,10 +15,10 @@ empty product leaves ``beta·C``.
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 from numba.np.linalg import check_blas_return, get_blas_kind
 
-from ._jit import JIT_OPTIONS, kernel
+from ._jit import kernel
 
 _CHAR = ir.IntType(8)
 
@@ -74,33 +74,3 @@ def gemm(C, A, B, trans_a, trans_b, beta):
                 C[i, j] = beta * C[i, j] if beta != 0.0 else 0.0
         return
     _xxgemm(trans_b, trans_a, N, M, K, B, B.shape[1], A, A.shape[1], beta, C, N)
-
-
-def add_product(g, tmp, A, B, trans_a, trans_b):
-    """g: (M·N,) the flat sums += op(A)·op(B) (M, N). tmp: (>= M·N,) scratch, used only when
-    g's dtype is not the product's (float64 sums of float32 products, the Gram path)."""
-
-
-@kernel(inline=True)
-def _product_shape(A, B, trans_a, trans_b):
-    # (M, N) of op(A)·op(B).
-    return (A.shape[1] if trans_a else A.shape[0]), (B.shape[0] if trans_b else B.shape[1])
-
-
-def _accumulate(g, tmp, A, B, trans_a, trans_b):
-    M, N = _product_shape(A, B, trans_a, trans_b)
-    gemm(g.reshape(M, N), A, B, trans_a, trans_b, 1.0)
-
-
-def _through_tmp(g, tmp, A, B, trans_a, trans_b):
-    M, N = _product_shape(A, B, trans_a, trans_b)
-    t = tmp[: M * N]
-    gemm(t.reshape(M, N), A, B, trans_a, trans_b, 0.0)
-    for k in range(M * N):
-        g[k] += t[k]
-
-
-@overload(add_product, jit_options=JIT_OPTIONS)
-def _ov_add_product(g, tmp, A, B, trans_a, trans_b):
-    # Decided by the types at compile time: in place where the sums have the product's dtype.
-    return _accumulate if g.dtype == A.dtype else _through_tmp

@@ -11,19 +11,20 @@ its canonical loss, and EXP out with the Poisson loss, so dZ_L = A_L - Y holds f
 sample j's dZ_L and cost term are multiplied by its weight. Only layer
 1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
 rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.
-Each product is one single-threaded BLAS call; nothing is allocated.
+Each product is one single-threaded BLAS call, or compiled loops for a small layer
+(small.py: chosen by the layer's shape); nothing is allocated.
 """
 import numpy as np
 
 from ._jit import kernel
 from .activations import activation_backward, relu_backward
-from .blas import add_product, gemm
 from .buffers import view
 from .buffers import copy
 from .codes import LINEAR, RELU, SK_LOSS, SOFTMAX
 from .linear import bias_activation_forward
 from .loss import sk_loss_terms, sum8, training_cross_entropy_sum
 from .optim import dropout
+from .small import add_dots, small_layer, times
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
 
@@ -71,7 +72,9 @@ def forward(tile, net, mask):
         n = net.dims[l]
         Z = layer_z(tile, l, n)
         if l > 1:
-            gemm(Z, weights(net, l), layer_a(tile, l - 1, net.dims[l - 1]), False, False, 0.0)
+            n_prev = net.dims[l - 1]
+            times(Z, weights(net, l), layer_a(tile, l - 1, n_prev), False,
+                  small_layer(n, n_prev))
         A = layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
         act = net.acts[l]
@@ -125,10 +128,11 @@ def backward(tile, net, Y_t, mask, sw):
             g[net.b_off[l] + i] += sum8(dZ[i])
         if l == 1:
             break
-        add_product(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile.wtmp, dZ,
-                    layer_a(tile, l - 1, n_prev), False, True)
+        small = small_layer(n, n_prev)
+        add_dots(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile.wtmp, dZ,
+                 layer_a(tile, l - 1, n_prev), small)
         dA = view(tile.dA, 0, n_prev, t)
-        gemm(dA, weights(net, l), dZ, True, False, 0.0)
+        times(dA, weights(net, l), dZ, True, small)
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
         dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]

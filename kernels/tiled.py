@@ -27,13 +27,13 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from .blas import add_product, gemm
 from .calls import call_kernel, callee, check_callee
 from .buffers import copy, in_dtype_of, view
 from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
+from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
 from .source import tile_samples
 from .structs import Mask, Part, Segment
 
@@ -65,17 +65,40 @@ def _tile_labels(tw, c, data, j0, t, numbered):
 
 
 @kernel(inline=True)
-def first_layer_forward(tile, net, X_t):
-    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T.
-    gemm(layer_z(tile, 1, net.dims[1]), weights(net, 1), X_t, False, True, 0.0)
+def transpose_tile(xf, X_t):
+    # The tile X_t (t, n_0) C as (n_0, t) C in the flat buffer xf (its view returned): read
+    # down X_t's columns, written along xf's rows (the faster order of the two, measured).
+    t, n0 = X_t.shape
+    Xf = view(xf, 0, n0, t)
+    for k in range(n0):
+        for s in range(t):
+            Xf[k, s] = X_t[s, k]
+    return Xf
 
 
 @kernel(inline=True)
-def first_layer_backward(tile, net, X_t):
-    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves.
+def first_layer_forward(tile, net, X_t, xf):
+    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. A small layer 1 of several
+    # units transposes the tile into xf first (transposes_x) and multiplies by rows; one
+    # unit takes a lane_dot of each row of X_t.
     n, n0 = net.dims[1], net.dims[0]
-    add_product(tile.g[net.w_off[1]: net.w_off[1] + n * n0], tile.wtmp,
-                view(tile.dZ, 0, n, tile.t), X_t, False, False)
+    Z, W = layer_z(tile, 1, n), weights(net, 1)
+    if transposes_x(n, n0):
+        times(Z, W, transpose_tile(xf, X_t), False, True)
+    else:
+        times_t(Z, W, X_t, small_layer(n, n0))
+
+
+@kernel(inline=True)
+def first_layer_backward(tile, net, X_t, xf):
+    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves (and from the transposed
+    # tile that first_layer_forward left in xf, where it made one).
+    n, n0 = net.dims[1], net.dims[0]
+    g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
+    if transposes_x(n, n0):
+        add_dots(g, tile.wtmp, dZ, view(xf, 0, n0, tile.t), True)
+    else:
+        add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
 
 
 @kernel
@@ -99,11 +122,12 @@ def _chunk(tw, seg, net, data, opt):
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        first_layer_forward(tile, net, X_t)
+        xf = tw.xf[numba.get_thread_id()]
+        first_layer_forward(tile, net, X_t, xf)
         forward(tile, net, mask)
         total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
         backward(tile, net, Y_t, mask, data.sw)
-        first_layer_backward(tile, net, X_t)
+        first_layer_backward(tile, net, X_t, xf)
     tw.cost[c] = total
 
 
@@ -227,7 +251,7 @@ def _probability_chunk(out, net, tw, data, c):
         X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
                            data.xorder, j0, t, tw.divisor)
         tile = chunk_tile(tw, c, t)
-        first_layer_forward(tile, net, X_t)
+        first_layer_forward(tile, net, X_t, tw.xf[numba.get_thread_id()])
         forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
         A = layer_a(tile, L, net.dims[L])
         for k in range(net.dims[L]):

@@ -150,6 +150,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
+        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0])), dtype),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 
@@ -172,4 +173,5 @@ def whole_batch_tile(dims, m, dtype, grad):
         dZ=np.zeros((1, widest * m), dtype), wtmp=np.zeros((1, wsize), dtype),
         gacc=sums, cost=np.zeros(1), total=np.zeros(1),
         cbuf=np.zeros((1, min(m, K.COST_BLOCK)), dtype), xt=np.zeros((1, 0), dtype),
+        xf=np.zeros((1, 0), dtype),
         yt=np.zeros((1, 0), dtype), idx=np.zeros((1, 0), np.int64), divisor=1.0)

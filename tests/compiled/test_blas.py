@@ -3,17 +3,12 @@ import numba
 import numpy as np
 import pytest
 
-from fastdnn.kernels.blas import add_product, gemm
+from fastdnn.kernels.blas import gemm
 
 
 @numba.njit
 def _gemm(C, A, B, ta, tb, beta):
     gemm(C, A, B, ta, tb, beta)
-
-
-@numba.njit
-def _add_product(g, tmp, A, B, ta, tb):
-    add_product(g, tmp, A, B, ta, tb)
 
 
 def _operands(rng, M, N, K, ta, tb, dtype):
@@ -45,15 +40,3 @@ def test_gemm_of_an_empty_sum_leaves_beta_c():
     np.testing.assert_array_equal(C, 1.0)
     _gemm(C, np.zeros((3, 0)), np.zeros((0, 4)), False, False, 0.0)
     np.testing.assert_array_equal(C, 0.0)
-
-
-@pytest.mark.parametrize("sums", [np.float32, np.float64])
-def test_add_product_accumulates_in_place_or_through_scratch(sums):
-    # float32 products into float64 sums go through the scratch (the Gram path's float32 run).
-    rng = np.random.default_rng(3)
-    A, B, expected = _operands(rng, 6, 9, 40, False, True, np.float32)
-    g0 = rng.standard_normal(6 * 9).astype(sums)
-    g, tmp = g0.copy(), np.zeros(6 * 9 + 5, np.float32)
-    _add_product(g, tmp, A, B, False, True)
-    np.testing.assert_allclose(g, g0 + expected.reshape(-1), rtol=0, atol=1e-4)
-    assert g.dtype == sums

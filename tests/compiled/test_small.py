@@ -1,0 +1,135 @@
+"""kernels/small.py: small layers' products without the BLAS, against numpy and against the
+summation order the module promises (reproduced here in plain numpy)."""
+import numba
+import numpy as np
+import pytest
+
+from fastdnn.kernels.blas import gemm
+from fastdnn.kernels.small import (LANES, SMALL_WEIGHTS, add_dots, add_times, dot_product,
+                                   rows_product, small_layer, transposes_x)
+
+
+@numba.njit
+def _product(C, A, B, ta, tb, beta):
+    # The small forms; A^T·B^T (never asked for) the BLAS's.
+    if tb and not ta:
+        dot_product(C, A, B, beta)
+    elif not tb:
+        rows_product(C, A, B, ta, beta)
+    else:
+        gemm(C, A, B, ta, tb, beta)
+
+
+@numba.njit
+def _add(g, tmp, A, B, tb, small):
+    if tb:
+        add_dots(g, tmp, A, B, small)
+    else:
+        add_times(g, tmp, A, B, small)
+
+
+@numba.njit
+def _lane_dot(a, b):
+    out = np.zeros((1, 1), a.dtype)
+    dot_product(out, a.reshape(1, -1), b.reshape(1, -1), 0.0)
+    return out[0, 0]
+
+
+def lane_dot_reference(a, b):
+    """The promised order: lane q sums terms k = q (mod lanes) over the whole blocks, the
+    lanes halved pairwise, then the remaining terms in order."""
+    lanes = 16 if a.dtype == np.float32 else 8
+    acc = np.zeros(lanes, a.dtype)
+    full = a.size // lanes * lanes
+    for k0 in range(0, full, lanes):
+        acc = acc + a[k0: k0 + lanes] * b[k0: k0 + lanes]
+    while acc.size > 1:
+        acc = acc[: acc.size // 2] + acc[acc.size // 2:]
+    total = acc[0]
+    for k in range(full, a.size):
+        total = total + a[k] * b[k]
+    return total
+
+
+def rows_reference(A, B, ta, beta, C0):
+    """Rows of B scaled and added in the order k = 0, 1, ... after beta·C."""
+    Aop = A.T if ta else A
+    C = beta * C0 if beta else np.zeros_like(C0)
+    for k in range(B.shape[0]):
+        C = C + Aop[:, k: k + 1] * B[k]
+    return C
+
+
+def _operands(rng, M, N, K, ta, tb, dtype):
+    A = rng.standard_normal((K, M) if ta else (M, K)).astype(dtype)
+    B = rng.standard_normal((N, K) if tb else (K, N)).astype(dtype)
+    return A, B, (A.T if ta else A).astype(np.float64) @ (B.T if tb else B).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [0, 1, 7, 15, 16, 17, 31, 32, 33, 250, 256, 1000])
+def test_lane_dot_follows_its_order_to_the_bit(dtype, n):
+    rng = np.random.default_rng(n)
+    a, b = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    got = _lane_dot(a, b)
+    want = lane_dot_reference(a, b) if n else dtype(0)
+    assert got.dtype == dtype if hasattr(got, "dtype") else True
+    assert np.array_equal(np.array(got, dtype), np.array(want, dtype))
+    np.testing.assert_allclose(got, a.astype(np.float64) @ b.astype(np.float64),
+                               rtol=0, atol=(1e-12 if dtype == np.float64 else 2e-5) * max(n, 1))
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True),
+                                    (True, True)])
+@pytest.mark.parametrize("M, N, K", [(1, 1, 1), (10, 256, 20), (1, 250, 10), (20, 10, 33),
+                                     (3, 5, 0), (16, 16, 256), (5, 3, 37)])
+def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K):
+    rng = np.random.default_rng(M * 1000 + N * 10 + K)
+    A, B, expected = _operands(rng, M, N, K, ta, tb, dtype)
+    C0 = rng.standard_normal((M, N)).astype(dtype)
+    scale = max(np.abs(A).max(initial=0) * np.abs(B).max(initial=0) * K, 1.0)
+    for beta in (0.0, 1.0):
+        C = C0.copy()
+        _product(C, A, B, ta, tb, beta)
+        assert C.dtype == dtype
+        np.testing.assert_allclose(C, expected + beta * C0.astype(np.float64), rtol=0,
+                                   atol=rtol * scale)
+        if tb and not ta:       # lane dots: each entry beta·C + lane_dot, to the bit
+            want = np.array([[lane_dot_reference(A[i], B[j]) if K else dtype(0)
+                              for j in range(N)] for i in range(M)], dtype)
+            want = C0 + want if beta else want
+            np.testing.assert_array_equal(C, want)
+        elif not tb:            # rows: in the order k = 0, 1, ..., to the bit
+            np.testing.assert_array_equal(C, rows_reference(A, B, ta, beta, C0))
+
+
+def test_beta_zero_never_reads_c():
+    # beta = 0 writes C without reading it: NaN in C does not survive (as the BLAS's).
+    rng = np.random.default_rng(5)
+    for ta, tb in ((False, False), (True, False), (False, True)):
+        A, B, expected = _operands(rng, 4, 9, 6, ta, tb, np.float64)
+        C = np.full((4, 9), np.nan)
+        _product(C, A, B, ta, tb, 0.0)
+        np.testing.assert_allclose(C, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("small", [False, True])
+@pytest.mark.parametrize("sums", [np.float32, np.float64])
+def test_sums_accumulate_in_place_or_through_scratch(sums, small, tb):
+    # float32 products into float64 sums go through the scratch (the Gram path's float32 run).
+    rng = np.random.default_rng(3)
+    A, B, expected = _operands(rng, 6, 9, 40, False, tb, np.float32)
+    g0 = rng.standard_normal(6 * 9).astype(sums)
+    g, tmp = g0.copy(), np.zeros(6 * 9 + 5, np.float32)
+    _add(g, tmp, A, B, tb, small)
+    np.testing.assert_allclose(g, g0 + expected.reshape(-1), rtol=0, atol=1e-4)
+    assert g.dtype == sums
+
+
+def test_which_layers_are_small():
+    assert small_layer(10, 20) and small_layer(16, 16) and small_layer(1, 4096)
+    assert not small_layer(64, 50) and not small_layer(2, SMALL_WEIGHTS)
+    assert transposes_x(10, 20) and not transposes_x(1, 20) and not transposes_x(64, 50)
+    assert set(LANES.values()) == {8, 16}
