@@ -34,7 +34,8 @@ from .blas import gemm
 
 SMALL_WEIGHTS = 256                       # a layer of at most this many weights is small
 LANES = {types.float32: 16, types.float64: 8}
-ROWS = 4                                  # rows of C a register block of rows_product holds
+ROWS = 4                                  # rows of C a register block of rows_product
+#                                           holds (vectors of columns for one row alone)
 _I32 = ir.IntType(32)
 
 
@@ -135,22 +136,38 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
         def a_entry(i, k):
             return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
 
-        def rows(i0, count):
-            ii = [builder.add(i0, v.n(r)) for r in range(count)]
-            full = builder.mul(builder.sdiv(N, v.n(v.width)), v.n(v.width))
-            with cgutils.for_range_slice(builder, v.n(0), full, v.n(v.width)) as (j0, _):
-                acc = []
-                for i in ii:
-                    at = builder.add(builder.mul(i, N), j0)
+        def block(ii, j0, vecs):
+            # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k.
+            cols = [builder.add(j0, v.n(u * v.width)) for u in range(vecs)]
+            acc = {}
+            for i in ii:
+                for j in cols:
+                    at = builder.add(builder.mul(i, N), j)
                     first = builder.select(keep, builder.fmul(v.splat(scale), v.load(c, at)),
                                            v.zeros())
-                    acc.append(cgutils.alloca_once_value(builder, first))
-                with cgutils.for_range(builder, K) as loop:
-                    row = v.load(b, builder.add(builder.mul(loop.index, N), j0))
-                    for slot, i in zip(acc, ii):
-                        v.mul_add(slot, v.splat(a_entry(i, loop.index)), row)
-                for slot, i in zip(acc, ii):
-                    v.store(builder.load(slot), c, builder.add(builder.mul(i, N), j0))
+                    acc[i, j] = cgutils.alloca_once_value(builder, first)
+            with cgutils.for_range(builder, K) as loop:
+                row = [v.load(b, builder.add(builder.mul(loop.index, N), j)) for j in cols]
+                for i in ii:
+                    a_ik = v.splat(a_entry(i, loop.index))
+                    for j, b_kj in zip(cols, row):
+                        v.mul_add(acc[i, j], a_ik, b_kj)
+            for (i, j), slot in acc.items():
+                v.store(builder.load(slot), c, builder.add(builder.mul(i, N), j))
+
+        def rows(i0, count, vecs):
+            # Rows i0 .. i0 + count: blocks of vecs vectors of columns (one row alone needs
+            # several chains of adds in flight), then single vectors, then one column at a
+            # time.
+            ii = [builder.add(i0, v.n(r)) for r in range(count)]
+            step = v.n(vecs * v.width)
+            wide = builder.mul(builder.sdiv(N, step), step)
+            full = builder.mul(builder.sdiv(N, v.n(v.width)), v.n(v.width))
+            with cgutils.for_range_slice(builder, v.n(0), wide, step) as (j0, _):
+                block(ii, j0, vecs)
+            if vecs > 1:
+                with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
+                    block(ii, j0, 1)
             with cgutils.for_range_slice(builder, full, N, v.n(1)) as (j, _):
                 for i in ii:
                     cij = v.at(c, builder.add(builder.mul(i, N), j))
@@ -164,9 +181,9 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
 
         full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
         with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-            rows(i0, ROWS)
+            rows(i0, ROWS, 1)
         with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i0, _):
-            rows(i0, 1)
+            rows(i0, 1, ROWS)
         return context.get_dummy_value()
     return types.none(C, A, B, trans_a, beta), codegen
 
@@ -175,7 +192,8 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
 def dot_product(typingctx, C, A, B, beta):
     # C (M, N) = beta·C + A·B^T, A (M, K), B (N, K): entry (i, j) a lane dot of row i of A
     # and row j of B (module docstring), plus beta·C[i, j] where beta is not 0.
-    # Register-blocked: 2 x 2 entries at a time, sharing their rows' loads.
+    # Register-blocked: 2 x 2 entries at a time (1 x ROWS for a row left over), sharing
+    # their rows' loads.
     if not _typed(C, A, B):
         return None
     dtype = C.dtype
@@ -211,16 +229,24 @@ def dot_product(typingctx, C, A, B, beta):
                 builder.store(builder.select(keep, builder.fadd(
                     builder.fmul(scale, builder.load(cij)), d), d), cij)
 
-        # 2 x 2 blocks, then one entry at a time where M or N is odd (two variants of code).
+        # 2 x 2 blocks where both M and N have them.
         two = v.n(2)
         full_m = builder.mul(builder.sdiv(M, two), two)
         full_n = builder.mul(builder.sdiv(N, two), two)
         with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
             with cgutils.for_range_slice(builder, v.n(0), full_n, two) as (j0, _):
                 entries(i0, j0, 2, 2)
+        # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
+        # ROWS blocks, then one entry at a time.
+        four = v.n(ROWS)
+        full_4 = builder.mul(builder.sdiv(N, four), four)
+        with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
+            with cgutils.for_range_slice(builder, v.n(0), full_4, four) as (j0, _):
+                entries(i, j0, 1, ROWS)
         with cgutils.for_range(builder, M) as rows:
-            first = builder.select(builder.icmp_signed("<", rows.index, full_m), full_n, v.n(0))
-            with cgutils.for_range_slice(builder, first, N, v.n(1)) as (j, _):
+            left = builder.icmp_signed("<", rows.index, full_m)
+            with cgutils.for_range_slice(builder, builder.select(left, full_n, full_4), N,
+                                         v.n(1)) as (j, _):
                 entries(rows.index, j, 1, 1)
         return context.get_dummy_value()
     return types.none(C, A, B, beta), codegen
