@@ -11,8 +11,8 @@ its canonical loss, and EXP out with the Poisson loss, so dZ_L = A_L - Y holds f
 sample j's dZ_L and cost term are multiplied by its weight. Only layer
 1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
 rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.
-Each product is one single-threaded BLAS call, or compiled loops for a small layer
-(small.py: chosen by the layer's shape); nothing is allocated.
+Each product is one single-threaded BLAS call, or fastdnn's own vector code for a small
+layer (small.py: chosen by the layer's shape); nothing is allocated.
 """
 import numpy as np
 

@@ -10,8 +10,9 @@ Determinism: a batch's positions are cut into min(CHUNKS, number of tiles) fixed
 number set by the shapes, whatever the thread count (one thread, in the _serial twins,
 included). Chunks run in parallel; each sums its tiles, in order, into its own accumulator;
 the accumulators are then added in chunk order. Every product inside a tile is one BLAS
-call made by one thread (the caller holds BLAS to one thread while these kernels run). So
-the bits never depend on how many threads ran, and every sum is the course's up to order.
+call made by one thread (the caller holds BLAS to one thread while these kernels run), or
+a small layer's vector code (small.py, in its fixed order). So the bits never depend on
+how many threads ran, and every sum is the course's up to order.
 
 Layout: X arrives as Samples.XT = X^T, (m, n_0): C-contiguous in the tiles' dtype (a tile is
 then a view of one block) or any other layout and dtype (a tile is then copied and converted:
@@ -80,7 +81,7 @@ def transpose_tile(xf, X_t):
 def first_layer_forward(tile, net, X_t, xf):
     # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. A small layer 1 of several
     # units transposes the tile into xf first (transposes_x) and multiplies by rows; one
-    # unit takes a lane_dot of each row of X_t.
+    # unit takes a lane dot (small.dot_product) of each row of X_t.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
     if transposes_x(n, n0):
