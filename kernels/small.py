@@ -113,6 +113,16 @@ def _matrix(context, builder, ty, value):
     return (arr.data, *cgutils.unpack_tuple(builder, arr.shape, 2))
 
 
+def _unpack(context, builder, signature, args):
+    # A product's arguments (C, A, B, ..., beta) in IR: the _Vec helpers, C, A and B as
+    # _matrix triples, beta in C's dtype, and whether beta is not 0 (C is read).
+    v = _Vec(context, builder, signature.args[0].dtype)
+    c, a, b = (_matrix(context, builder, signature.args[k], args[k]) for k in range(3))
+    scale = context.cast(builder, args[-1], types.float64, signature.args[0].dtype)
+    keep = builder.fcmp_ordered("!=", args[-1], ir.Constant(ir.DoubleType(), 0.0))
+    return v, c, a, b, scale, keep
+
+
 @intrinsic
 def rows_product(typingctx, C, A, B, trans_a, beta):
     # C (M, N) = beta·C + op(A)·B: each entry beta·C (0 when beta is 0: C unread), then
@@ -120,16 +130,11 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
     # lane vector of columns held in registers through the sum over k.
     if not _typed(C, A, B):
         return None
-    dtype = C.dtype
 
     def codegen(context, builder, signature, args):
-        v = _Vec(context, builder, dtype)
-        c, M, N = _matrix(context, builder, signature.args[0], args[0])
-        a, _, a_cols = _matrix(context, builder, signature.args[1], args[1])
-        b, K, _ = _matrix(context, builder, signature.args[2], args[2])
-        trans, beta_ = args[3], args[4]
-        scale = context.cast(builder, beta_, types.float64, dtype)
-        keep = builder.fcmp_ordered("!=", beta_, ir.Constant(ir.DoubleType(), 0.0))
+        v, (c, M, N), (a, _, a_cols), (b, K, _), scale, keep = _unpack(
+            context, builder, signature, args)
+        trans = args[3]
         a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
         a_k = builder.select(trans, a_cols, v.n(1))
 
@@ -196,16 +201,10 @@ def dot_product(typingctx, C, A, B, beta):
     # their rows' loads.
     if not _typed(C, A, B):
         return None
-    dtype = C.dtype
 
     def codegen(context, builder, signature, args):
-        v = _Vec(context, builder, dtype)
-        c, M, N = _matrix(context, builder, signature.args[0], args[0])
-        a, _, K = _matrix(context, builder, signature.args[1], args[1])
-        b, _, _ = _matrix(context, builder, signature.args[2], args[2])
-        beta_ = args[3]
-        scale = context.cast(builder, beta_, types.float64, dtype)
-        keep = builder.fcmp_ordered("!=", beta_, ir.Constant(ir.DoubleType(), 0.0))
+        v, (c, M, N), (a, _, K), (b, _, _), scale, keep = _unpack(
+            context, builder, signature, args)
         full_k = builder.mul(builder.sdiv(K, v.n(v.width)), v.n(v.width))
 
         def entries(i0, j0, rows, cols):
