@@ -22,7 +22,8 @@ vector code's, written in LLVM IR (llvmlite) so that no optimiser can change it 
 loops never vectorise a sum without fast-math reassociation, which fastdnn does not use):
 the same bits on every x86 machine, with or without AVX-512. Register blocks (ROWS rows by
 one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; they change no
-entry's order.
+entry's order. Each product is one function per dtype in an LLVM module, however many
+kernels call it there (_shared_call): compiled once, not at every call site.
 """
 from llvmlite import ir
 from numba import types
@@ -113,14 +114,136 @@ def _matrix(context, builder, ty, value):
     return (arr.data, *cgutils.unpack_tuple(builder, arr.shape, 2))
 
 
-def _unpack(context, builder, signature, args):
-    # A product's arguments (C, A, B, ..., beta) in IR: the _Vec helpers, C, A and B as
-    # _matrix triples, beta in C's dtype, and whether beta is not 0 (C is read).
-    v = _Vec(context, builder, signature.args[0].dtype)
-    c, a, b = (_matrix(context, builder, signature.args[k], args[k]) for k in range(3))
-    scale = context.cast(builder, args[-1], types.float64, signature.args[0].dtype)
-    keep = builder.fcmp_ordered("!=", args[-1], ir.Constant(ir.DoubleType(), 0.0))
-    return v, c, a, b, scale, keep
+def _shared_call(context, builder, signature, args, kind, body, flags):
+    # Call the module's one function for this product and dtype (C, A, B, the flags, beta):
+    # emitted by ``body`` on its first call in a module, linkonce_odr, so that the modules
+    # Numba links into one keep one copy: the vector code is optimised and compiled once per
+    # module, not at every call site.
+    dtype = signature.args[0].dtype
+    values = [x for k in range(3) for x in _matrix(context, builder, signature.args[k], args[k])]
+    values += list(flags) + [context.cast(builder, args[-1], types.float64, dtype),
+                             builder.fcmp_ordered("!=", args[-1],
+                                                  ir.Constant(ir.DoubleType(), 0.0))]
+    fnty = ir.FunctionType(ir.VoidType(), [x.type for x in values])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, f"fastdnn_small_{kind}_{dtype}")
+    if fn.is_declaration:
+        fn.linkage = "linkonce_odr"
+        fn.attributes.add("noinline")
+        inner = ir.IRBuilder(fn.append_basic_block("entry"))
+        p = list(fn.args)
+        body(_Vec(context, inner, dtype), p[0:3], p[3:6], p[6:9], p[9:-2], p[-2], p[-1])
+        inner.ret_void()
+    builder.call(fn, values)
+    return context.get_dummy_value()
+
+
+def _rows_body(v, cm, am, bm, flags, scale, keep):
+    # rows_product's body (its function's parameters: C, A, B as _matrix triples, trans_a,
+    # beta in C's dtype, whether beta is not 0).
+    builder = v.b
+    (c, M, N), (a, _, a_cols), (b, K, _), trans = cm, am, bm, flags[0]
+    a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
+    a_k = builder.select(trans, a_cols, v.n(1))
+
+    def a_entry(i, k):
+        return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
+
+    def block(ii, j0, vecs):
+        # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k.
+        cols = [builder.add(j0, v.n(u * v.width)) for u in range(vecs)]
+        acc = {}
+        for i in ii:
+            for j in cols:
+                at = builder.add(builder.mul(i, N), j)
+                first = builder.select(keep, builder.fmul(v.splat(scale), v.load(c, at)),
+                                       v.zeros())
+                acc[i, j] = cgutils.alloca_once_value(builder, first)
+        with cgutils.for_range(builder, K) as loop:
+            row = [v.load(b, builder.add(builder.mul(loop.index, N), j)) for j in cols]
+            for i in ii:
+                a_ik = v.splat(a_entry(i, loop.index))
+                for j, b_kj in zip(cols, row):
+                    v.mul_add(acc[i, j], a_ik, b_kj)
+        for (i, j), slot in acc.items():
+            v.store(builder.load(slot), c, builder.add(builder.mul(i, N), j))
+
+    def rows(i0, count, vecs):
+        # Rows i0 .. i0 + count: blocks of vecs vectors of columns (one row alone needs
+        # several chains of adds in flight), then single vectors, then one column at a
+        # time.
+        ii = [builder.add(i0, v.n(r)) for r in range(count)]
+        step = v.n(vecs * v.width)
+        wide = builder.mul(builder.sdiv(N, step), step)
+        full = builder.mul(builder.sdiv(N, v.n(v.width)), v.n(v.width))
+        with cgutils.for_range_slice(builder, v.n(0), wide, step) as (j0, _):
+            block(ii, j0, vecs)
+        if vecs > 1:
+            with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
+                block(ii, j0, 1)
+        with cgutils.for_range_slice(builder, full, N, v.n(1)) as (j, _):
+            for i in ii:
+                cij = v.at(c, builder.add(builder.mul(i, N), j))
+                first = builder.select(keep, builder.fmul(scale, builder.load(cij)),
+                                       ir.Constant(v.ft, 0.0))
+                slot = cgutils.alloca_once_value(builder, first)
+                with cgutils.for_range(builder, K) as loop:
+                    bkj = builder.load(v.at(b, builder.add(builder.mul(loop.index, N), j)))
+                    v.mul_add(slot, a_entry(i, loop.index), bkj)
+                builder.store(builder.load(slot), cij)
+
+    full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
+    with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
+        rows(i0, ROWS, 1)
+    with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i0, _):
+        rows(i0, 1, ROWS)
+
+
+def _dots_body(v, cm, am, bm, flags, scale, keep):
+    # dot_product's body (parameters as _rows_body's, no flags).
+    builder = v.b
+    (c, M, N), (a, _, K), (b, _, _) = cm, am, bm
+    full_k = builder.mul(builder.sdiv(K, v.n(v.width)), v.n(v.width))
+
+    def entries(i0, j0, rows, cols):
+        ar = [builder.mul(builder.add(i0, v.n(r)), K) for r in range(rows)]
+        bc = [builder.mul(builder.add(j0, v.n(s)), K) for s in range(cols)]
+        acc = {(r, s): cgutils.alloca_once_value(builder, v.zeros())
+               for r in range(rows) for s in range(cols)}
+        with cgutils.for_range_slice(builder, v.n(0), full_k, v.n(v.width)) as (k, _):
+            x = [v.load(a, builder.add(o, k)) for o in ar]
+            y = [v.load(b, builder.add(o, k)) for o in bc]
+            for (r, s), slot in acc.items():
+                v.mul_add(slot, x[r], y[s])
+        for (r, s), slot in acc.items():
+            total = cgutils.alloca_once_value(builder, v.lane_sum(builder.load(slot)))
+            with cgutils.for_range_slice(builder, full_k, K, v.n(1)) as (k, _):
+                v.mul_add(total, builder.load(v.at(a, builder.add(ar[r], k))),
+                          builder.load(v.at(b, builder.add(bc[s], k))))
+            i, j = builder.add(i0, v.n(r)), builder.add(j0, v.n(s))
+            cij = v.at(c, builder.add(builder.mul(i, N), j))
+            d = builder.load(total)
+            builder.store(builder.select(keep, builder.fadd(
+                builder.fmul(scale, builder.load(cij)), d), d), cij)
+
+    # 2 x 2 blocks where both M and N have them.
+    two = v.n(2)
+    full_m = builder.mul(builder.sdiv(M, two), two)
+    full_n = builder.mul(builder.sdiv(N, two), two)
+    with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
+        with cgutils.for_range_slice(builder, v.n(0), full_n, two) as (j0, _):
+            entries(i0, j0, 2, 2)
+    # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
+    # ROWS blocks, then one entry at a time.
+    four = v.n(ROWS)
+    full_4 = builder.mul(builder.sdiv(N, four), four)
+    with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
+        with cgutils.for_range_slice(builder, v.n(0), full_4, four) as (j0, _):
+            entries(i, j0, 1, ROWS)
+    with cgutils.for_range(builder, M) as rows:
+        left = builder.icmp_signed("<", rows.index, full_m)
+        with cgutils.for_range_slice(builder, builder.select(left, full_n, full_4), N,
+                                     v.n(1)) as (j, _):
+            entries(rows.index, j, 1, 1)
 
 
 @intrinsic
@@ -132,64 +255,7 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
         return None
 
     def codegen(context, builder, signature, args):
-        v, (c, M, N), (a, _, a_cols), (b, K, _), scale, keep = _unpack(
-            context, builder, signature, args)
-        trans = args[3]
-        a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
-        a_k = builder.select(trans, a_cols, v.n(1))
-
-        def a_entry(i, k):
-            return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
-
-        def block(ii, j0, vecs):
-            # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k.
-            cols = [builder.add(j0, v.n(u * v.width)) for u in range(vecs)]
-            acc = {}
-            for i in ii:
-                for j in cols:
-                    at = builder.add(builder.mul(i, N), j)
-                    first = builder.select(keep, builder.fmul(v.splat(scale), v.load(c, at)),
-                                           v.zeros())
-                    acc[i, j] = cgutils.alloca_once_value(builder, first)
-            with cgutils.for_range(builder, K) as loop:
-                row = [v.load(b, builder.add(builder.mul(loop.index, N), j)) for j in cols]
-                for i in ii:
-                    a_ik = v.splat(a_entry(i, loop.index))
-                    for j, b_kj in zip(cols, row):
-                        v.mul_add(acc[i, j], a_ik, b_kj)
-            for (i, j), slot in acc.items():
-                v.store(builder.load(slot), c, builder.add(builder.mul(i, N), j))
-
-        def rows(i0, count, vecs):
-            # Rows i0 .. i0 + count: blocks of vecs vectors of columns (one row alone needs
-            # several chains of adds in flight), then single vectors, then one column at a
-            # time.
-            ii = [builder.add(i0, v.n(r)) for r in range(count)]
-            step = v.n(vecs * v.width)
-            wide = builder.mul(builder.sdiv(N, step), step)
-            full = builder.mul(builder.sdiv(N, v.n(v.width)), v.n(v.width))
-            with cgutils.for_range_slice(builder, v.n(0), wide, step) as (j0, _):
-                block(ii, j0, vecs)
-            if vecs > 1:
-                with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
-                    block(ii, j0, 1)
-            with cgutils.for_range_slice(builder, full, N, v.n(1)) as (j, _):
-                for i in ii:
-                    cij = v.at(c, builder.add(builder.mul(i, N), j))
-                    first = builder.select(keep, builder.fmul(scale, builder.load(cij)),
-                                           ir.Constant(v.ft, 0.0))
-                    slot = cgutils.alloca_once_value(builder, first)
-                    with cgutils.for_range(builder, K) as loop:
-                        bkj = builder.load(v.at(b, builder.add(builder.mul(loop.index, N), j)))
-                        v.mul_add(slot, a_entry(i, loop.index), bkj)
-                    builder.store(builder.load(slot), cij)
-
-        full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
-        with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-            rows(i0, ROWS, 1)
-        with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i0, _):
-            rows(i0, 1, ROWS)
-        return context.get_dummy_value()
+        return _shared_call(context, builder, signature, args, "rows", _rows_body, [args[3]])
     return types.none(C, A, B, trans_a, beta), codegen
 
 
@@ -203,51 +269,7 @@ def dot_product(typingctx, C, A, B, beta):
         return None
 
     def codegen(context, builder, signature, args):
-        v, (c, M, N), (a, _, K), (b, _, _), scale, keep = _unpack(
-            context, builder, signature, args)
-        full_k = builder.mul(builder.sdiv(K, v.n(v.width)), v.n(v.width))
-
-        def entries(i0, j0, rows, cols):
-            ar = [builder.mul(builder.add(i0, v.n(r)), K) for r in range(rows)]
-            bc = [builder.mul(builder.add(j0, v.n(s)), K) for s in range(cols)]
-            acc = {(r, s): cgutils.alloca_once_value(builder, v.zeros())
-                   for r in range(rows) for s in range(cols)}
-            with cgutils.for_range_slice(builder, v.n(0), full_k, v.n(v.width)) as (k, _):
-                x = [v.load(a, builder.add(o, k)) for o in ar]
-                y = [v.load(b, builder.add(o, k)) for o in bc]
-                for (r, s), slot in acc.items():
-                    v.mul_add(slot, x[r], y[s])
-            for (r, s), slot in acc.items():
-                total = cgutils.alloca_once_value(builder, v.lane_sum(builder.load(slot)))
-                with cgutils.for_range_slice(builder, full_k, K, v.n(1)) as (k, _):
-                    v.mul_add(total, builder.load(v.at(a, builder.add(ar[r], k))),
-                              builder.load(v.at(b, builder.add(bc[s], k))))
-                i, j = builder.add(i0, v.n(r)), builder.add(j0, v.n(s))
-                cij = v.at(c, builder.add(builder.mul(i, N), j))
-                d = builder.load(total)
-                builder.store(builder.select(keep, builder.fadd(
-                    builder.fmul(scale, builder.load(cij)), d), d), cij)
-
-        # 2 x 2 blocks where both M and N have them.
-        two = v.n(2)
-        full_m = builder.mul(builder.sdiv(M, two), two)
-        full_n = builder.mul(builder.sdiv(N, two), two)
-        with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
-            with cgutils.for_range_slice(builder, v.n(0), full_n, two) as (j0, _):
-                entries(i0, j0, 2, 2)
-        # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
-        # ROWS blocks, then one entry at a time.
-        four = v.n(ROWS)
-        full_4 = builder.mul(builder.sdiv(N, four), four)
-        with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
-            with cgutils.for_range_slice(builder, v.n(0), full_4, four) as (j0, _):
-                entries(i, j0, 1, ROWS)
-        with cgutils.for_range(builder, M) as rows:
-            left = builder.icmp_signed("<", rows.index, full_m)
-            with cgutils.for_range_slice(builder, builder.select(left, full_n, full_4), N,
-                                         v.n(1)) as (j, _):
-                entries(rows.index, j, 1, 1)
-        return context.get_dummy_value()
+        return _shared_call(context, builder, signature, args, "dots", _dots_body, [])
     return types.none(C, A, B, beta), codegen
 
 
