@@ -15,7 +15,8 @@ from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, FORM_COLS
                     FORM_KIND, FORM_OFFSET, FORM_ROWS, FORM_RS, FORM_SIZE, GD, LINEAR,
                     MOMENTUM, NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
                     SIGMOID_BACKWARD, SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD,
-                    SOFTMAX, SOURCE_DTYPES, TANH)
+                    SMALL_WEIGHTS, SOFTMAX, SOURCE_DTYPES, TANH, small_layer,
+                    transposes_x)
 
 # public name -> the submodule that defines it
 _HOME = {
@@ -36,7 +37,7 @@ _HOME = {
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
     "chunk_callee": "tiled", "probability_callee": "tiled", "Callee": "structs",
-    "NO_CALLEE": "calls", "small_layer": "small", "transposes_x": "small",
+    "NO_CALLEE": "calls",
     "window_step": "streamed", "window_step_serial": "streamed",
     "segment_steps": "streamed", "segment_steps_serial": "streamed",
 }
@@ -51,4 +52,5 @@ def __getattr__(name):
     return value
 
 
-__all__ = sorted(set(_HOME) | {n for n in dir() if n.isupper()})
+__all__ = sorted(set(_HOME) | {n for n in dir() if n.isupper()}
+                 | {"small_layer", "transposes_x"})

@@ -26,6 +26,24 @@ NO_UPDATE = 6   # the gradient only: SciPy's L-BFGS-B takes the step
 # the squared error averaged over outputs), chosen by the output layer's activation.
 COURSE_LOSS, SK_LOSS = 0, 1
 
+# Which layers multiply in kernels/small.py's vector code instead of the BLAS: plain Python
+# here, so that fastdnn sizes its buffers by the same rule without calling a kernel
+# (small.py registers both for the kernels: numba.extending.register_jitable).
+SMALL_WEIGHTS = 256       # a layer of at most this many weights is small
+
+
+def small_layer(n, n_prev):
+    """True when a layer of n units on n_prev inputs runs its products in small.py."""
+    return n * n_prev <= SMALL_WEIGHTS or n == 1
+
+
+def transposes_x(n1, n0):
+    """True when the first layer (n1 units on n0 features) multiplies a transposed copy of
+    each tile of X (n0, t) by rows: small with several units. (One unit takes a lane dot of
+    each sample's row instead: a copy would cost more than its product.)"""
+    return small_layer(n1, n0) and n1 > 1
+
+
 # The dtypes the tiled kernels read X in as stored (source.py); others are converted once.
 SOURCE_DTYPES = (np.uint8, np.float32, np.float64)
 

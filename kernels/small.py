@@ -3,7 +3,7 @@
 Why: a BLAS call has a fixed cost (argument checks, a lock, packing both operands) of about
 2 µs; on a layer of a few hundred weights the products of a tile of 256 samples are smaller
 than that. A layer of n units on n_prev inputs is *small* (``small_layer``) when it has at
-most SMALL_WEIGHTS weights or one unit: its products run here, all others through
+most codes.SMALL_WEIGHTS weights or one unit: its products run here, all others through
 blas.gemm. The choice depends on the layer's shape alone, so it is part of the fixed
 summation order: the same bits for any thread count.
 
@@ -28,30 +28,21 @@ kernels call it there (_shared_call): compiled once, not at every call site.
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
+from .codes import small_layer, transposes_x
 
-SMALL_WEIGHTS = 256                       # a layer of at most this many weights is small
 LANES = {types.float32: 16, types.float64: 8}
 ROWS = 4                                  # rows of C a register block of rows_product
 #                                           holds (vectors of columns for one row alone)
 _I32 = ir.IntType(32)
 
 
-@kernel(inline=True)
-def small_layer(n, n_prev):
-    # True when a layer of n units on n_prev inputs runs its products here (not the BLAS).
-    return n * n_prev <= SMALL_WEIGHTS or n == 1
-
-
-@kernel(inline=True)
-def transposes_x(n1, n0):
-    # True when the first layer (n1 units on n0 features) multiplies a transposed copy of
-    # each tile of X (n0, t) by rows: small with several units. (One unit takes a lane dot
-    # of each sample's row instead: a copy would cost more than its product.)
-    return small_layer(n1, n0) and n1 > 1
+# The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
+register_jitable(small_layer)
+register_jitable(transposes_x)
 
 
 class _Vec:

@@ -274,6 +274,8 @@ def _probabilities(out, net, tw, data, chunk_fn):
         call_kernel(chunk_fn, (out, net, tw, data, np.int64(c)))
 
 
+# Each entry point in two builds: on every core, and a _serial twin (one thread, same bits)
+# for children forked after OpenMP ran and for work too small to share (engine/threads.py).
 # chunk_fn: probability_callee(out, net, tw, data).
 @kernel(parallel=True)
 def tiled_probabilities(out, net, tw, data, chunk_fn):

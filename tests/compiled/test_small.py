@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fastdnn.kernels.blas import gemm
-from fastdnn.kernels.small import (LANES, SMALL_WEIGHTS, add_dots, add_times, dot_product,
+from fastdnn.kernels.codes import SMALL_WEIGHTS
+from fastdnn.kernels.small import (LANES, add_dots, add_times, dot_product,
                                    rows_product, small_layer, transposes_x)
 
 
