@@ -22,7 +22,8 @@ from .buffers import view
 from .buffers import copy
 from .codes import LINEAR, RELU, SK_LOSS, SOFTMAX
 from .linear import bias_activation_forward
-from .loss import sk_loss_terms, sum8, training_cross_entropy_sum
+from .lanes import sum8
+from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
 from .small import add_dots, small_layer, times
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood

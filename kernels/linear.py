@@ -11,7 +11,7 @@ plus ``small_linear_forward``, a whole layer's W·A + b at the notebook's sizes.
 from ._jit import kernel
 from .activations import activation_backward, activation_forward
 from .codes import LINEAR
-from .loss import sum8
+from .lanes import sum8
 
 
 @kernel

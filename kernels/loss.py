@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
+from .lanes import sum8
 from .vmath import vlog
 
 from .codes import COST_BLOCK as BLOCK, EXP, LINEAR, SOFTMAX
@@ -45,26 +46,6 @@ def _xent_terms(buf, a, y, binary):
             ai = a[i]
             yi = y[i]
             buf[i] = yi * vlog(ai) + (1 - yi) * vlog(1 - ai)
-
-
-@kernel
-def sum8(buf):
-    # buf: (k,). Sum with 8 independent accumulators (lets the adds pipeline and vectorise).
-    k = buf.size
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    stop = k - k % 8
-    for i in range(0, stop, 8):
-        s0 += buf[i]
-        s1 += buf[i + 1]
-        s2 += buf[i + 2]
-        s3 += buf[i + 3]
-        s4 += buf[i + 4]
-        s5 += buf[i + 5]
-        s6 += buf[i + 6]
-        s7 += buf[i + 7]
-    for i in range(stop, k):
-        s0 += buf[i]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 @kernel

@@ -14,16 +14,19 @@ writes C without reading it):
 * ``C = A·B^T`` (a layer's weight gradient, a sum over the tile's samples), dot_product:
   entry (i, j) a lane dot of rows A[i] and B[j]: LANES[dtype] lanes (16 float32, 8 float64:
   two AVX2 registers or one AVX-512 register), lane q summing the terms k = q mod LANES in
-  order over the whole blocks of LANES terms; the lanes halved pairwise to one value (lane
-  q + lane q + width/2, until one is left); then the remaining terms added in order; then
-  added to beta·C[i, j] where beta is not 0.
+  order over the blocks of LANES terms (a last, partial block padded with zeros: 0·0 added
+  to a lane); the lanes halved pairwise to one value (lane q + lane q + width/2, until one
+  is left); then added to beta·C[i, j] where beta is not 0.
 Every multiply and add is rounded on its own (no fused multiply-add). The order is the
-vector code's, written in LLVM IR (llvmlite) so that no optimiser can change it (Numba's
-loops never vectorise a sum without fast-math reassociation, which fastdnn does not use):
-the same bits on every x86 machine, with or without AVX-512. Register blocks (ROWS rows by
-one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; they change no
-entry's order. Each product is one function per dtype in an LLVM module, however many
-kernels call it there (_shared_call): compiled once, not at every call site.
+vector code's, written in LLVM IR (lanes.py) so that no optimiser can change it: the same
+bits on every x86 machine, with or without AVX-512. Register blocks (ROWS rows by one lane
+vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left over in a
+row are one masked vector: they change no entry's order. Each product is one function per
+dtype in an LLVM module, however many kernels call it there (lanes.shared): compiled once,
+not at every call site.
+
+``transpose`` (a small first layer's tile of X, feature by feature) moves 8 x 8 float32
+(4 x 4 float64) blocks through registers.
 """
 from llvmlite import ir
 from numba import types
@@ -33,64 +36,15 @@ from numba.extending import intrinsic, overload, register_jitable
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
 from .codes import small_layer, transposes_x
+from .lanes import I32, LANES, matrix, shared
 
-LANES = {types.float32: 16, types.float64: 8}
 ROWS = 4                                  # rows of C a register block of rows_product
 #                                           holds (vectors of columns for one row alone)
-_I32 = ir.IntType(32)
 
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
 register_jitable(small_layer)
 register_jitable(transposes_x)
-
-
-class _Vec:
-    """IR helpers for one kernel's dtype: lane vectors of LANES[dtype] values."""
-
-    def __init__(self, context, builder, dtype):
-        self.b = builder
-        self.ft = context.get_value_type(dtype)
-        self.width = LANES[dtype]
-        self.vt = ir.VectorType(self.ft, self.width)
-        self.intp = context.get_value_type(types.intp)
-        self.align = context.get_abi_sizeof(self.ft)     # x86 loads need no more
-
-    def n(self, value):
-        return ir.Constant(self.intp, value)
-
-    def at(self, base, idx):
-        return self.b.gep(base, [idx])
-
-    def load(self, base, idx):
-        return self.b.load(self.b.bitcast(self.at(base, idx), self.vt.as_pointer()),
-                           align=self.align)
-
-    def store(self, value, base, idx):
-        self.b.store(value, self.b.bitcast(self.at(base, idx), self.vt.as_pointer()),
-                     align=self.align)
-
-    def splat(self, x):
-        v = self.b.insert_element(ir.Constant(self.vt, ir.Undefined), x, ir.Constant(_I32, 0))
-        return self.b.shuffle_vector(v, v, ir.Constant(ir.VectorType(_I32, self.width),
-                                                       [0] * self.width))
-
-    def zeros(self):
-        return ir.Constant(self.vt, [ir.Constant(self.ft, 0.0)] * self.width)
-
-    def lane_sum(self, acc):
-        # One value: the vector's halves added pairwise until one lane is left.
-        width = self.width
-        while width > 1:
-            half = width // 2
-            lo, hi = (self.b.shuffle_vector(acc, acc, ir.Constant(
-                ir.VectorType(_I32, half), list(range(o, o + half)))) for o in (0, half))
-            acc, width = self.b.fadd(lo, hi), half
-        return self.b.extract_element(acc, ir.Constant(_I32, 0))
-
-    def mul_add(self, slot, x, y):
-        # slot = slot + x·y (two roundings, in this order).
-        self.b.store(self.b.fadd(self.b.load(slot), self.b.fmul(x, y)), slot)
 
 
 def _typed(C, A, B):
@@ -99,33 +53,15 @@ def _typed(C, A, B):
                                      for x in (C, A, B)))
 
 
-def _matrix(context, builder, ty, value):
-    # (data pointer, rows, cols) of a 2-D C array.
-    arr = context.make_array(ty)(context, builder, value)
-    return (arr.data, *cgutils.unpack_tuple(builder, arr.shape, 2))
-
-
 def _shared_call(context, builder, signature, args, kind, body, flags):
-    # Call the module's one function for this product and dtype (C, A, B, the flags, beta):
-    # emitted by ``body`` on its first call in a module, linkonce_odr, so that the modules
-    # Numba links into one keep one copy: the vector code is optimised and compiled once per
-    # module, not at every call site.
+    # A product's shared function for its dtype (C, A, B, the flags, beta).
     dtype = signature.args[0].dtype
-    values = [x for k in range(3) for x in _matrix(context, builder, signature.args[k], args[k])]
+    values = [x for k in range(3) for x in matrix(context, builder, signature.args[k], args[k])]
     values += list(flags) + [context.cast(builder, args[-1], types.float64, dtype),
                              builder.fcmp_ordered("!=", args[-1],
                                                   ir.Constant(ir.DoubleType(), 0.0))]
-    fnty = ir.FunctionType(ir.VoidType(), [x.type for x in values])
-    fn = cgutils.get_or_insert_function(builder.module, fnty, f"fastdnn_small_{kind}_{dtype}")
-    if fn.is_declaration:
-        fn.linkage = "linkonce_odr"
-        fn.attributes.add("noinline")
-        inner = ir.IRBuilder(fn.append_basic_block("entry"))
-        p = list(fn.args)
-        body(_Vec(context, inner, dtype), p[0:3], p[3:6], p[6:9], p[9:-2], p[-2], p[-1])
-        inner.ret_void()
-    builder.call(fn, values)
-    return context.get_dummy_value()
+    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}", dtype, values,
+                   lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2], p[-2], p[-1]))
 
 
 def _rows_body(v, cm, am, bm, flags, scale, keep):
@@ -139,29 +75,37 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
     def a_entry(i, k):
         return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
 
-    def block(ii, j0, vecs):
-        # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k.
+    def block(ii, j0, vecs, mask=None):
+        # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k; with a
+        # mask (one vector), only its lanes' columns are read and written.
+        def load(base, at):
+            return v.load(base, at) if mask is None else v.masked_load(base, at, mask)
+
         cols = [builder.add(j0, v.n(u * v.width)) for u in range(vecs)]
         acc = {}
         for i in ii:
             for j in cols:
                 at = builder.add(builder.mul(i, N), j)
-                first = builder.select(keep, builder.fmul(v.splat(scale), v.load(c, at)),
+                first = builder.select(keep, builder.fmul(v.splat(scale), load(c, at)),
                                        v.zeros())
                 acc[i, j] = cgutils.alloca_once_value(builder, first)
         with cgutils.for_range(builder, K) as loop:
-            row = [v.load(b, builder.add(builder.mul(loop.index, N), j)) for j in cols]
+            row = [load(b, builder.add(builder.mul(loop.index, N), j)) for j in cols]
             for i in ii:
                 a_ik = v.splat(a_entry(i, loop.index))
                 for j, b_kj in zip(cols, row):
                     v.mul_add(acc[i, j], a_ik, b_kj)
         for (i, j), slot in acc.items():
-            v.store(builder.load(slot), c, builder.add(builder.mul(i, N), j))
+            at = builder.add(builder.mul(i, N), j)
+            if mask is None:
+                v.store(builder.load(slot), c, at)
+            else:
+                v.masked_store(builder.load(slot), c, at, mask)
 
     def rows(i0, count, vecs):
         # Rows i0 .. i0 + count: blocks of vecs vectors of columns (one row alone needs
-        # several chains of adds in flight), then single vectors, then one column at a
-        # time.
+        # several chains of adds in flight), then single vectors, then the columns left
+        # in one masked vector.
         ii = [builder.add(i0, v.n(r)) for r in range(count)]
         step = v.n(vecs * v.width)
         wide = builder.mul(builder.sdiv(N, step), step)
@@ -171,16 +115,8 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
         if vecs > 1:
             with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
                 block(ii, j0, 1)
-        with cgutils.for_range_slice(builder, full, N, v.n(1)) as (j, _):
-            for i in ii:
-                cij = v.at(c, builder.add(builder.mul(i, N), j))
-                first = builder.select(keep, builder.fmul(scale, builder.load(cij)),
-                                       ir.Constant(v.ft, 0.0))
-                slot = cgutils.alloca_once_value(builder, first)
-                with cgutils.for_range(builder, K) as loop:
-                    bkj = builder.load(v.at(b, builder.add(builder.mul(loop.index, N), j)))
-                    v.mul_add(slot, a_entry(i, loop.index), bkj)
-                builder.store(builder.load(slot), cij)
+        with builder.if_then(builder.icmp_signed("<", full, N)):
+            block(ii, full, 1, v.mask(builder.sub(N, full)))
 
     full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
     with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
@@ -200,19 +136,24 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
         bc = [builder.mul(builder.add(j0, v.n(s)), K) for s in range(cols)]
         acc = {(r, s): cgutils.alloca_once_value(builder, v.zeros())
                for r in range(rows) for s in range(cols)}
-        with cgutils.for_range_slice(builder, v.n(0), full_k, v.n(v.width)) as (k, _):
-            x = [v.load(a, builder.add(o, k)) for o in ar]
-            y = [v.load(b, builder.add(o, k)) for o in bc]
+        def add_block(k, mask=None):
+            if mask is None:
+                x = [v.load(a, builder.add(o, k)) for o in ar]
+                y = [v.load(b, builder.add(o, k)) for o in bc]
+            else:
+                x = [v.masked_load(a, builder.add(o, k), mask) for o in ar]
+                y = [v.masked_load(b, builder.add(o, k), mask) for o in bc]
             for (r, s), slot in acc.items():
                 v.mul_add(slot, x[r], y[s])
+
+        with cgutils.for_range_slice(builder, v.n(0), full_k, v.n(v.width)) as (k, _):
+            add_block(k)
+        with builder.if_then(builder.icmp_signed("<", full_k, K)):
+            add_block(full_k, v.mask(builder.sub(K, full_k)))
         for (r, s), slot in acc.items():
-            total = cgutils.alloca_once_value(builder, v.lane_sum(builder.load(slot)))
-            with cgutils.for_range_slice(builder, full_k, K, v.n(1)) as (k, _):
-                v.mul_add(total, builder.load(v.at(a, builder.add(ar[r], k))),
-                          builder.load(v.at(b, builder.add(bc[s], k))))
             i, j = builder.add(i0, v.n(r)), builder.add(j0, v.n(s))
             cij = v.at(c, builder.add(builder.mul(i, N), j))
-            d = builder.load(total)
+            d = v.lane_sum(builder.load(slot))
             builder.store(builder.select(keep, builder.fadd(
                 builder.fmul(scale, builder.load(cij)), d), d), cij)
 
@@ -262,6 +203,84 @@ def dot_product(typingctx, C, A, B, beta):
     def codegen(context, builder, signature, args):
         return _shared_call(context, builder, signature, args, "dots", _dots_body, [])
     return types.none(C, A, B, beta), codegen
+
+
+# 8 x 8 float32 (4 x 4 float64) blocks, one 256-bit register a row, transposed by shuffles
+# that x86 has as single instructions: unpack low/high pairs, then (8 x 8) pairs of pairs,
+# then 128-bit halves. Entry (j, i) of the result is entry i of row j's register.
+_PAIRS = {8: ([0, 8, 1, 9, 4, 12, 5, 13], [2, 10, 3, 11, 6, 14, 7, 15]),
+          4: ([0, 4, 2, 6], [1, 5, 3, 7])}
+_QUADS = ([0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15])
+_HALVES = {8: ([0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]),
+           4: ([0, 1, 4, 5], [2, 3, 6, 7])}
+
+
+def _transpose_registers(builder, rows):
+    # rows: R vectors of R lanes (R = 8 or 4) -> their transpose, R vectors.
+    R = len(rows)
+
+    def shuffle(x, y, mask):
+        return builder.shuffle_vector(x, y, ir.Constant(ir.VectorType(I32, R), mask))
+
+    lo, hi = _PAIRS[R]
+    u = [f(rows[p], rows[p + 1]) for p in range(0, R, 2)
+         for f in (lambda x, y: shuffle(x, y, lo), lambda x, y: shuffle(x, y, hi))]
+    if R == 8:                   # u: lanes (0 1 | 2 3 of each half) of row pairs
+        u = [shuffle(u[q + a], u[q + a + 2], m) for q in (0, 4) for a in (0, 1)
+             for m in _QUADS]
+    lo, hi = _HALVES[R]
+    half = R // 2
+    return [shuffle(u[j], u[j + half], lo) for j in range(half)] + \
+        [shuffle(u[j], u[j + half], hi) for j in range(half)]
+
+
+def _transpose_body(v, p):
+    # transpose's body: dst (n, t) C from src (t, n) C (parameters dst, src, t, n).
+    builder = v.b
+    dst, src, t, n = p
+    R = 32 // v.align                                  # one 256-bit register a row
+    vt = ir.VectorType(v.ft, R).as_pointer()
+
+    def load(i):
+        return builder.load(builder.bitcast(v.at(src, i), vt), align=v.align)
+
+    def store(x, i):
+        builder.store(x, builder.bitcast(v.at(dst, i), vt), align=v.align)
+
+    def move(s, k):
+        builder.store(builder.load(v.at(src, builder.add(builder.mul(s, n), k))),
+                      v.at(dst, builder.add(builder.mul(k, t), s)))
+
+    r = v.n(R)
+    full_t = builder.mul(builder.sdiv(t, r), r)
+    full_n = builder.mul(builder.sdiv(n, r), r)
+    with cgutils.for_range_slice(builder, v.n(0), full_n, r) as (k0, _):
+        with cgutils.for_range_slice(builder, v.n(0), full_t, r) as (s0, _):
+            rows = [load(builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0))
+                    for i in range(R)]
+            for j, col in enumerate(_transpose_registers(builder, rows)):
+                store(col, builder.add(builder.mul(builder.add(k0, v.n(j)), t), s0))
+        with cgutils.for_range_slice(builder, full_t, t, v.n(1)) as (s, _):
+            for j in range(R):
+                move(s, builder.add(k0, v.n(j)))
+    with cgutils.for_range_slice(builder, full_n, n, v.n(1)) as (k, _):
+        with cgutils.for_range(builder, t) as loop:
+            move(loop.index, k)
+
+
+@intrinsic
+def transpose(typingctx, dst, src):
+    # dst (n, t) = src (t, n)^T, both C-contiguous: R x R blocks of registers (R = 8
+    # float32, 4 float64), the edges one value at a time. (Moves only: no rounding.)
+    if not (dst.dtype in LANES and _typed(dst, src, src)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        dtype = signature.args[0].dtype
+        d, s = (matrix(context, builder, signature.args[k], args[k]) for k in (0, 1))
+        return shared(context, builder, f"fastdnn_small_transpose_{dtype}", dtype,
+                       [d[0], s[0], s[1], s[2]], _transpose_body)
+    return types.none(dst, src), codegen
 
 
 @kernel(inline=True)

@@ -34,7 +34,8 @@ from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
-from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
+from .small import (add_dots, add_times, small_layer, times, times_t, transpose,
+                    transposes_x)
 from .source import tile_samples
 from .structs import Mask, Part, Segment
 
@@ -67,13 +68,10 @@ def _tile_labels(tw, c, data, j0, t, numbered):
 
 @kernel(inline=True)
 def transpose_tile(xf, X_t):
-    # The tile X_t (t, n_0) C as (n_0, t) C in the flat buffer xf (its view returned): read
-    # down X_t's columns, written along xf's rows (the faster order of the two, measured).
+    # The tile X_t (t, n_0) C as (n_0, t) C in the flat buffer xf (its view returned).
     t, n0 = X_t.shape
     Xf = view(xf, 0, n0, t)
-    for k in range(n0):
-        for s in range(t):
-            Xf[k, s] = X_t[s, k]
+    transpose(Xf, X_t)
     return Xf
 
 

@@ -37,19 +37,17 @@ def _lane_dot(a, b):
 
 
 def lane_dot_reference(a, b):
-    """The promised order: lane q sums terms k = q (mod lanes) over the whole blocks, the
-    lanes halved pairwise, then the remaining terms in order."""
+    """The promised order: lane q sums terms k = q (mod lanes) over the blocks, the last
+    block padded with zeros, then the lanes halved pairwise."""
     lanes = 16 if a.dtype == np.float32 else 8
+    pad = -a.size % lanes
+    a, b = (np.concatenate([x, np.zeros(pad, x.dtype)]) for x in (a, b))
     acc = np.zeros(lanes, a.dtype)
-    full = a.size // lanes * lanes
-    for k0 in range(0, full, lanes):
+    for k0 in range(0, a.size, lanes):
         acc = acc + a[k0: k0 + lanes] * b[k0: k0 + lanes]
     while acc.size > 1:
         acc = acc[: acc.size // 2] + acc[acc.size // 2:]
-    total = acc[0]
-    for k in range(full, a.size):
-        total = total + a[k] * b[k]
-    return total
+    return acc[0]
 
 
 def rows_reference(A, B, ta, beta, C0):
