@@ -37,6 +37,21 @@ def small_layer(n, n_prev):
     return n * n_prev <= SMALL_WEIGHTS or n == 1
 
 
+# A layer's rows-form products (its Z = W·A, its input's gradient W^T·dZ) on a tile of t
+# samples run in small.py also where they are at most SMALL_PRODUCT multiply-adds: the narrow
+# tiles of mini-batches (32 samples a core in batches of 64). Measured (one thread, best of
+# 5, 2-core Zen 3): the vector code wins on every product of 2^17 multiply-adds or fewer (t =
+# 16, 32, 64; 32x64 to 128x128 weights; float32 by 1.1-2x, float64 by 1.05-1.8x) and loses on
+# some of 2^18 (64x64 at t = 64, float64: 17.3 µs against the BLAS's 14.2).
+SMALL_PRODUCT = 1 << 17
+
+
+def small_rows(n, n_prev, t):
+    """True when a layer's Z and input gradient on a tile of t samples run in small.py: a
+    small layer's, or products of at most SMALL_PRODUCT multiply-adds."""
+    return small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
+
+
 def transposes_x(n1, n0):
     """True when the first layer (n1 units on n0 features) multiplies a transposed copy of
     each tile of X (n0, t) by rows: small with several units. (One unit takes a lane dot of

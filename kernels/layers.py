@@ -12,7 +12,8 @@ sample j's dZ_L and cost term are multiplied by its weight. Only layer
 1 differs between the paths (the direct path multiplies by a tile of X, the Gram path
 rebuilds W1·X from its step sum), so the callers make layer 1's Z and use layer 1's dZ.
 Each product is one single-threaded BLAS call, or fastdnn's own vector code for a small
-layer (small.py: chosen by the layer's shape); nothing is allocated.
+layer or a small product on a narrow tile (small.py: chosen by the layer's shape and the
+tile's width, both set by the shapes); nothing is allocated.
 """
 import numpy as np
 
@@ -25,7 +26,7 @@ from .linear import bias_activation_forward
 from .lanes import sum8
 from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
-from .small import add_dots, small_layer, times
+from .small import add_dots, small_layer, small_rows, times
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
 
@@ -75,7 +76,7 @@ def forward(tile, net, mask):
         if l > 1:
             n_prev = net.dims[l - 1]
             times(Z, weights(net, l), layer_a(tile, l - 1, n_prev), False,
-                  small_layer(n, n_prev))
+                  small_rows(n, n_prev, tile.t))
         A = layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
         act = net.acts[l]
@@ -129,11 +130,10 @@ def backward(tile, net, Y_t, mask, sw):
             g[net.b_off[l] + i] += sum8(dZ[i])
         if l == 1:
             break
-        small = small_layer(n, n_prev)
         add_dots(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile.wtmp, dZ,
-                 layer_a(tile, l - 1, n_prev), small)
+                 layer_a(tile, l - 1, n_prev), small_layer(n, n_prev))
         dA = view(tile.dA, 0, n_prev, t)
-        times(dA, weights(net, l), dZ, True, small)
+        times(dA, weights(net, l), dZ, True, small_rows(n, n_prev, t))
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
         dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]

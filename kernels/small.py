@@ -35,7 +35,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import small_layer, transposes_x
+from .codes import small_layer, small_rows, transposes_x
 from .lanes import I32, LANES, matrix, shared
 
 ROWS = 4                                  # rows of C a register block of rows_product
@@ -44,6 +44,7 @@ ROWS = 4                                  # rows of C a register block of rows_p
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
 register_jitable(small_layer)
+register_jitable(small_rows)
 register_jitable(transposes_x)
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastdnn.kernels.blas import gemm
 from fastdnn.kernels.codes import SMALL_WEIGHTS
 from fastdnn.kernels.small import (LANES, add_dots, add_times, dot_product,
-                                   rows_product, small_layer, transposes_x)
+                                   rows_product, small_layer, small_rows, transposes_x)
 
 
 @numba.njit
@@ -133,3 +133,6 @@ def test_which_layers_are_small():
     assert not small_layer(64, 50) and not small_layer(2, SMALL_WEIGHTS)
     assert transposes_x(10, 20) and not transposes_x(1, 20) and not transposes_x(64, 50)
     assert set(LANES.values()) == {8, 16}
+    # rows-form products: a small layer's at any width, others on narrow tiles only
+    assert small_rows(10, 20, 4096) and small_rows(32, 64, 32) and small_rows(64, 64, 32)
+    assert not small_rows(64, 64, 64) and not small_rows(32, 64, 256)
