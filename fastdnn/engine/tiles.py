@@ -31,11 +31,16 @@ NARROW_TILE, NARROW_ROWS = 512, 64
 SPLIT_WORK = 1 << 18
 
 
+def _narrow(dims):
+    """Whether a tile of the network has at most NARROW_ROWS rows of X, Z and A."""
+    return dims[0] + 2 * sum(dims[1:]) <= NARROW_ROWS
+
+
 def tile_width(dims):
     """Samples per tile: set by the shapes only (never by the thread count), so it is part
     of the fixed summation order."""
     biggest = max(dims[l] * dims[l - 1] for l in range(1, len(dims)))
-    if dims[0] + 2 * sum(dims[1:]) <= NARROW_ROWS:
+    if _narrow(dims):
         return NARROW_TILE
     T = WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
     while T > TILE and T * dims[0] > TILE_VALUES:
@@ -51,7 +56,7 @@ def step_tile(dims, samples):
     order."""
     T = tile_width(dims)
     half = -(-samples // 2)
-    if samples < 2 * T and T == NARROW_TILE:
+    if samples < 2 * T and _narrow(dims):
         return max(TILE, min(T, -(-half // 8) * 8))
     if samples < 2 * T and half * step_work(dims, 1, False) >= SPLIT_WORK:
         return min(T, -(-half // 8) * 8)
