@@ -36,12 +36,13 @@ class Vec:
     def at(self, base, idx):
         return self.b.gep(base, [idx])
 
-    def load(self, base, idx):
-        return self.b.load(self.b.bitcast(self.at(base, idx), self.vt.as_pointer()),
+    def load(self, base, idx, vt=None):
+        # A vector of type vt (default: the lane vector) from base[idx] on.
+        return self.b.load(self.b.bitcast(self.at(base, idx), (vt or self.vt).as_pointer()),
                            align=self.align)
 
     def store(self, value, base, idx):
-        self.b.store(value, self.b.bitcast(self.at(base, idx), self.vt.as_pointer()),
+        self.b.store(value, self.b.bitcast(self.at(base, idx), value.type.as_pointer()),
                      align=self.align)
 
     def splat(self, x, vt=None):
@@ -113,8 +114,6 @@ def shared(context, builder, name, dtype, values, body):
     return context.get_dummy_value()
 
 
-
-
 # ---- sum8 ---------------------------------------------------------------------------------
 def sum8(buf):
     """buf: (k,) float32 or float64. Its sum in float64 by 8 accumulators: accumulator q
@@ -154,7 +153,7 @@ def _sum8_body(v, p):
     eight = v.n(8)
     stop = builder.mul(builder.sdiv(size, eight), eight)
     with cgutils.for_range_slice(builder, v.n(0), stop, eight) as (i, _):
-        x = builder.load(builder.bitcast(v.at(data, i), vf.as_pointer()), align=v.align)
+        x = v.load(data, i, vf)
         if v.ft != f64:
             x = builder.fpext(x, vd)
         builder.store(builder.fadd(builder.load(acc), x), acc)
@@ -175,11 +174,16 @@ def _sum8_body(v, p):
     builder.store(builder.extract_element(s, ir.Constant(I32, 0)), out)
 
 
+def _contiguous(buf):
+    # A contiguous 1-D float32 or float64 array: what lane_sum8 reads.
+    return (isinstance(buf, types.Array) and buf.ndim == 1 and buf.layout == "C"
+            and buf.dtype in LANES)
+
+
 @intrinsic
 def lane_sum8(typingctx, buf):
     # sum8 of a contiguous 1-D float32 or float64 array: the 8 accumulators one vector.
-    if not (isinstance(buf, types.Array) and buf.ndim == 1 and buf.layout == "C"
-            and buf.dtype in LANES):
+    if not _contiguous(buf):
         return None
 
     def codegen(context, builder, signature, args):
@@ -194,7 +198,6 @@ def lane_sum8(typingctx, buf):
 
 @overload(sum8, jit_options=JIT_OPTIONS)
 def _ov_sum8(buf):
-    if isinstance(buf, types.Array) and buf.ndim == 1 and buf.layout == "C" and \
-            buf.dtype in LANES:
+    if _contiguous(buf):
         return lambda buf: lane_sum8(buf)
     return _scalar_sum8

@@ -66,8 +66,8 @@ def _shared_call(context, builder, signature, args, kind, body, flags):
 
 
 def _rows_body(v, cm, am, bm, flags, scale, keep):
-    # rows_product's body (its function's parameters: C, A, B as _matrix triples, trans_a,
-    # beta in C's dtype, whether beta is not 0).
+    # rows_product's body (its function's parameters: C, A, B as lanes.matrix triples,
+    # trans_a, beta in C's dtype, whether beta is not 0).
     builder = v.b
     (c, M, N), (a, _, a_cols), (b, K, _), trans = cm, am, bm, flags[0]
     a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
@@ -137,6 +137,7 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
         bc = [builder.mul(builder.add(j0, v.n(s)), K) for s in range(cols)]
         acc = {(r, s): cgutils.alloca_once_value(builder, v.zeros())
                for r in range(rows) for s in range(cols)}
+
         def add_block(k, mask=None):
             if mask is None:
                 x = [v.load(a, builder.add(o, k)) for o in ar]
@@ -240,13 +241,7 @@ def _transpose_body(v, p):
     builder = v.b
     dst, src, t, n = p
     R = 32 // v.align                                  # one 256-bit register a row
-    vt = ir.VectorType(v.ft, R).as_pointer()
-
-    def load(i):
-        return builder.load(builder.bitcast(v.at(src, i), vt), align=v.align)
-
-    def store(x, i):
-        builder.store(x, builder.bitcast(v.at(dst, i), vt), align=v.align)
+    vt = ir.VectorType(v.ft, R)
 
     def move(s, k):
         builder.store(builder.load(v.at(src, builder.add(builder.mul(s, n), k))),
@@ -257,10 +252,10 @@ def _transpose_body(v, p):
     full_n = builder.mul(builder.sdiv(n, r), r)
     with cgutils.for_range_slice(builder, v.n(0), full_n, r) as (k0, _):
         with cgutils.for_range_slice(builder, v.n(0), full_t, r) as (s0, _):
-            rows = [load(builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0))
+            rows = [v.load(src, builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0), vt)
                     for i in range(R)]
             for j, col in enumerate(_transpose_registers(builder, rows)):
-                store(col, builder.add(builder.mul(builder.add(k0, v.n(j)), t), s0))
+                v.store(col, dst, builder.add(builder.mul(builder.add(k0, v.n(j)), t), s0))
         with cgutils.for_range_slice(builder, full_t, t, v.n(1)) as (s, _):
             for j in range(R):
                 move(s, builder.add(k0, v.n(j)))
@@ -287,8 +282,8 @@ def transpose(typingctx, dst, src):
 @kernel(inline=True)
 def times(C, A, B, trans_a, small):
     # C (M, N) = op(A)·B, op(A) = A^T where trans_a: rows_product where ``small`` (the
-    # layer's small_layer), else the BLAS. (One form a call: a call site compiles only the
-    # code it runs.)
+    # product's small_rows, or a small first layer), else the BLAS. (One form a call: a
+    # call site compiles only the code it runs.)
     if small:
         rows_product(C, A, B, trans_a, 0.0)
     else:
