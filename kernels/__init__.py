@@ -29,7 +29,7 @@ _HOME = {
     "bias_grad": "linear", "small_linear_forward": "linear",
     "cross_entropy_sum": "loss", "cross_entropy_sum_parallel": "loss",
     "cross_entropy_backward": "loss",
-    "gram_init": "gram", "gram_init_serial": "gram", "gram_sync": "gram",
+    "gram_init": "gram", "gram_init_serial": "gram",
     "gram_weights": "gram", "gram_pair": "gram", "gram_p0_block": "gram",
     "gram_weights_block": "gram", "gram_weights_finish": "gram",
     "train_steps": "gram", "train_steps_serial": "gram", "GRAM_BLOCKS": "gram",

@@ -52,6 +52,21 @@ def small_rows(n, n_prev, t):
     return small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
 
 
+# The Gram path's product S·G (n1 x m by m x m, every step) runs in small.py's rows form,
+# split by rows of S, where it is at most SMALL_GRAM multiply-adds; larger ones take
+# GRAM_BLOCKS single-threaded BLAS calls. Measured (one thread, best of 5, 2-core Zen 3):
+# the vector code wins up to about 1M multiply-adds (20 x 209 x 209, the cat data's: float32
+# 31 µs against the BLAS blocks' 52, float64 64 against 74; 8 x 209 x 209: 12 against 37),
+# is mixed near 3M (64 x 209 x 209: float32 96 against 101, float64 197 against 186) and
+# loses beyond (64 x 400 x 400: float32 431 against 225).
+SMALL_GRAM = 1 << 21
+
+
+def small_gram(n1, m):
+    """True when the Gram path's S·G (n1 units, m samples) runs in small.py's rows form."""
+    return n1 * m * m <= SMALL_GRAM
+
+
 def transposes_x(n1, n0):
     """True when the first layer (n1 units on n0 features) multiplies a transposed copy of
     each tile of X (n0, t) by rows: small with several units. (One unit takes a lane dot of

@@ -3,7 +3,7 @@
 Guarantees: each step is the course's iteration for [LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID
 (forward, cost, backward, update, in that order and with its arithmetic; a softmax output
 for K >= 2 units), working only inside buffers allocated once by the caller (a Gram struct
-and Tiles of one tile, the whole batch): no allocation per step. Layers 2..L and the cost
+and the Tiles of the batch's chunks): no allocation per step. Layers 2..L and the cost
 are layers.py's, shared with the direct path (W1·X every step: the sample-tiled engine of
 tiled.py).
 
@@ -15,21 +15,26 @@ tiled.py).
           incrementally), so rounding never accumulates in P; W1 is recovered at the end
           with gram_weights(). theta keeps W1_0 in W1's slot while this path runs.
 
-Threads: G and the per-step product S·G are cut into GRAM_BLOCKS fixed blocks (a split set
-by the shapes, never by the thread count), each one single-threaded BLAS call, run in
-parallel; so every core works and the bits are the same for any thread count. Each parallel
-kernel has a ``_serial`` twin (the same body, one thread, the same bits) for children
-forked from a process whose OpenMP threads ran, and for work too small to share.
+Threads: a step's samples are cut into chunks (engine/tiles.gram_chunks: set by m alone,
+never by the thread count), run in parallel, each one tile: its columns of P, layers 2..L,
+cost and backward pass into the chunk's own gradient sums, added in chunk order. A chunk's
+columns of S·G are a single-threaded BLAS call, or small.py's rows form where S·G is small
+(codes.small_gram: the cat data's); each entry is its own sum either way. G, P0 and W1 are
+cut into GRAM_BLOCKS fixed sample blocks, one single-threaded BLAS call each. So every core
+works and the bits are the same for any thread count. Each parallel kernel has a
+``_serial`` twin (the same body, one thread, the same bits) for children forked from a
+process whose OpenMP threads ran, and for work too small to share.
 """
 import numba
 import numpy as np
 
 from ._jit import kernel
-from .buffers import copy, view
+from .buffers import copy, in_dtype_of, view
 from .layers import backward, chunk_tile, forward, layer_z, reset_sums, tile_cost
 from .optim import optimizer_update
+from .small import rows_columns, small_gram
 from .structs import Mask
-from .tiled import batch_gradient
+from .tiled import batch_gradient, chunk_start
 
 
 GRAM_BLOCKS = 8    # X's samples in this many fixed blocks: G, P0 and W1 are built by them
@@ -106,32 +111,6 @@ def gram_init_serial(G, P0, XT, W1):
     _gram_init(G, P0, XT, W1)
 
 
-@kernel(inline=True)
-def _sync(gw, c):
-    # gw.P: (n1, m) out = P0 - c S·G, c = lr/m: W1·X rebuilt from the step sum S. gw.Pb:
-    # (n1 m,) scratch. Columns j0..j1 of S·G are S·(G[j0:j1, :])^T (G = X^T X is symmetric):
-    # rows of G are contiguous, so each of the GRAM_BLOCKS fixed blocks is one
-    # single-threaded product.
-    P, P0, S, G = gw.P, gw.P0, gw.S, gw.G
-    n1, m = P.shape
-    for blk in numba.prange(GRAM_BLOCKS):
-        j0 = blk * m // GRAM_BLOCKS
-        j1 = (blk + 1) * m // GRAM_BLOCKS
-        w = j1 - j0
-        if w > 0:
-            out = view(gw.Pb, n1 * j0, n1, w)
-            np.dot(S, view(G.reshape(-1), j0 * m, w, m).T, out)
-            for i in range(n1):
-                for j in range(w):
-                    P[i, j0 + j] = P0[i, j0 + j] - c * out[i, j]
-
-
-@kernel
-def gram_sync(gw, c):
-    # The steps' own sync, on one thread (the same bits): a one-off, after a resume.
-    _sync(gw, c)
-
-
 @kernel
 def gram_weights(W1, tmp, W1_0, S, XT, c):
     # W1: (n1, n0) out = W1_0 - c S·X^T, the first layer's weights after the steps in S, the
@@ -154,30 +133,72 @@ def gram_weights_finish(W1, W1_0, c):
 
 
 @kernel(inline=True)
+def first_z(z1, gw, S, j0, c, small):
+    # z1: (n1, t) out = columns j0 .. j0 + t of W1·X = P0 - c S·G (c = lr/m), rebuilt from
+    # the step sum S (n1, m), never updated, so rounding never accumulates. small
+    # (codes.small_gram): S·G's columns in small.py's rows form into gw.P, else one
+    # single-threaded BLAS call into gw.Pb (columns j0.. of S·G are S·(G[j0:, :])^T, G =
+    # X^T X symmetric: rows of G are contiguous). Each entry is its own sum either way, so
+    # the bits do not depend on how the columns are split.
+    n1, t = z1.shape
+    m = S.shape[1]
+    if small:
+        rows_columns(gw.P, S, gw.G, j0, j0 + t)
+        out, at = gw.P, j0
+    else:
+        out, at = view(gw.Pb, n1 * j0, n1, t), 0
+        np.dot(S, view(gw.G.reshape(-1), j0 * m, t, m).T, out)
+    cd = in_dtype_of(z1, c)              # z1's own arithmetic (float32 stays float32)
+    for i in range(n1):
+        # Row slices, loops from 0: no negative-index test, so the loop vectorises.
+        z, p0, o = z1[i], gw.P0[i, j0: j0 + t], out[i, at: at + t]
+        for j in range(t):
+            z[j] = p0[j] - cd * o[j]
+
+
+@kernel(inline=True)
+def _chunk_step(c, net, tw, gw, data, S, S_next, lr_m, small):
+    # Chunk c of a step (its samples j0..j1, a split set by m alone): Z_1 from S, forward,
+    # backward into its gradient sums, and S_next[:, j0:j1] = S[:, j0:j1] + dZ1 (S itself is
+    # read whole by every chunk's first_z, so the sum goes elsewhere). Returns its cost's
+    # terms summed (the caller stores it: a store into tw.cost from inside the parallel
+    # loop was lost).
+    n1, m = S.shape
+    j0, j1 = chunk_start(c, tw.chunks, 0, m), chunk_start(c + 1, tw.chunks, 0, m)
+    tile = chunk_tile(tw, c, j1 - j0)
+    reset_sums(tw, c, 0)
+    first_z(layer_z(tile, 1, n1), gw, S, j0, lr_m, small)
+    mask = Mask(1.0, 0, 0, tw.idx[c][:0])
+    forward(tile, net, mask)
+    Y_t = data.YT[j0:j1]
+    cost = tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, mask.samples)
+    backward(tile, net, Y_t, mask, data.sw)
+    dZ1 = view(tile.dZ, 0, n1, j1 - j0)
+    for i in range(n1):
+        s, s_next, d = S[i, j0:j1], S_next[i, j0:j1], dZ1[i]
+        for j in range(j1 - j0):
+            s_next[j] = s[j] + d[j]
+    return cost
+
+
+@kernel(inline=True)
 def _steps(costs, net, tw, gw, data, opt):
     # costs: (k,) out, the cost at each of k full-batch steps (before that step's update).
-    # tw: Tiles of one chunk whose tile is the whole batch (T = m), its gradient sums in
-    # float64 (engine/tiles.whole_batch_tile). data.YT: (m, n_L). W1's slot of theta holds
-    # W1_0 and stays; everything after it is updated.
+    # net: the network from b1 on (engine/gram.without_w1: W1 stays W1_0, kept as S). tw:
+    # Tiles of the batch's chunks (engine/tiles.gram_tiles), gradient sums in float64.
+    # data.YT: (m, n_L). The step sum alternates between gw.S and gw.Sn (read whole by every
+    # chunk, written by columns); it ends in gw.S.
     m = data.YT.shape[0]
-    first = net.b_off[1]
-    S = gw.S.reshape(-1)
-    n1 = net.dims[1]
+    small = small_gram(net.dims[1], m)
     for it in range(costs.size):
-        tile = chunk_tile(tw, 0, m)
-        reset_sums(tw, 0, first)
-        # Z_1 = W1·X, rebuilt from S every step (_sync), copied flat (see buffers.copy).
-        copy(layer_z(tile, 1, n1).reshape(-1), gw.P.reshape(-1))
-        mask = Mask(1.0, 0, 0, tw.idx[0][:0])
-        forward(tile, net, mask)
-        tw.cost[0] += tile_cost(tile, net, data.YT, tw.cbuf[0], data.sw, mask.samples)
-        backward(tile, net, data.YT, mask, data.sw)
-        dZ1 = tile.dZ
-        for k in range(n1 * m):
-            S[k] += dZ1[k]
-        costs[it] = batch_gradient(net, tw, 1, m, opt, first)
-        optimizer_update(net.theta[first:], net.grad[first:], opt)
-        _sync(gw, opt.lr / m)
+        S, S_next = (gw.S, gw.Sn) if it % 2 == 0 else (gw.Sn, gw.S)
+        chunk_costs = tw.cost
+        for c in numba.prange(tw.chunks):
+            chunk_costs[c] = _chunk_step(c, net, tw, gw, data, S, S_next, opt.lr / m, small)
+        costs[it] = batch_gradient(net, tw, tw.chunks, m, opt, 0)
+        optimizer_update(net.theta, net.grad, opt)
+    if costs.size % 2 == 1:
+        copy(gw.S.reshape(-1), gw.Sn.reshape(-1))
 
 
 @kernel(parallel=True)

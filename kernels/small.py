@@ -35,7 +35,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import small_layer, small_rows, transposes_x
+from .codes import small_gram, small_layer, small_rows, transposes_x
 from .lanes import I32, LANES, matrix, shared
 
 ROWS = 4                                  # rows of C a register block of rows_product
@@ -45,6 +45,7 @@ ROWS = 4                                  # rows of C a register block of rows_p
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
 register_jitable(small_layer)
 register_jitable(small_rows)
+register_jitable(small_gram)
 register_jitable(transposes_x)
 
 
@@ -69,7 +70,7 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
     # rows_product's body (its function's parameters: C, A, B as lanes.matrix triples,
     # trans_a, beta in C's dtype, whether beta is not 0).
     builder = v.b
-    (c, M, N), (a, _, a_cols), (b, K, _), trans = cm, am, bm, flags[0]
+    (c, M, N), (a, _, a_cols), (b, K, _), (trans, c0, c1) = cm, am, bm, flags
     a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
     a_k = builder.select(trans, a_cols, v.n(1))
 
@@ -104,20 +105,23 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
                 v.masked_store(builder.load(slot), c, at, mask)
 
     def rows(i0, count, vecs):
-        # Rows i0 .. i0 + count: blocks of vecs vectors of columns (one row alone needs
-        # several chains of adds in flight), then single vectors, then the columns left
-        # in one masked vector.
+        # Rows i0 .. i0 + count, columns c0 .. c1: blocks of vecs vectors of columns (one
+        # row alone needs several chains of adds in flight), then single vectors, then the
+        # columns left in one masked vector.
         ii = [builder.add(i0, v.n(r)) for r in range(count)]
+
+        def stop(step):           # the last column block of step columns ends here
+            n = builder.sub(c1, c0)
+            return builder.add(c0, builder.mul(builder.sdiv(n, step), step))
         step = v.n(vecs * v.width)
-        wide = builder.mul(builder.sdiv(N, step), step)
-        full = builder.mul(builder.sdiv(N, v.n(v.width)), v.n(v.width))
-        with cgutils.for_range_slice(builder, v.n(0), wide, step) as (j0, _):
+        wide, full = stop(step), stop(v.n(v.width))
+        with cgutils.for_range_slice(builder, c0, wide, step) as (j0, _):
             block(ii, j0, vecs)
         if vecs > 1:
             with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
                 block(ii, j0, 1)
-        with builder.if_then(builder.icmp_signed("<", full, N)):
-            block(ii, full, 1, v.mask(builder.sub(N, full)))
+        with builder.if_then(builder.icmp_signed("<", full, c1)):
+            block(ii, full, 1, v.mask(builder.sub(c1, full)))
 
     full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
     with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
@@ -189,8 +193,28 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
         return None
 
     def codegen(context, builder, signature, args):
-        return _shared_call(context, builder, signature, args, "rows", _rows_body, [args[3]])
+        N = matrix(context, builder, signature.args[0], args[0])[2]
+        return _shared_call(context, builder, signature, args, "rows", _rows_body,
+                            [args[3], N.type(0), N])
     return types.none(C, A, B, trans_a, beta), codegen
+
+
+@intrinsic
+def rows_columns(typingctx, C, A, B, j0, j1):
+    # C[:, j0:j1] = A·B[:, j0:j1] (C (M, N), A (M, K), B (K, N); 0 <= j0 <= j1 <= N): those
+    # columns of rows_product(C, A, B, False, 0.0), with its bits (each entry is its own
+    # sum), the others untouched: a task of a product split by columns.
+    if not (_typed(C, A, B) and isinstance(j0, types.Integer)
+            and isinstance(j1, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        cols = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (3, 4)]
+        no = ir.Constant(ir.IntType(1), 0)
+        return _shared_call(context, builder, signature,
+                            [*args[:3], context.get_constant(types.float64, 0.0)], "rows",
+                            _rows_body, [no, *cols])
+    return types.none(C, A, B, j0, j1), codegen
 
 
 @intrinsic

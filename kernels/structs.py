@@ -125,8 +125,9 @@ class Gram(NamedTuple):
     G: np.ndarray         # (m, m) X^T X
     P0: np.ndarray        # (n_1, m) W1_0·X
     S: np.ndarray         # (n_1, m) Σ dZ1 over the steps taken
-    P: np.ndarray         # (n_1, m) W1_t·X = P0 - (lr/m)·S·G
-    Pb: np.ndarray        # (n_1 · m,) S·G by column blocks, before P0 - c·
+    Sn: np.ndarray        # (n_1, m) the next step's S while a step runs
+    P: np.ndarray         # (n_1, m) S·G, a small one's (codes.small_gram) scratch
+    Pb: np.ndarray        # (n_1 · m,) S·G by chunks, a large one's scratch
 
 
 class Optimizer(NamedTuple):

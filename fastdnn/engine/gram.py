@@ -1,5 +1,5 @@
 """The first-layer Gram path: when it is cheaper, its buffers, and the one-off parts of its
-algebra (G and P0 from the source, W1 when the parameters are read, P after a resume). The
+algebra (G and P0 from the source, W1 when the parameters are read). The
 steps themselves are kernels/gram.py, whose docstring has the algebra.
 
 Guarantees: the path is chosen by the shapes alone (never by a run's length), so a run
@@ -11,7 +11,7 @@ import numpy as np
 from .. import kernels as K
 from .network import step_work, weight
 from ..runtime.threads import one_blas_thread, pick
-from .tiles import kernel_samples, whole_batch_tile
+from .tiles import gram_tiles, kernel_samples
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
 # "auto" weighs G's one-time cost over this many steps, whatever the run's length: the path
@@ -31,8 +31,17 @@ def gram_is_cheaper(dims, m, iterations=AUTO_HORIZON, itemsize=8, max_bytes=GRAM
     return gram < 0.5 * direct
 
 
+def without_w1(net):
+    """net from b1 on: theta and grad views that start at b1, the offsets shifted to match
+    (W1's is negative: its slot is never read, the Gram path keeps S instead). The steps'
+    gradient sums then skip W1's n1 x n0 entries."""
+    first = int(net.b_off[1])
+    return net._replace(w_off=net.w_off - first, b_off=net.b_off - first,
+                        theta=net.theta[first:], grad=net.grad[first:])
+
+
 class GramPath:
-    """A run's Gram path: G, P0, S, P (kernels.Gram) and a tile of the whole batch.
+    """A run's Gram path: G, P0, S (kernels.Gram) and the tiles of its chunks.
 
     theta's W1 slot keeps W1_0 while the path runs; ``weights`` rebuilds W1 from S.
     """
@@ -41,25 +50,24 @@ class GramPath:
         m, n1 = source.m, int(net.dims[1])
         self.source, self.m = source, m
         self.gw = K.Gram(G=np.zeros((m, m), dtype), P0=np.zeros((n1, m), dtype),
-                         S=np.zeros((n1, m), dtype), P=np.zeros((n1, m), dtype),
-                         Pb=np.zeros(n1 * m, dtype))
-        self.tiles = whole_batch_tile(list(net.dims), m, dtype, net.grad)
+                         S=np.zeros((n1, m), dtype), Sn=np.zeros((n1, m), dtype),
+                         P=np.zeros((n1, m), dtype), Pb=np.zeros(n1 * m, dtype))
+        self.tiles = gram_tiles(list(net.dims), m, dtype)
         none = np.empty(0, np.int64)
         self.data = kernel_samples(np.empty((0, 0), dtype), none, YT, none)
         self.start(net)
 
     def start(self, net):
-        """G = X^T X and P0 = W1_0·X from the source, and P = P0 (no steps taken)."""
+        """G = X^T X and P0 = W1_0·X from the source."""
         with one_blas_thread():
             self.source.gram_init(self.gw, weight(net, 1))
-        self.gw.P[...] = self.gw.P0
 
     def steps(self, costs, net, opt):
         """len(costs) full-batch steps, each one's cost written into costs."""
         steps, threads = pick(K.train_steps, K.train_steps_serial,
                               step_work(list(net.dims), self.m, True))
         with threads:
-            steps(costs, net, self.tiles, self.gw, self.data, opt)
+            steps(costs, without_w1(net), self.tiles, self.gw, self.data, opt)
 
     def weights(self, W1, net, lr):
         """W1 (n1, n0) out = W1_0 - (lr/m)·S·X^T: the first layer after the steps taken (the
@@ -67,8 +75,3 @@ class GramPath:
         tmp = net.grad[: net.b_off[1]].reshape(W1.shape)
         with one_blas_thread():
             self.source.gram_weights(W1, tmp, weight(net, 1), self.gw.S, lr / self.m)
-
-    def sync(self, lr):
-        """P = P0 - (lr/m)·S·G after S was set (a resume)."""
-        with one_blas_thread():
-            K.gram_sync(self.gw, lr / self.m)

@@ -182,5 +182,3 @@ class Trainer:
             getattr(self.opt, name)[...] = saved
         # Plain gradient descent counts one step an iteration (files without "t").
         self.opt.t[0] = int(state.get("t", self.iteration))
-        if self.gram:
-            self.gram_path.sync(self.learning_rate)

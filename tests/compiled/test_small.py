@@ -6,8 +6,9 @@ import pytest
 
 from fastdnn.kernels.blas import gemm
 from fastdnn.kernels.codes import SMALL_WEIGHTS
-from fastdnn.kernels.small import (LANES, add_dots, add_times, dot_product,
-                                   rows_product, small_layer, small_rows, transposes_x)
+from fastdnn.kernels.small import (LANES, add_dots, add_times, dot_product, rows_columns,
+                                   rows_product, small_gram, small_layer, small_rows,
+                                   transposes_x)
 
 
 @numba.njit
@@ -19,6 +20,11 @@ def _product(C, A, B, ta, tb, beta):
         rows_product(C, A, B, ta, beta)
     else:
         gemm(C, A, B, ta, tb, beta)
+
+
+@numba.njit
+def _columns(C, A, B, j0, j1):
+    rows_columns(C, A, B, j0, j1)
 
 
 @numba.njit
@@ -104,6 +110,27 @@ def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K
             np.testing.assert_array_equal(C, rows_reference(A, B, ta, beta, C0))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, N, K", [(20, 209, 209), (5, 37, 11), (1, 70, 33), (9, 16, 3)])
+def test_a_range_of_columns_is_those_of_the_whole_product_to_the_bit(dtype, M, N, K):
+    # rows_columns(C, A, B, j0, j1): the columns j0..j1 of rows_product(C, A, B), bit for bit
+    # (each entry is its own sum over k), for any cut; the other columns untouched.
+    rng = np.random.default_rng(M + N + K)
+    A, B = (rng.standard_normal(shape).astype(dtype) for shape in ((M, K), (K, N)))
+    whole = np.empty((M, N), dtype)
+    _product(whole, A, B, False, False, 0.0)
+    for inner in ([], [1], [5, 21], list(range(7, N, 7))):
+        cuts = [0] + [j for j in inner if j < N] + [N]
+        C = np.full((M, N), np.nan, dtype)
+        for j0, j1 in zip(cuts[:-1], cuts[1:]):
+            _columns(C, A, B, j0, j1)
+        np.testing.assert_array_equal(C, whole)
+    C = np.full((M, N), 7.0, dtype)
+    _columns(C, A, B, 1, N - 1)
+    assert (C[:, 0] == 7).all() and (C[:, -1] == 7).all()
+    np.testing.assert_array_equal(C[:, 1:-1], whole[:, 1:-1])
+
+
 def test_beta_zero_never_reads_c():
     # beta = 0 writes C without reading it: NaN in C does not survive (as the BLAS's).
     rng = np.random.default_rng(5)
@@ -136,3 +163,5 @@ def test_which_layers_are_small():
     # rows-form products: a small layer's at any width, others on narrow tiles only
     assert small_rows(10, 20, 4096) and small_rows(32, 64, 32) and small_rows(64, 64, 32)
     assert not small_rows(64, 64, 64) and not small_rows(32, 64, 256)
+    # the Gram path's S·G: the cat data's (20 x 209 x 209) in the rows form, 64 x 400 x 400 not
+    assert small_gram(20, 209) and small_gram(12, 300) and not small_gram(64, 400)

@@ -9,12 +9,14 @@ from conftest import assert_close
 from fastdnn import Trainer, fit
 from fastdnn.engine.gram import gram_is_cheaper
 from fastdnn.engine.inference import predictions, probabilities
+from fastdnn.engine.tiles import gram_chunks
 from helpers import synthetic
 
 
 @pytest.mark.parametrize("gram", [False, True])
 @pytest.mark.parametrize("dims, m", [([5, 1], 40), ([30, 4, 1], 200), ([200, 8, 3, 1], 50),
-                                     ([50, 6, 5, 4, 3, 2, 1], 80), ([3, 7, 1], 500)])
+                                     ([50, 6, 5, 4, 3, 2, 1], 80), ([3, 7, 1], 500),
+                                     ([60, 24, 1], 320)])     # Gram: S·G by the BLAS
 def test_fit_matches_course_loop_float64(dims, m, gram):
     X, Y = synthetic(len(dims) * m, dims[0], m)
     params0 = naive.init_deep_app(dims)
@@ -37,6 +39,7 @@ def test_fit_float32(gram):
 
 
 def test_gram_choice():
+    assert [gram_chunks(m) for m in (1, 99, 209, 399, 400, 10**5)] == [1, 1, 2, 3, 4, 8]
     assert gram_is_cheaper([12288, 20, 7, 5, 1], 209, 2500)
     assert not gram_is_cheaper([3, 7, 1], 500, 2500)               # n_x < m: direct is cheaper
     assert not gram_is_cheaper([12288, 20, 1], 10**5, 2500)         # G would not fit

@@ -75,7 +75,8 @@ def test_serial_twins_give_the_parallel_bits():
     import fastdnn
     rng = np.random.default_rng(3)
     results = []
-    for layers, m, gram in (([30, 16, 8, 1], 2000, False), ([500, 12, 1], 300, True)):
+    for layers, m, gram in (([30, 16, 8, 1], 2000, False), ([500, 12, 1], 300, True),
+                            ([90, 24, 1], 320, True)):     # Gram: S·G in small.py, the BLAS
         X = rng.random((layers[0], m))
         Y = (X[:1] > 0.5).astype(int)
         for parallel in (True, False):             # every core; then the serial twins
@@ -83,7 +84,7 @@ def test_serial_twins_give_the_parallel_bits():
                 r = fastdnn.fit(X, Y, layers, 0.05, 20, gram=gram)
                 p = fastdnn.probabilities(X, r.parameters)
             results.append((r.costs.tobytes(), r.parameters["W1"].tobytes(), p.tobytes()))
-    assert results[0] == results[1] and results[2] == results[3]
+    assert results[0] == results[1] and results[2] == results[3] and results[4] == results[5]
 
 
 def test_one_numba_thread_takes_the_serial_twin():
