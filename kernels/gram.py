@@ -157,17 +157,18 @@ def first_z(z1, gw, S, j0, c, small):
 
 
 @kernel(inline=True)
-def _chunk_step(c, net, tw, gw, data, S, S_next, lr_m, small):
-    # Chunk c of a step (its samples j0..j1, a split set by m alone): Z_1 from S, forward,
-    # backward into its gradient sums, and S_next[:, j0:j1] = S[:, j0:j1] + dZ1 (S itself is
-    # read whole by every chunk's first_z, so the sum goes elsewhere). Returns its cost's
-    # terms summed (the caller stores it: a store into tw.cost from inside the parallel
-    # loop was lost).
-    n1, m = S.shape
+def _chunk_step(c, it, net, tw, gw, data, opt):
+    # Chunk c of step it (its samples j0..j1, a split set by m alone): Z_1 from the step
+    # sum S, forward, backward into its gradient sums, and S_next[:, j0:j1] = S[:, j0:j1] +
+    # dZ1 (S is read whole by every chunk's first_z, so the new sum goes to the other
+    # buffer: gw.S and gw.Sn alternate by step). Returns its cost's terms summed (the
+    # caller stores it: a store into tw.cost from inside the parallel loop was lost).
+    n1, m = gw.S.shape
+    S, S_next = (gw.S, gw.Sn) if it % 2 == 0 else (gw.Sn, gw.S)
     j0, j1 = chunk_start(c, tw.chunks, 0, m), chunk_start(c + 1, tw.chunks, 0, m)
     tile = chunk_tile(tw, c, j1 - j0)
     reset_sums(tw, c, 0)
-    first_z(layer_z(tile, 1, n1), gw, S, j0, lr_m, small)
+    first_z(layer_z(tile, 1, n1), gw, S, j0, opt.lr / m, small_gram(n1, m))
     mask = Mask(1.0, 0, 0, tw.idx[c][:0])
     forward(tile, net, mask)
     Y_t = data.YT[j0:j1]
@@ -189,12 +190,10 @@ def _steps(costs, net, tw, gw, data, opt):
     # data.YT: (m, n_L). The step sum alternates between gw.S and gw.Sn (read whole by every
     # chunk, written by columns); it ends in gw.S.
     m = data.YT.shape[0]
-    small = small_gram(net.dims[1], m)
     for it in range(costs.size):
-        S, S_next = (gw.S, gw.Sn) if it % 2 == 0 else (gw.Sn, gw.S)
         chunk_costs = tw.cost
         for c in numba.prange(tw.chunks):
-            chunk_costs[c] = _chunk_step(c, net, tw, gw, data, S, S_next, opt.lr / m, small)
+            chunk_costs[c] = _chunk_step(c, it, net, tw, gw, data, opt)
         costs[it] = batch_gradient(net, tw, tw.chunks, m, opt, 0)
         optimizer_update(net.theta, net.grad, opt)
     if costs.size % 2 == 1:
