@@ -161,13 +161,14 @@ def _chunk_step(c, it, net, tw, gw, data, opt):
     # Chunk c of step it (its samples j0..j1, a split set by m alone): Z_1 from the step
     # sum S, forward, backward into its gradient sums, and S_next[:, j0:j1] = S[:, j0:j1] +
     # dZ1 (S is read whole by every chunk's first_z, so the new sum goes to the other
-    # buffer: gw.S and gw.Sn alternate by step). Returns its cost's terms summed (the
-    # caller stores it: a store into tw.cost from inside the parallel loop was lost).
+    # buffer: gw.S and gw.Sn alternate by step). Its gradient sums start at zero (the caller
+    # zeroes them) and its cost's terms summed are returned (the caller stores them): a
+    # constant stored in a prange body is miscompiled (numba 0.68; tiled._chunk's note),
+    # and a store into tw.cost there was lost.
     n1, m = gw.S.shape
     S, S_next = (gw.S, gw.Sn) if it % 2 == 0 else (gw.Sn, gw.S)
     j0, j1 = chunk_start(c, tw.chunks, 0, m), chunk_start(c + 1, tw.chunks, 0, m)
     tile = chunk_tile(tw, c, j1 - j0)
-    reset_sums(tw, c, 0)
     first_z(layer_z(tile, 1, n1), gw, S, j0, opt.lr / m, small_gram(n1, m))
     mask = Mask(1.0, 0, 0, tw.idx[c][:0])
     forward(tile, net, mask)
@@ -191,6 +192,8 @@ def _steps(costs, net, tw, gw, data, opt):
     # chunk, written by columns); it ends in gw.S.
     m = data.YT.shape[0]
     for it in range(costs.size):
+        for c in range(tw.chunks):
+            reset_sums(tw, c, 0)
         chunk_costs = tw.cost
         for c in numba.prange(tw.chunks):
             chunk_costs[c] = _chunk_step(c, it, net, tw, gw, data, opt)
