@@ -51,30 +51,35 @@ class Vec:
         return self.b.shuffle_vector(v, v, ir.Constant(ir.VectorType(I32, vt.count),
                                                        [0] * vt.count))
 
-    def mask(self, count):
-        # The lanes below count (0 < count < width): a mask of masked_load and masked_store.
-        lanes = ir.VectorType(self.intp, self.width)
-        return self.b.icmp_signed("<", ir.Constant(lanes, list(range(self.width))),
+    def mask(self, count, vt=None):
+        # The lanes below count (0 < count < lanes) of a vector of type vt (default: the
+        # lane vector): a mask of masked_load and masked_store.
+        width = (vt or self.vt).count
+        lanes = ir.VectorType(self.intp, width)
+        return self.b.icmp_signed("<", ir.Constant(lanes, list(range(width))),
                                   self.splat(count, lanes))
 
-    def _masked(self, op, args):
-        # LLVM's masked load or store (AVX2 vmaskmov; AVX-512 masks): the lanes off the
-        # mask are neither read nor written, so a vector may reach past an array's end.
-        name = f"llvm.masked.{op}.v{self.width}f{self.align * 8}.p0"
-        fnty = ir.FunctionType(self.vt if op == "load" else ir.VoidType(),
-                               [a.type for a in args])
+    def _masked(self, op, vt, args):
+        # LLVM's masked load or store (AVX2 vmaskmov; AVX-512 masks) of a vector of type vt:
+        # the lanes off the mask are neither read nor written, so a vector may reach past an
+        # array's end.
+        name = f"llvm.masked.{op}.v{vt.count}f{self.align * 8}.p0"
+        fnty = ir.FunctionType(vt if op == "load" else ir.VoidType(), [a.type for a in args])
         return self.b.call(cgutils.get_or_insert_function(self.b.module, fnty, name), args)
 
-    def masked_load(self, base, idx, mask):
-        ptr = self.b.bitcast(self.at(base, idx), self.vt.as_pointer())
-        return self._masked("load", [ptr, ir.Constant(I32, self.align), mask, self.zeros()])
+    def masked_load(self, base, idx, mask, vt=None):
+        vt = vt or self.vt
+        ptr = self.b.bitcast(self.at(base, idx), vt.as_pointer())
+        return self._masked("load", vt, [ptr, ir.Constant(I32, self.align), mask,
+                                         self.zeros(vt)])
 
     def masked_store(self, value, base, idx, mask):
-        ptr = self.b.bitcast(self.at(base, idx), self.vt.as_pointer())
-        self._masked("store", [value, ptr, ir.Constant(I32, self.align), mask])
+        ptr = self.b.bitcast(self.at(base, idx), value.type.as_pointer())
+        self._masked("store", value.type, [value, ptr, ir.Constant(I32, self.align), mask])
 
-    def zeros(self):
-        return ir.Constant(self.vt, [ir.Constant(self.ft, 0.0)] * self.width)
+    def zeros(self, vt=None):
+        vt = vt or self.vt
+        return ir.Constant(vt, [ir.Constant(self.ft, 0.0)] * vt.count)
 
     def lane_sum(self, acc):
         # One value: the vector's halves added pairwise until one lane is left.

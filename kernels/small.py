@@ -19,9 +19,9 @@ writes C without reading it):
   is left); then added to beta·C[i, j] where beta is not 0.
 Every multiply and add is rounded on its own (no fused multiply-add). The order is the
 vector code's, written in LLVM IR (lanes.py) so that no optimiser can change it: the same
-bits on every x86 machine, with or without AVX-512. Register blocks (ROWS rows by one lane
-vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left over in a
-row are one masked vector: they change no entry's order. Each product is one function per
+bits on every x86 machine, with or without AVX-512. Register blocks (ROWS or ROWS + 1 rows
+by one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left
+over in a row are one masked vector: neither changes any entry's order. Each product is one function per
 dtype in an LLVM module, however many kernels call it there (lanes.shared): compiled once,
 not at every call site.
 
@@ -123,8 +123,17 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
         with builder.if_then(builder.icmp_signed("<", full, c1)):
             block(ii, full, 1, v.mask(builder.sub(c1, full)))
 
-    full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
-    with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
+    # Blocks of ROWS + 1 rows take the M mod ROWS rows left over where there are enough
+    # blocks (M = 10: two of 5, not two of 4 and two single rows, whose vectors of columns
+    # are load-bound); then blocks of ROWS; then single rows.
+    q, r = builder.sdiv(M, v.n(ROWS)), builder.srem(M, v.n(ROWS))
+    wide = builder.mul(builder.select(builder.icmp_signed(">=", q, r), r, v.n(0)),
+                       v.n(ROWS + 1))
+    full_m = builder.add(wide, builder.mul(builder.sdiv(builder.sub(M, wide), v.n(ROWS)),
+                                           v.n(ROWS)))
+    with cgutils.for_range_slice(builder, v.n(0), wide, v.n(ROWS + 1)) as (i0, _):
+        rows(i0, ROWS + 1, 1)
+    with cgutils.for_range_slice(builder, wide, full_m, v.n(ROWS)) as (i0, _):
         rows(i0, ROWS, 1)
     with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i0, _):
         rows(i0, 1, ROWS)
@@ -271,27 +280,44 @@ def _transpose_body(v, p):
         builder.store(builder.load(v.at(src, builder.add(builder.mul(s, n), k))),
                       v.at(dst, builder.add(builder.mul(k, t), s)))
 
+    def block(s0, k0, count=None):
+        # Samples s0 .. s0 + R, columns k0 .. k0 + R (or the count < R left: masked loads,
+        # and only their rows of dst stored).
+        def row(i):
+            at = builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0)
+            return v.load(src, at, vt) if count is None else \
+                v.masked_load(src, at, v.mask(count, vt), vt)
+        cols = _transpose_registers(builder, [row(i) for i in range(R)])
+        for j, col in enumerate(cols):
+            at = builder.add(builder.mul(builder.add(k0, v.n(j)), t), s0)
+            if count is None:
+                v.store(col, dst, at)
+            elif j < R - 1:
+                with builder.if_then(builder.icmp_signed("<", v.n(j), count)):
+                    v.store(col, dst, at)
+
     r = v.n(R)
     full_t = builder.mul(builder.sdiv(t, r), r)
     full_n = builder.mul(builder.sdiv(n, r), r)
     with cgutils.for_range_slice(builder, v.n(0), full_n, r) as (k0, _):
         with cgutils.for_range_slice(builder, v.n(0), full_t, r) as (s0, _):
-            rows = [v.load(src, builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0), vt)
-                    for i in range(R)]
-            for j, col in enumerate(_transpose_registers(builder, rows)):
-                v.store(col, dst, builder.add(builder.mul(builder.add(k0, v.n(j)), t), s0))
+            block(s0, k0)
         with cgutils.for_range_slice(builder, full_t, t, v.n(1)) as (s, _):
             for j in range(R):
                 move(s, builder.add(k0, v.n(j)))
-    with cgutils.for_range_slice(builder, full_n, n, v.n(1)) as (k, _):
-        with cgutils.for_range(builder, t) as loop:
-            move(loop.index, k)
+    with builder.if_then(builder.icmp_signed("<", full_n, n)):     # the columns left
+        with cgutils.for_range_slice(builder, v.n(0), full_t, r) as (s0, _):
+            block(s0, full_n, builder.sub(n, full_n))
+        with cgutils.for_range_slice(builder, full_n, n, v.n(1)) as (k, _):
+            with cgutils.for_range_slice(builder, full_t, t, v.n(1)) as (s, _):
+                move(s, k)
 
 
 @intrinsic
 def transpose(typingctx, dst, src):
     # dst (n, t) = src (t, n)^T, both C-contiguous: R x R blocks of registers (R = 8
-    # float32, 4 float64), the edges one value at a time. (Moves only: no rounding.)
+    # float32, 4 float64); the columns left (n mod R) by blocks of masked loads; the
+    # samples left (t mod R) one value at a time. (Moves only: no rounding.)
     if not (dst.dtype in LANES and _typed(dst, src, src)):
         return None
 

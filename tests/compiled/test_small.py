@@ -89,7 +89,7 @@ def test_lane_dot_follows_its_order_to_the_bit(dtype, n):
                                     (True, True)])
 @pytest.mark.parametrize("M, N, K", [(1, 1, 1), (10, 256, 20), (1, 250, 10), (20, 10, 33),
                                      (3, 5, 0), (16, 16, 256), (5, 3, 37), (3, 9, 40),
-                                     (1, 70, 33)])
+                                     (1, 70, 33), (9, 33, 17), (13, 40, 7), (11, 20, 9)])
 def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K):
     rng = np.random.default_rng(M * 1000 + N * 10 + K)
     A, B, expected = _operands(rng, M, N, K, ta, tb, dtype)
