@@ -1,5 +1,5 @@
 """Lane vectors written in LLVM IR: the helpers that the vector kernels are built from
-(small.py's products and transpose), and ``sum8``, the 8-accumulator sum in one vector.
+(small.py's products, transpose.py), and ``sum8``, the 8-accumulator sum in one vector.
 
 Why IR: Numba's loops never vectorise a sum without fast-math reassociation (which fastdnn
 does not use), and its SLP vectoriser is off, so scalar code written with several
@@ -94,6 +94,14 @@ class Vec:
     def mul_add(self, slot, x, y):
         # slot = slot + x·y (two roundings, in this order).
         self.b.store(self.b.fadd(self.b.load(slot), self.b.fmul(x, y)), slot)
+
+
+def c_matrices(*arrays):
+    """Whether the Numba types ``arrays`` are 2-D C-contiguous arrays of one dtype of LANES
+    (what the vector kernels take)."""
+    return arrays[0].dtype in LANES and all(
+        isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C"
+        and x.dtype == arrays[0].dtype for x in arrays)
 
 
 def matrix(context, builder, ty, value):

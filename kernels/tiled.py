@@ -34,8 +34,8 @@ from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
-from .small import (add_dots, add_times, small_layer, times, times_t, transpose,
-                    transposes_x)
+from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
+from .transpose import transpose
 from .source import tile_samples
 from .structs import Mask, Part, Segment
 

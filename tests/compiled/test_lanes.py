@@ -1,11 +1,11 @@
-"""kernels/lanes.py and small.transpose: the vector forms give exactly what their scalar
+"""kernels/lanes.py and transpose.py: the vector forms give exactly what their scalar
 definitions give (sum8's 8 accumulators, a transpose's moves)."""
 import numba
 import numpy as np
 import pytest
 
 from fastdnn.kernels.lanes import sum8
-from fastdnn.kernels.small import transpose
+from fastdnn.kernels.transpose import transpose
 
 
 def sum8_reference(buf):

@@ -6,7 +6,8 @@ import pytest
 
 from fastdnn.kernels.blas import gemm
 from fastdnn.kernels.codes import SMALL_WEIGHTS
-from fastdnn.kernels.small import (LANES, add_dots, add_times, dot_product, rows_columns,
+from fastdnn.kernels.lanes import LANES
+from fastdnn.kernels.small import (add_dots, add_times, dot_product, rows_columns,
                                    rows_product, small_gram, small_layer, small_rows,
                                    transposes_x)
 
