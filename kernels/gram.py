@@ -19,7 +19,7 @@ Threads: a step's samples are cut into chunks (engine/tiles.gram_chunks: set by 
 never by the thread count), run in parallel, each one tile: its columns of P, layers 2..L,
 cost and backward pass into the chunk's own gradient sums, added in chunk order. A chunk's
 columns of S·G are a single-threaded BLAS call, or small.py's rows form where S·G is small
-(codes.small_gram: the cat data's); each entry is its own sum either way. G, P0 and W1 are
+(codes.small_gram: the cat data's), the split set by m either way. G, P0 and W1 are
 cut into GRAM_BLOCKS fixed sample blocks, one single-threaded BLAS call each. So every core
 works and the bits are the same for any thread count. Each parallel kernel has a
 ``_serial`` twin (the same body, one thread, the same bits) for children forked from a
@@ -138,8 +138,8 @@ def first_z(z1, gw, S, j0, c, small):
     # the step sum S (n1, m), never updated, so rounding never accumulates. small
     # (codes.small_gram): S·G's columns in small.py's rows form into gw.P, else one
     # single-threaded BLAS call into gw.Pb (columns j0.. of S·G are S·(G[j0:, :])^T, G =
-    # X^T X symmetric: rows of G are contiguous). Each entry is its own sum either way, so
-    # the bits do not depend on how the columns are split.
+    # X^T X symmetric: rows of G are contiguous). The columns' split is set by m alone (and
+    # in the rows form each entry is its own sum whatever the split).
     n1, t = z1.shape
     m = S.shape[1]
     if small:

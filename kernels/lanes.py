@@ -99,9 +99,10 @@ class Vec:
 def c_matrices(*arrays):
     """Whether the Numba types ``arrays`` are 2-D C-contiguous arrays of one dtype of LANES
     (what the vector kernels take)."""
-    return arrays[0].dtype in LANES and all(
+    first = arrays[0]
+    return isinstance(first, types.Array) and first.dtype in LANES and all(
         isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C"
-        and x.dtype == arrays[0].dtype for x in arrays)
+        and x.dtype == first.dtype for x in arrays)
 
 
 def matrix(context, builder, ty, value):

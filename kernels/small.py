@@ -21,9 +21,9 @@ Every multiply and add is rounded on its own (no fused multiply-add). The order 
 vector code's, written in LLVM IR (lanes.py) so that no optimiser can change it: the same
 bits on every x86 machine, with or without AVX-512. Register blocks (ROWS or ROWS + 1 rows
 by one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left
-over in a row are one masked vector: neither changes any entry's order. Each product is one function per
-dtype in an LLVM module, however many kernels call it there (lanes.shared): compiled once,
-not at every call site.
+over in a row are one masked vector: neither changes any entry's order. Each product is one
+function per dtype in an LLVM module, however many kernels call it there (lanes.shared):
+compiled once, not at every call site.
 """
 from llvmlite import ir
 from numba import types
@@ -59,7 +59,8 @@ def _shared_call(context, builder, signature, args, kind, body, flags):
 
 def _rows_body(v, cm, am, bm, flags, scale, keep):
     # rows_product's body (its function's parameters: C, A, B as lanes.matrix triples,
-    # trans_a, beta in C's dtype, whether beta is not 0).
+    # trans_a, the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not
+    # 0).
     builder = v.b
     (c, M, N), (a, _, a_cols), (b, K, _), (trans, c0, c1) = cm, am, bm, flags
     a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
@@ -187,8 +188,8 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
 @intrinsic
 def rows_product(typingctx, C, A, B, trans_a, beta):
     # C (M, N) = beta·C + op(A)·B: each entry beta·C (0 when beta is 0: C unread), then
-    # op(A)[i, k]·B[k, j] added for k = 0, 1, ... Register-blocked: ROWS rows of C by one
-    # lane vector of columns held in registers through the sum over k.
+    # op(A)[i, k]·B[k, j] added for k = 0, 1, ... Register-blocked: ROWS (or ROWS + 1) rows
+    # of C by one lane vector of columns held in registers through the sum over k.
     if not c_matrices(C, A, B):
         return None
 
