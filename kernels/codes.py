@@ -53,8 +53,8 @@ def small_rows(n, n_prev, t):
 
 
 # The Gram path's product S·G (n1 x m by m x m, every step) runs in small.py's rows form,
-# split by rows of S, where it is at most SMALL_GRAM multiply-adds; larger ones take
-# GRAM_BLOCKS single-threaded BLAS calls. Measured (one thread, best of 5, 2-core Zen 3):
+# each chunk of samples its own columns, where it is at most SMALL_GRAM multiply-adds;
+# larger ones take one single-threaded BLAS call a chunk. Measured (one thread, best of 5, 2-core Zen 3):
 # the vector code wins up to about 1M multiply-adds (20 x 209 x 209, the cat data's: float32
 # 31 µs against the BLAS blocks' 52, float64 64 against 74; 8 x 209 x 209: 12 against 37),
 # is mixed near 3M (64 x 209 x 209: float32 96 against 101, float64 197 against 186) and

@@ -136,17 +136,18 @@ def gram_weights_finish(W1, W1_0, c):
 def first_z(z1, gw, S, j0, c, small):
     # z1: (n1, t) out = columns j0 .. j0 + t of W1·X = P0 - c S·G (c = lr/m), rebuilt from
     # the step sum S (n1, m), never updated, so rounding never accumulates. small
-    # (codes.small_gram): S·G's columns in small.py's rows form into gw.P, else one
-    # single-threaded BLAS call into gw.Pb (columns j0.. of S·G are S·(G[j0:, :])^T, G =
-    # X^T X symmetric: rows of G are contiguous). The columns' split is set by m alone (and
-    # in the rows form each entry is its own sum whatever the split).
+    # (codes.small_gram): S·G's columns in small.py's rows form, in place in gw.P, else one
+    # single-threaded BLAS call into the chunk's own block of gw.P's memory, (n1, t) flat
+    # (columns j0.. of S·G are S·(G[j0:, :])^T, G = X^T X symmetric: rows of G are
+    # contiguous). The columns' split is set by m alone (and in the rows form each entry is
+    # its own sum whatever the split).
     n1, t = z1.shape
     m = S.shape[1]
     if small:
         rows_columns(gw.P, S, gw.G, j0, j0 + t)
         out, at = gw.P, j0
     else:
-        out, at = view(gw.Pb, n1 * j0, n1, t), 0
+        out, at = view(gw.P.reshape(-1), n1 * j0, n1, t), 0
         np.dot(S, view(gw.G.reshape(-1), j0 * m, t, m).T, out)
     cd = in_dtype_of(z1, c)              # z1's own arithmetic (float32 stays float32)
     for i in range(n1):

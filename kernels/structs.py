@@ -126,8 +126,8 @@ class Gram(NamedTuple):
     P0: np.ndarray        # (n_1, m) W1_0·X
     S: np.ndarray         # (n_1, m) Σ dZ1 over the steps taken
     Sn: np.ndarray        # (n_1, m) the next step's S while a step runs
-    P: np.ndarray         # (n_1, m) S·G, a small one's (codes.small_gram) scratch
-    Pb: np.ndarray        # (n_1 · m,) S·G by chunks, a large one's scratch
+    P: np.ndarray         # (n_1, m) scratch for S·G: a small one's (codes.small_gram)
+    #                       columns in place, a large one's chunks as flat (n_1, t) blocks
 
 
 class Optimizer(NamedTuple):

@@ -51,7 +51,7 @@ class GramPath:
         self.source, self.m = source, m
         self.gw = K.Gram(G=np.zeros((m, m), dtype), P0=np.zeros((n1, m), dtype),
                          S=np.zeros((n1, m), dtype), Sn=np.zeros((n1, m), dtype),
-                         P=np.zeros((n1, m), dtype), Pb=np.zeros(n1 * m, dtype))
+                         P=np.zeros((n1, m), dtype))
         self.tiles = gram_tiles(list(net.dims), m, dtype)
         none = np.empty(0, np.int64)
         self.data = kernel_samples(np.empty((0, 0), dtype), none, YT, none)

@@ -192,9 +192,9 @@ def gram_tiles(dims, m, dtype):
     r_off, rows, widest = _rows(dims)
     C = gram_chunks(m)
     T = -(-m // C)                                     # the widest chunk
-    sums = sum(dims[1:]) + sum(dims[l] * dims[l - 1] for l in range(2, len(dims)))
-    wsize = 0 if np.dtype(dtype) == np.float64 else \
-        max([1] + [dims[l] * dims[l - 1] for l in range(2, len(dims))])
+    weights = [dims[l] * dims[l - 1] for l in range(2, len(dims))]     # layers 2..L
+    sums = sum(dims[1:]) + sum(weights)
+    wsize = 0 if np.dtype(dtype) == np.float64 else max([1] + weights)
     return K.Tiles(
         r_off=r_off, T=T, chunks=C, acts=np.zeros((C, rows * T), dtype),
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T), dtype),
