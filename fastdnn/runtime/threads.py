@@ -49,7 +49,7 @@ _BLAS_TIMEOUTS = ("OPENBLAS_THREAD_TIMEOUT", "GOTO_THREAD_TIMEOUT")
 
 _state = {"started": False, "launched": False, "forked": False}
 _short_spin = set()          # the OpenBLAS libraries whose spin fastdnn has shortened
-_controller = None
+_blas_libs = None            # threadpoolctl's controllers of the BLAS libraries (_take_stock)
 
 
 def _after_fork_in_child():
@@ -210,12 +210,29 @@ def limit_threads(threads):
 
 
 def one_blas_thread():
-    """A context manager limiting every loaded BLAS library to one thread (threadpoolctl)."""
-    if _controller is None:
+    """A context manager limiting every loaded BLAS library to one thread, and restoring each
+    one's count after it."""
+    if _blas_libs is None:
         _take_stock()
-    if not _controller.select(user_api="blas").lib_controllers:
-        return contextlib.nullcontext()
-    return _controller.limit(limits=1, user_api="blas")
+    return _OneBlasThread()
+
+
+class _OneBlasThread:
+    """The switch of one_blas_thread: two calls into each library through threadpoolctl's
+    per-library controllers. threadpoolctl's own ``limit`` re-reads every library's whole
+    description on each switch, which costs more than a small network's training step."""
+
+    def __enter__(self):
+        self.before = [(lib, lib.get_num_threads()) for lib in _blas_libs]
+        for lib, n in self.before:
+            if n != 1:
+                lib.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        for lib, n in self.before:
+            if n != 1 and n is not None:
+                lib.set_num_threads(n)
 
 
 def _take_stock():
@@ -223,10 +240,10 @@ def _take_stock():
     is loaded first, so that the limit reaches it; it gets the short spin too when it
     arrives after the first kernel. Callers may hold PARALLEL_LOCK (a kernel about to run):
     only _BLAS_LOCK is taken here."""
-    global _controller
+    global _blas_libs
     import scipy.linalg.cython_blas  # noqa: F401
     from threadpoolctl import ThreadpoolController
     controller = ThreadpoolController()
     if _state["started"]:
         shorten_blas_spin()
-    _controller = controller
+    _blas_libs = tuple(controller.select(user_api="blas").lib_controllers)
