@@ -24,11 +24,12 @@ TILE, WIDE_TILE, WIDE_WEIGHTS, TILE_VALUES = 256, 1024, 1 << 16, 3 << 20
 # [100,64,64,64,64,1] (300 and more rows) no faster in float32, 5-10% slower in float64.
 NARROW_TILE, NARROW_ROWS = 512, 64
 # A step of fewer samples than two tiles is cut into two chunks (one a core) when each
-# half is worth waking a core for: at least SPLIT_WORK multiply-adds. Measured on the 2-core
-# build machine (epochs of Adam and of gradient descent, [50,64,32,1], float32 and float64):
-# halves of 64 samples (0.8 M) ran 20-35% faster than one chunk, halves of 32 (0.4 M) 5-15%
-# faster; below a quarter of a million the gain is within the machine's noise.
-SPLIT_WORK = 1 << 18
+# half is worth waking a core for: at least SPLIT_WORK multiply-adds in float64, twice that
+# in float32 (whose arithmetic takes about half the time, while a wake-up costs the same).
+# Measured on the 2-core Zen 3 machine (Adam epochs, alternating runs): float64 halves of
+# 0.18-0.2 M ([64,32,16,1] in batches of 64, [50,64,32,1] in batches of 32) 8-11% faster
+# split, 0.09 M even; float32 halves of 0.2 M 19% slower split, 0.4 M 5-15% faster.
+SPLIT_WORK = 1 << 17
 # The Gram path cuts a step's samples into chunks of at least GRAM_CHUNK (one a core): its
 # layers 2..L, cost and backward pass then run in parallel like its S·G. Measured on the
 # 2-core Zen 3 machine, the cat data (m = 209, two chunks): a step float32 34 -> 29.5 µs.
@@ -52,17 +53,17 @@ def tile_width(dims):
     return T
 
 
-def step_tile(dims, samples):
+def step_tile(dims, samples, itemsize=8):
     """Samples a tile for steps of ``samples``: tile_width(dims), or half a step (a multiple
-    of 8) when the step is under two tiles and each half is SPLIT_WORK or more (a narrow
-    network's: half a step of more than TILE samples, so that a step of two tiles of the
-    usual width still runs on two cores). Set by the shapes only: part of the summation
-    order."""
+    of 8) when the step is under two tiles and each half is SPLIT_WORK or more (``itemsize``
+    4, float32: twice that; a narrow network's: half a step of more than TILE samples, so
+    that a step of two tiles of the usual width still runs on two cores). Set by the shapes
+    and dtype only: part of the summation order."""
     T = tile_width(dims)
     half = -(-samples // 2)
     if samples < 2 * T and _narrow(dims):
         return max(TILE, min(T, -(-half // 8) * 8))
-    if samples < 2 * T and half * step_work(dims, 1, False) >= SPLIT_WORK:
+    if samples < 2 * T and half * step_work(dims, 1, False) * itemsize >= SPLIT_WORK * 8:
         return min(T, -(-half // 8) * 8)
     return T
 
@@ -158,9 +159,9 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     (``n_params``: size of the gradient accumulators; 0 for a forward pass only; ``batch``:
     the mini-batch size, whose shuffled tiles are gathered, or None for full batches;
     ``copies``: X's tiles are copies, not views; ``divisor``: X is used as X / divisor;
-    ``T``: samples a tile, step_tile(dims, steps' samples) unless given)."""
+    ``T``: samples a tile, step_tile(dims, steps' samples, dtype) unless given)."""
     r_off, rows, widest = _rows(dims)
-    T = T or step_tile(dims, min(m, batch or m))
+    T = T or step_tile(dims, min(m, batch or m), np.dtype(dtype).itemsize)
     C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     grads = widest * T * bool(n_params)
