@@ -67,11 +67,14 @@ def small_gram(n1, m):
     return n1 * m * m <= SMALL_GRAM
 
 
-def transposes_x(n1, n0):
-    """True when the first layer (n1 units on n0 features) multiplies a transposed copy of
-    each tile of X (n0, t) by rows: small with several units. (One unit takes a lane dot of
-    each sample's row instead: a copy would cost more than its product.)"""
-    return small_layer(n1, n0) and n1 > 1
+def transposes_x(n1, n0, T):
+    """True when the first layer (n1 units on n0 features), in tiles of T samples, makes
+    its Z from a transposed copy of each tile of X, (n0, t), by rows: where its products run
+    in the rows form (small_rows: a small layer, or a mini-batch's narrow tiles) and it has
+    several units. (One unit takes a lane dot of each sample's row instead: a copy would
+    cost more than its product.) On a narrow tile the rows form beats the BLAS call's
+    fixed cost in float32 and matches it in float64 (docs/performance.md)."""
+    return n1 > 1 and small_rows(n1, n0, T)
 
 
 # The dtypes the tiled kernels read X in as stored (source.py); others are converted once.

@@ -43,7 +43,7 @@ class Tiles(NamedTuple):
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
     xt: np.ndarray        # (threads, T · n_0) each thread's copied tile of X, or (threads, 0)
     xf: np.ndarray        # (threads, n_0 · T) each thread's tile of X transposed, (n_0, t) C,
-    #                       where layer 1 is small (codes.transposes_x), or (threads, 0)
+    #                       where codes.transposes_x(n_1, n_0, T), or (threads, 0)
     yt: np.ndarray        # (C, T · n_L) gathered labels of a shuffled tile, or (C, 0)
     idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
     divisor: float        # X's values are used as X / divisor (255.0 for bytes of images)

@@ -76,26 +76,29 @@ def transpose_tile(xf, X_t):
 
 
 @kernel(inline=True)
-def first_layer_forward(tile, net, X_t, xf):
-    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. A small layer 1 of several
-    # units transposes the tile into xf first (transposes_x) and multiplies by rows; one
-    # unit takes a lane dot (small.dot_product) of each row of X_t.
+def first_layer_forward(tile, net, X_t, tw):
+    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. Where the run's tiles of
+    # tw.T samples take the rows form (transposes_x: a small layer 1 of several units, or
+    # a narrow tile's product), the tile is transposed into this thread's tw.xf first; one
+    # unit takes a lane dot (small.dot_product) of each row of X_t; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
-    if transposes_x(n, n0):
-        times(Z, W, transpose_tile(xf, X_t), False, True)
+    if transposes_x(n, n0, tw.T):
+        times(Z, W, transpose_tile(tw.xf[numba.get_thread_id()], X_t), False, True)
     else:
         times_t(Z, W, X_t, small_layer(n, n0))
 
 
 @kernel(inline=True)
-def first_layer_backward(tile, net, X_t, xf):
-    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves (and from the transposed
-    # tile that first_layer_forward left in xf, where it made one).
+def first_layer_backward(tile, net, X_t, tw):
+    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves: a small layer of several
+    # units by lane dots with the transposed tile first_layer_forward left in this thread's
+    # tw.xf, others by rows of X_t (small.add_times: the BLAS unless small; on a narrow
+    # tile the BLAS's call measured as fast as the rows form, so it stays).
     n, n0 = net.dims[1], net.dims[0]
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
-    if transposes_x(n, n0):
-        add_dots(g, tile.wtmp, dZ, view(xf, 0, n0, tile.t), True)
+    if n > 1 and small_layer(n, n0):
+        add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, tile.t), True)
     else:
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
 
@@ -121,12 +124,11 @@ def _chunk(tw, seg, net, data, opt):
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        xf = tw.xf[numba.get_thread_id()]
-        first_layer_forward(tile, net, X_t, xf)
+        first_layer_forward(tile, net, X_t, tw)
         forward(tile, net, mask)
         total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
         backward(tile, net, Y_t, mask, data.sw)
-        first_layer_backward(tile, net, X_t, xf)
+        first_layer_backward(tile, net, X_t, tw)
     tw.cost[c] = total
 
 
@@ -250,7 +252,7 @@ def _probability_chunk(out, net, tw, data, c):
         X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
                            data.xorder, j0, t, tw.divisor)
         tile = chunk_tile(tw, c, t)
-        first_layer_forward(tile, net, X_t, tw.xf[numba.get_thread_id()])
+        first_layer_forward(tile, net, X_t, tw)
         forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
         A = layer_a(tile, L, net.dims[L])
         for k in range(net.dims[L]):

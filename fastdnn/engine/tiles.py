@@ -57,8 +57,14 @@ def step_tile(dims, samples, itemsize=8):
     """Samples a tile for steps of ``samples``: tile_width(dims), or half a step (a multiple
     of 8) when the step is under two tiles and each half is SPLIT_WORK or more (``itemsize``
     4, float32: twice that; a narrow network's: half a step of more than TILE samples, so
-    that a step of two tiles of the usual width still runs on two cores). Set by the shapes
-    and dtype only: part of the summation order."""
+    that a step of two tiles of the usual width still runs on two cores); never wider than
+    the step (rounded up to 8): a mini-batch's tiles are as narrow as they run, which the
+    rules by tile width (codes.transposes_x) read. Set by the shapes and dtype only: part of
+    the summation order."""
+    return min(_widest_tile(dims, samples, itemsize), max(8, -(-samples // 8) * 8))
+
+
+def _widest_tile(dims, samples, itemsize):
     T = tile_width(dims)
     half = -(-samples // 2)
     if samples < 2 * T and _narrow(dims):
@@ -173,7 +179,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
-        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0])), dtype),
+        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T)), dtype),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 

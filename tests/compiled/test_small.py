@@ -159,7 +159,8 @@ def test_sums_accumulate_in_place_or_through_scratch(sums, small, tb):
 def test_which_layers_are_small():
     assert small_layer(10, 20) and small_layer(16, 16) and small_layer(1, 4096)
     assert not small_layer(64, 50) and not small_layer(2, SMALL_WEIGHTS)
-    assert transposes_x(10, 20) and not transposes_x(1, 20) and not transposes_x(64, 50)
+    assert transposes_x(10, 20, 4096) and not transposes_x(1, 20, 32)
+    assert not transposes_x(64, 50, 256) and transposes_x(64, 50, 32)     # narrow tiles
     assert set(LANES.values()) == {8, 16}
     # rows-form products: a small layer's at any width, others on narrow tiles only
     assert small_rows(10, 20, 4096) and small_rows(32, 64, 32) and small_rows(64, 64, 32)
