@@ -9,7 +9,7 @@ from conftest import assert_close
 from fastdnn import Trainer, fit
 from fastdnn.engine.gram import gram_is_cheaper
 from fastdnn.engine.inference import predictions, probabilities
-from fastdnn.engine.tiles import gram_chunks
+from fastdnn.engine.tiles import gram_chunks, step_tile
 from helpers import synthetic
 
 
@@ -43,6 +43,17 @@ def test_gram_choice():
     assert gram_is_cheaper([12288, 20, 7, 5, 1], 209, 2500)
     assert not gram_is_cheaper([3, 7, 1], 500, 2500)               # n_x < m: direct is cheaper
     assert not gram_is_cheaper([12288, 20, 1], 10**5, 2500)         # G would not fit
+
+
+def test_tile_widths():
+    # a step of two tiles or more: the shapes' width; a mini-batch's tiles never wider than
+    # it (rounded up to 8); halves where each is worth a core (float64 from 2^17
+    # multiply-adds, float32 from 2^18)
+    assert step_tile([50, 64, 32, 1], 100_000) == 256
+    assert step_tile([64, 32, 16, 1], 20) == 24
+    assert step_tile([64, 32, 16, 1], 64, 8) == 32 and step_tile([64, 32, 16, 1], 64, 4) == 64
+    assert step_tile([50, 64, 32, 1], 64, 4) == 32 and step_tile([50, 64, 32, 1], 32, 4) == 32
+    assert step_tile([20, 10, 1], 1000) == 504 and step_tile([20, 10, 1], 64) == 64
 
 
 def test_chunked_runs_equal_one_run_and_state_round_trip():
