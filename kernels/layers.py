@@ -26,7 +26,8 @@ from .linear import bias_activation_forward
 from .lanes import sum8
 from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
-from .small import add_dots, small_layer, small_rows, times
+from .small import add_dots, add_times, small_layer, small_rows, times
+from .transpose import transpose
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
 
@@ -130,8 +131,8 @@ def backward(tile, net, Y_t, mask, sw):
             g[net.b_off[l] + i] += sum8(dZ[i])
         if l == 1:
             break
-        add_dots(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile.wtmp, dZ,
-                 layer_a(tile, l - 1, n_prev), small_layer(n, n_prev))
+        weight_gradient(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile, dZ,
+                        layer_a(tile, l - 1, n_prev))
         dA = view(tile.dA, 0, n_prev, t)
         times(dA, weights(net, l), dZ, True, small_rows(n, n_prev, t))
         if mask.keep_prob < 1.0:
@@ -142,6 +143,21 @@ def backward(tile, net, Y_t, mask, sw):
             relu_backward(dz, da, z)
         else:
             activation_backward(dz, da, z, net.acts[l - 1])
+
+
+@kernel(inline=True)
+def weight_gradient(g, tile, dZ, A):
+    # g: (n·n_prev,) the layer's dW sums += dZ·A^T, dZ (n, t), A (n_prev, t) the layer's
+    # input. A small layer's by lane dots; other layers' on a narrow tile (small_rows) by
+    # rows: A^T (t, n_prev) into tile.dA first (free until this layer's input gradient),
+    # then dZ·A^T in the rows form; others the BLAS.
+    n, n_prev, t = dZ.shape[0], A.shape[0], tile.t
+    if small_layer(n, n_prev) or not small_rows(n, n_prev, t):
+        add_dots(g, tile.wtmp, dZ, A, small_layer(n, n_prev))
+    else:
+        AT = view(tile.dA, 0, t, n_prev)
+        transpose(AT, A)
+        add_times(g, tile.wtmp, dZ, AT, True)
 
 
 @kernel(inline=True)
