@@ -92,8 +92,13 @@ class Vec:
         return self.b.extract_element(acc, ir.Constant(I32, 0))
 
     def mul_add(self, slot, x, y):
-        # slot = slot + x·y (two roundings, in this order).
-        self.b.store(self.b.fadd(self.b.load(slot), self.b.fmul(x, y)), slot)
+        # slot = x·y + slot, one fused multiply-add: rounded once, the same bits on every
+        # machine (llvm.fma is never split into a multiply and an add; a CPU without an FMA
+        # unit computes it in software).
+        vt = x.type
+        name = f"llvm.fma.v{vt.count}f{self.align * 8}"
+        fn = cgutils.get_or_insert_function(self.b.module, ir.FunctionType(vt, [vt] * 3), name)
+        self.b.store(self.b.call(fn, [x, y, self.b.load(slot)]), slot)
 
 
 def c_matrices(*arrays):

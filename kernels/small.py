@@ -17,9 +17,12 @@ writes C without reading it):
   order over the blocks of LANES terms (a last, partial block padded with zeros: 0·0 added
   to a lane); the lanes halved pairwise to one value (lane q + lane q + width/2, until one
   is left); then added to beta·C[i, j] where beta is not 0.
-Every multiply and add is rounded on its own (no fused multiply-add). The order is the
-vector code's, written in LLVM IR (lanes.py) so that no optimiser can change it: the same
-bits on every x86 machine, with or without AVX-512. Register blocks (ROWS or ROWS + 1 rows
+Each term is one fused multiply-add (a·b + s rounded once, IEEE's fusedMultiplyAdd: half the
+instructions of a multiply and an add, and never less accurate); lane sums and beta·C are
+separate adds and multiplies. The order is the vector code's, written in LLVM IR (lanes.py)
+so that no optimiser can change it, and a fused multiply-add is exact arithmetic rounded
+once on every CPU (in software where one has no FMA unit): the same bits on every x86
+machine, with or without AVX-512. Register blocks (ROWS or ROWS + 1 rows
 by one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left
 over in a row are one masked vector: neither changes any entry's order. Each product is one
 function per dtype in an LLVM module, however many kernels call it there (lanes.shared):

@@ -1,8 +1,10 @@
 """kernels/small.py: small layers' products without the BLAS, against numpy and against the
-summation order the module promises (reproduced here in plain numpy)."""
+summation order the module promises (reproduced here in numpy, each multiply-add fused as the
+module's are: one rounding, by a scalar fused multiply-add of this file's own)."""
 import numba
 import numpy as np
 import pytest
+from numba.extending import intrinsic
 
 from fastdnn.kernels.blas import gemm
 from fastdnn.kernels.codes import SMALL_WEIGHTS
@@ -43,26 +45,59 @@ def _lane_dot(a, b):
     return out[0, 0]
 
 
+@intrinsic
+def _scalar_fma(typingctx, x, y, z):
+    # x·y + z rounded once (LLVM's scalar llvm.fma: IEEE's fusedMultiplyAdd).
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return x(x, y, z), codegen
+
+
+@numba.njit
+def _fma_flat(x, y, z):
+    out = np.empty_like(z)
+    for i in range(z.size):
+        out[i] = _scalar_fma(x[i], y[i], z[i])
+    return out
+
+
+def fma(x, y, z):
+    """x·y + z element by element (numpy broadcasting), each rounded once."""
+    x, y, z = (np.ascontiguousarray(v) for v in np.broadcast_arrays(x, y, z))
+    return _fma_flat(x.ravel(), y.ravel(), z.ravel()).reshape(z.shape)
+
+
+def test_the_reference_fma_rounds_once():
+    # 1 + 2^-k squared: 1 + 2^(1-k) + 2^-2k, whose last term a separate multiply drops
+    for dtype, k in ((np.float64, 30), (np.float32, 12)):
+        x = dtype(1) + dtype(2.0 ** -k)
+        one = np.array([-1 - 2.0 ** (1 - k)], dtype)
+        assert fma(np.array([x]), np.array([x]), one)[0] == dtype(2.0 ** (-2 * k))
+        assert (np.array([x]) * np.array([x]) + one)[0] == 0
+
+
 def lane_dot_reference(a, b):
-    """The promised order: lane q sums terms k = q (mod lanes) over the blocks, the last
-    block padded with zeros, then the lanes halved pairwise."""
+    """The promised order: lane q sums terms k = q (mod lanes) over the blocks (each term
+    one fused multiply-add into its lane), the last block padded with zeros, then the lanes
+    halved pairwise."""
     lanes = 16 if a.dtype == np.float32 else 8
     pad = -a.size % lanes
     a, b = (np.concatenate([x, np.zeros(pad, x.dtype)]) for x in (a, b))
     acc = np.zeros(lanes, a.dtype)
     for k0 in range(0, a.size, lanes):
-        acc = acc + a[k0: k0 + lanes] * b[k0: k0 + lanes]
+        acc = fma(a[k0: k0 + lanes], b[k0: k0 + lanes], acc)
     while acc.size > 1:
         acc = acc[: acc.size // 2] + acc[acc.size // 2:]
     return acc[0]
 
 
 def rows_reference(A, B, ta, beta, C0):
-    """Rows of B scaled and added in the order k = 0, 1, ... after beta·C."""
+    """Rows of B scaled and added in the order k = 0, 1, ... after beta·C (each a fused
+    multiply-add)."""
     Aop = A.T if ta else A
     C = beta * C0 if beta else np.zeros_like(C0)
     for k in range(B.shape[0]):
-        C = C + Aop[:, k: k + 1] * B[k]
+        C = fma(Aop[:, k: k + 1], B[k], C)
     return C
 
 
