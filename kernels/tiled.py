@@ -94,7 +94,8 @@ def first_layer_backward(tile, net, X_t, tw):
     # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves: a small layer of several
     # units by lane dots with the transposed tile first_layer_forward left in this thread's
     # tw.xf, others by rows of X_t (small.add_times: the BLAS unless small; on a narrow
-    # tile the BLAS's call measured as fast as the rows form, so it stays).
+    # tile the rows form over X_t won where n_0 fills its vectors and lost where it does
+    # not, docs/performance.md, so the BLAS stays).
     n, n0 = net.dims[1], net.dims[0]
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
     if n > 1 and small_layer(n, n0):
