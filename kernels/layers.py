@@ -27,7 +27,7 @@ from .lanes import sum8
 from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
 from .small import add_dots, add_times, small_layer, small_rows, times
-from .transpose import transpose
+from .transpose import transpose_into
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
 
@@ -151,13 +151,11 @@ def weight_gradient(g, tile, dZ, A):
     # input. A small layer's by lane dots; other layers' on a narrow tile (small_rows) by
     # rows: A^T (t, n_prev) into tile.dA first (free until this layer's input gradient),
     # then dZ·A^T in the rows form; others the BLAS.
-    n, n_prev, t = dZ.shape[0], A.shape[0], tile.t
-    if small_layer(n, n_prev) or not small_rows(n, n_prev, t):
+    n, n_prev = dZ.shape[0], A.shape[0]
+    if small_layer(n, n_prev) or not small_rows(n, n_prev, tile.t):
         add_dots(g, tile.wtmp, dZ, A, small_layer(n, n_prev))
     else:
-        AT = view(tile.dA, 0, t, n_prev)
-        transpose(AT, A)
-        add_times(g, tile.wtmp, dZ, AT, True)
+        add_times(g, tile.wtmp, dZ, transpose_into(tile.dA, A), True)
 
 
 @kernel(inline=True)

@@ -35,7 +35,7 @@ from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
 from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
-from .transpose import transpose
+from .transpose import transpose_into
 from .source import tile_samples
 from .structs import Mask, Part, Segment
 
@@ -67,15 +67,6 @@ def _tile_labels(tw, c, data, j0, t, numbered):
 
 
 @kernel(inline=True)
-def transpose_tile(xf, X_t):
-    # The tile X_t (t, n_0) C as (n_0, t) C in the flat buffer xf (its view returned).
-    t, n0 = X_t.shape
-    Xf = view(xf, 0, n0, t)
-    transpose(Xf, X_t)
-    return Xf
-
-
-@kernel(inline=True)
 def first_layer_forward(tile, net, X_t, tw):
     # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. Where the run's tiles of
     # tw.T samples take the rows form (transposes_x: a small layer 1 of several units, or
@@ -84,7 +75,7 @@ def first_layer_forward(tile, net, X_t, tw):
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
     if transposes_x(n, n0, tw.T):
-        times(Z, W, transpose_tile(tw.xf[numba.get_thread_id()], X_t), False, True)
+        times(Z, W, transpose_into(tw.xf[numba.get_thread_id()], X_t), False, True)
     else:
         times_t(Z, W, X_t, small_layer(n, n0))
 
@@ -98,7 +89,7 @@ def first_layer_backward(tile, net, X_t, tw):
     # not, docs/performance.md, so the BLAS stays).
     n, n0 = net.dims[1], net.dims[0]
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
-    if n > 1 and small_layer(n, n0):
+    if small_layer(n, n0) and transposes_x(n, n0, tw.T):
         add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, tile.t), True)
     else:
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))

@@ -10,6 +10,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._jit import kernel
+from .buffers import view
 from .lanes import I32, c_matrices, matrix, shared
 
 # Samples a pass of transpose moves (a multiple of 8). Measured (one thread, best of 7, Zen
@@ -108,3 +110,13 @@ def transpose(typingctx, dst, src):
         return shared(context, builder, f"fastdnn_transpose_{dtype}", dtype,
                        [d[0], s[0], s[1], s[2]], _transpose_body)
     return types.none(dst, src), codegen
+
+
+@kernel(inline=True)
+def transpose_into(buf, src):
+    # src (t, n) C transposed into the flat buffer buf (at least n·t values): its (n, t) C
+    # view returned.
+    t, n = src.shape
+    dst = view(buf, 0, n, t)
+    transpose(dst, src)
+    return dst

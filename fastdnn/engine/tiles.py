@@ -61,17 +61,21 @@ def step_tile(dims, samples, itemsize=8):
     the step (rounded up to 8): a mini-batch's tiles are as narrow as they run, which the
     rules by tile width (codes.transposes_x) read. Set by the shapes and dtype only: part of
     the summation order."""
-    return min(_widest_tile(dims, samples, itemsize), max(8, -(-samples // 8) * 8))
+    return min(_widest_tile(dims, samples, itemsize), max(8, _up_to_8(samples)))
 
 
 def _widest_tile(dims, samples, itemsize):
     T = tile_width(dims)
     half = -(-samples // 2)
     if samples < 2 * T and _narrow(dims):
-        return max(TILE, min(T, -(-half // 8) * 8))
+        return max(TILE, min(T, _up_to_8(half)))
     if samples < 2 * T and half * step_work(dims, 1, False) * itemsize >= SPLIT_WORK * 8:
-        return min(T, -(-half // 8) * 8)
+        return min(T, _up_to_8(half))
     return T
+
+
+def _up_to_8(n):
+    return -(-n // 8) * 8
 
 
 def kernel_samples(XT, xorder, YT, order, sw=K.Samples._field_defaults["sw"]):

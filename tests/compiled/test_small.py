@@ -63,7 +63,7 @@ def _fma_flat(x, y, z):
 
 def fma(x, y, z):
     """x·y + z element by element (numpy broadcasting), each rounded once."""
-    x, y, z = (np.ascontiguousarray(v) for v in np.broadcast_arrays(x, y, z))
+    x, y, z = (np.array(v) for v in np.broadcast_arrays(x, y, z))     # owned copies
     return _fma_flat(x.ravel(), y.ravel(), z.ravel()).reshape(z.shape)
 
 
