@@ -35,6 +35,7 @@ from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
 from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
+from . import team
 from .transpose import transpose_into
 from .source import tile_samples
 from .structs import Mask, Part, Segment
@@ -279,10 +280,59 @@ def tiled_probabilities_serial(out, net, tw, data, chunk_fn):
     _probabilities(out, net, tw, data, chunk_fn)
 
 
-# chunk_fn: chunk_callee(tw, net, data, opt).
+@kernel
+def _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks):
+    # Step s's serial part (the team's, _team_steps), as in _train_steps: the batch at
+    # positions b0..b1 (batch s mod nb of epoch s // nb) from its chunks' sums, its update,
+    # its cost into tw.total and, at an epoch's end, into costs; then the next step's count.
+    m = data.YT.shape[0]
+    cost = batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
+    optimizer_update(net.theta, net.grad, opt)
+    if b0 == 0:
+        tw.total[0] = 0.0
+    tw.total[0] += ((b1 - b0) / m) * cost
+    if b1 == m:
+        costs[s // nb] = tw.total[0]
+    if s + 1 < costs.size * nb:
+        opt.t[0] += 1
+
+
+@kernel
+def _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync):
+    # One thread of the team (team.py) through _train_steps' steps: claims the current
+    # step's chunks one at a time; the thread that finishes a step's last chunk does its
+    # serial part (_end_step) and opens the next step. Returns when every step is done.
+    m = data.YT.shape[0]
+    nb = (m + mb - 1) // mb                  # batches an epoch
+    spins = 0
+    while True:
+        s, c, seen = team.current(sync)
+        if s >= costs.size * nb:
+            return
+        b0 = (s % nb) * mb
+        b1 = min(b0 + mb, m)
+        nchunks = batch_chunks(tw, b1 - b0)
+        if c >= nchunks:                     # all claimed: wait for the step's end
+            spins = team.relax(spins)
+        elif team.take(sync, seen):
+            spins = 0
+            call_kernel(chunk_fn, (tw, _segment(c, nchunks, b0, b1, 0), net, data, opt))
+            if team.finish(sync, nchunks):
+                _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks)
+                team.open_step(sync, s + 1)
+
+
+# chunk_fn: chunk_callee(tw, net, data, opt). The parallel build runs all its steps in one
+# parallel region (team.py: the same bits as _train_steps, without a parallel loop's start
+# and join a step).
 @kernel(parallel=True)
 def tiled_train_steps(costs, net, tw, data, opt, mb, chunk_fn):
-    _train_steps(costs, net, tw, data, opt, mb, chunk_fn)
+    check_callee(chunk_fn, (tw, _segment(np.int64(0), 1, 0, 1, 0), net, data, opt))
+    sync = np.zeros(team.SYNC_SIZE, np.int64)
+    if costs.size > 0:
+        opt.t[0] += 1
+    for w in numba.prange(tw.chunks):        # at most one worker a chunk
+        _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync)
 
 
 @kernel
