@@ -18,9 +18,10 @@ Guarantees:
 * Waiting spins (the pause instruction) for about SPINS pauses, then yields its core to the
   scheduler at each try, so that threads that share cores with others still progress.
 
-The team's state is one int64 array of SYNC_SIZE values: at CLAIM the current step s and
-its next unclaimed chunk c, as (s << 32) | c, read and changed atomically; at DONE the
-number of the step's chunks finished. They lie on separate cache lines.
+The team's state is one int64 array of SYNC_SIZE values, read and changed atomically: STEP
+the current step; DONE the number of its chunks finished; RANKS the threads that joined (a
+thread's rank: how many joined before it); CHUNK + c the last step whose chunk c was
+claimed, plus one. Counters that threads change often lie on cache lines of their own.
 """
 import platform
 import sys
@@ -32,10 +33,9 @@ from numba.extending import intrinsic
 
 from ._jit import kernel
 
-CLAIM, DONE = 0, 8          # int64 entries: 64 bytes apart, each on a cache line of its own
-SYNC_SIZE = 16
+STEP, DONE, RANKS, CHUNK = 0, 8, 16, 24   # int64 entries (8 a cache line)
+SYNC_SIZE = CHUNK + 16                    # room for CHUNKS (tiled.py) chunks' claims
 SPINS = 1 << 12             # pauses (~25 ns each on Zen 3: about 0.1 ms) before yielding
-_LOW = (1 << 32) - 1        # the chunk bits of CLAIM
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 _YIELDS = sys.platform != "win32"          # sched_yield: POSIX
 
@@ -142,16 +142,26 @@ def relax(spins):
 
 @kernel(inline=True)
 def current(sync):
-    # (step, next unclaimed chunk, CLAIM's value) as one atomic read.
-    seen = atomic_load(sync, CLAIM)
-    return seen >> 32, seen & _LOW, seen
+    # The step the team is at (every step before it done).
+    return atomic_load(sync, STEP)
 
 
 @kernel(inline=True)
-def take(sync, seen):
-    # Claims chunk ``seen & _LOW`` of step ``seen >> 32``: False when another thread changed
-    # CLAIM since it read ``seen`` (the caller reads it again).
-    return compare_swap(sync, CLAIM, seen, seen + 1)
+def join(sync):
+    # This thread's rank: how many threads joined the team before it.
+    return fetch_add(sync, RANKS, 1)
+
+
+@kernel(inline=True)
+def take_chunk(sync, s, rank, nchunks):
+    # Claims one of step s's chunks, the thread's own (rank mod nchunks) first: its
+    # index, or -1 when all are claimed.
+    for i in range(nchunks):
+        j = (rank + i) % nchunks
+        seen = atomic_load(sync, CHUNK + j)
+        if seen < s + 1 and compare_swap(sync, CHUNK + j, seen, s + 1):
+            return j
+    return -1
 
 
 @kernel(inline=True)
@@ -166,4 +176,4 @@ def open_step(sync, s):
     # Step s may start: every write of the serial part before it is seen by the threads
     # that read it.
     atomic_store(sync, DONE, 0)
-    atomic_store(sync, CLAIM, s << 32)
+    atomic_store(sync, STEP, s)

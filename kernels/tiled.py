@@ -300,26 +300,30 @@ def _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks):
 @kernel
 def _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync):
     # One thread of the team (team.py) through _train_steps' steps: claims the current
-    # step's chunks one at a time; the thread that finishes a step's last chunk does its
-    # serial part (_end_step) and opens the next step. Returns when every step is done.
+    # step's chunks one at a time (its rank's first); the thread that finishes a step's last
+    # chunk does its serial part (_end_step) and opens the next step. Returns when every
+    # step is done.
     m = data.YT.shape[0]
     nb = (m + mb - 1) // mb                  # batches an epoch
-    spins = 0
+    rank, spins = -1, 0
     while True:
-        s, c, seen = team.current(sync)
+        s = team.current(sync)
         if s >= costs.size * nb:
             return
+        if rank < 0:
+            rank = team.join(sync)
         b0 = (s % nb) * mb
         b1 = min(b0 + mb, m)
         nchunks = batch_chunks(tw, b1 - b0)
-        if c >= nchunks:                     # all claimed: wait for the step's end
+        c = team.take_chunk(sync, s, rank, nchunks)
+        if c < 0:                            # all claimed: wait for the step's end
             spins = team.relax(spins)
-        elif team.take(sync, seen):
-            spins = 0
-            call_kernel(chunk_fn, (tw, _segment(c, nchunks, b0, b1, 0), net, data, opt))
-            if team.finish(sync, nchunks):
-                _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks)
-                team.open_step(sync, s + 1)
+            continue
+        spins = 0
+        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0), net, data, opt))
+        if team.finish(sync, nchunks):
+            _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks)
+            team.open_step(sync, s + 1)
 
 
 # chunk_fn: chunk_callee(tw, net, data, opt). The parallel build runs all its steps in one

@@ -55,6 +55,11 @@ def _relax(spins):
     return team.relax(spins)
 
 
+def test_the_state_has_a_claim_for_every_chunk():
+    from fastdnn.kernels import tiled
+    assert team.SYNC_SIZE - team.CHUNK >= tiled.CHUNKS
+
+
 def test_waits_pause_then_yield():
     assert _relax(0) == 1
     assert _relax(team.SPINS) == team.SPINS + 1          # past SPINS: sched_yield, returns
