@@ -29,7 +29,7 @@ def _job_segment(ki, jobs, nchunks, part):
     # Job ki's (int64) Segment of the full batch at positions part.p0..part.p1.
     c, s, e = jobs[ki, 0], jobs[ki, 1], jobs[ki, 2]
     return Segment(c, s, e, s - ki * part.W if part.W > 0 else 0,
-                   s == chunk_start(c, nchunks, part.p0, part.p1))
+                   s == chunk_start(c, nchunks, part.p0, part.p1), np.int64(-1))
 
 
 @kernel(inline=True)

@@ -44,6 +44,9 @@ class Tiles(NamedTuple):
     xt: np.ndarray        # (threads, T · n_0) each thread's copied tile of X, or (threads, 0)
     xf: np.ndarray        # (threads, n_0 · T) each thread's tile of X transposed, (n_0, t) C,
     #                       where codes.transposes_x(n_1, n_0, T), or (threads, 0)
+    xtag: np.ndarray      # (threads, 2) int64: which tile each thread's xf holds, (stamp,
+    #                       first position), stamp -1 for none (Segment.stamp)
+    calls: np.ndarray     # (1,) int64: the training calls so far (their stamps)
     yt: np.ndarray        # (C, T · n_L) gathered labels of a shuffled tile, or (C, 0)
     idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
     divisor: float        # X's values are used as X / divisor (255.0 for bytes of images)
@@ -104,6 +107,9 @@ class Segment(NamedTuple):
     e: int                # end position
     x0: int               # position of row 0 of Samples.XT (rows gathered or in windows)
     fresh: bool           # the chunk's first segment: its sums start from zero
+    stamp: int            # >= 1 where a position's tile is the same all through the call
+    #                       (rows in order, one call's X), so that a thread may keep the
+    #                       transposed tile it made (Tiles.xtag); -1 otherwise
 
 
 class Callee(NamedTuple):

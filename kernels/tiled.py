@@ -68,15 +68,27 @@ def _tile_labels(tw, c, data, j0, t, numbered):
 
 
 @kernel(inline=True)
-def first_layer_forward(tile, net, X_t, tw):
-    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T. Where the run's tiles of
-    # tw.T samples take the rows form (transposes_x: a small layer 1 of several units, or
-    # a narrow tile's product), the tile is transposed into this thread's tw.xf first; one
-    # unit takes a lane dot (small.dot_product) of each row of X_t; others the BLAS.
+def transposed_tile(tw, X_t, stamp, j0):
+    # This thread's tw.xf holding X_t^T, (n_0, t) C: made from X_t unless it already holds
+    # the tile at position j0 of the call stamped ``stamp`` (>= 1; -1: never kept).
+    tid = numba.get_thread_id()
+    if stamp >= 1 and tw.xtag[tid, 0] == stamp and tw.xtag[tid, 1] == j0:
+        return view(tw.xf[tid], 0, X_t.shape[1], X_t.shape[0])
+    tw.xtag[tid, 0], tw.xtag[tid, 1] = stamp, j0
+    return transpose_into(tw.xf[tid], X_t)
+
+
+@kernel(inline=True)
+def first_layer_forward(tile, net, X_t, tw, stamp, j0):
+    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T (at position j0). Where the
+    # run's tiles of tw.T samples take the rows form (transposes_x: a small layer 1 of
+    # several units, or a narrow tile's product), the tile is transposed into this thread's
+    # tw.xf first (kept between steps where stamp allows: transposed_tile); one unit takes
+    # a lane dot (small.dot_product) of each row of X_t; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
     if transposes_x(n, n0, tw.T):
-        times(Z, W, transpose_into(tw.xf[numba.get_thread_id()], X_t), False, True)
+        times(Z, W, transposed_tile(tw, X_t, stamp, j0), False, True)
     else:
         times_t(Z, W, X_t, small_layer(n, n0))
 
@@ -117,7 +129,7 @@ def _chunk(tw, seg, net, data, opt):
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        first_layer_forward(tile, net, X_t, tw)
+        first_layer_forward(tile, net, X_t, tw, seg.stamp, j0)
         forward(tile, net, mask)
         total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
         backward(tile, net, Y_t, mask, data.sw)
@@ -171,16 +183,16 @@ def batch_gradient(net, tw, nchunks, mb, opt, k0):
 def chunk_callee(tw, net, data, opt):
     """The Callee of _chunk for a training kernel's arguments (its ``chunk_fn``: the tiled
     and streamed steps')."""
-    return callee(_chunk, (tw, Segment(0, 0, 0, 0, True), net, data, opt))
+    return callee(_chunk, (tw, Segment(0, 0, 0, 0, True, np.int64(-1)), net, data, opt))
 
 
 @kernel(inline=True)
-def _segment(c, nchunks, b0, b1, x0):
-    # Chunk c (int64) of the batch at positions b0..b1, whole. (c as int64: the parallel body
-    # sees a prange index as uint64, the first typing pass as int64; one type means _chunk
-    # compiles once, not twice.)
+def _segment(c, nchunks, b0, b1, x0, stamp):
+    # Chunk c (int64) of the batch at positions b0..b1, whole (stamp: Segment's). (c as
+    # int64: the parallel body sees a prange index as uint64, the first typing pass as
+    # int64; one type means _chunk compiles once, not twice.)
     return Segment(c, chunk_start(c, nchunks, b0, b1), chunk_start(c + 1, nchunks, b0, b1),
-                   x0, True)
+                   x0, True, stamp)
 
 
 @kernel(inline=True)
@@ -189,9 +201,11 @@ def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
     # added). Returns its cost. Rows of X as _chunk reads them (x0); _chunk called through
     # chunk_fn.
     nchunks = batch_chunks(tw, b1 - b0)
-    check_callee(chunk_fn, (tw, _segment(np.int64(0), nchunks, b0, b1, x0), net, data, opt))
+    check_callee(chunk_fn, (tw, _segment(np.int64(0), nchunks, b0, b1, x0, np.int64(-1)), net,
+                            data, opt))
     for c in numba.prange(nchunks):
-        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, x0), net, data, opt))
+        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, x0, np.int64(-1)), net,
+                                data, opt))
     return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
 
 
@@ -245,7 +259,7 @@ def _probability_chunk(out, net, tw, data, c):
         X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
                            data.xorder, j0, t, tw.divisor)
         tile = chunk_tile(tw, c, t)
-        first_layer_forward(tile, net, X_t, tw)
+        first_layer_forward(tile, net, X_t, tw, np.int64(-1), j0)
         forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
         A = layer_a(tile, L, net.dims[L])
         for k in range(net.dims[L]):
@@ -280,13 +294,33 @@ def tiled_probabilities_serial(out, net, tw, data, chunk_fn):
     _probabilities(out, net, tw, data, chunk_fn)
 
 
+@kernel(inline=True)
+def _step_batch(s, mb, m):
+    # (batches an epoch, b0, b1): step s's batch at positions b0..b1 (batch s mod nb of
+    # epoch s // nb; mb >= m: one full batch an epoch).
+    nb = (m + mb - 1) // mb
+    b0 = (s % nb) * mb
+    return nb, b0, min(b0 + mb, m)
+
+
+@kernel(inline=True)
+def _call_stamp(tw, data):
+    # The Segment.stamp of this call's chunks (tiled_train_steps counted it in tw.calls):
+    # -1 where rows come in a shuffled order (a position's tile changes between epochs).
+    if data.order.size == 0 and data.xorder.size == 0:
+        return tw.calls[0]
+    return np.int64(-1)
+
+
 @kernel
-def _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks):
-    # Step s's serial part (the team's, _team_steps), as in _train_steps: the batch at
-    # positions b0..b1 (batch s mod nb of epoch s // nb) from its chunks' sums, its update,
-    # its cost into tw.total and, at an epoch's end, into costs; then the next step's count.
+def _end_step(costs, net, tw, data, opt, s, mb):
+    # Step s's serial part (the team's, _team_steps), as in _train_steps: its batch's
+    # gradient from its chunks' sums, its update, its cost into tw.total and, at an epoch's
+    # end, into costs; then the next step's count.
     m = data.YT.shape[0]
-    cost = batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
+    nb, b0, b1 = _step_batch(s, mb, m)
+    cost = batch_gradient(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1),
+                          opt, 0)
     optimizer_update(net.theta, net.grad, opt)
     if b0 == 0:
         tw.total[0] = 0.0
@@ -304,34 +338,39 @@ def _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync):
     # chunk does its serial part (_end_step) and opens the next step. Returns when every
     # step is done.
     m = data.YT.shape[0]
-    nb = (m + mb - 1) // mb                  # batches an epoch
+    steps = costs.size * _step_batch(0, mb, m)[0]
+    stamp = _call_stamp(tw, data)
     rank, spins = -1, 0
     while True:
         s = team.current(sync)
-        if s >= costs.size * nb:
+        if s >= steps:
             return
         if rank < 0:
             rank = team.join(sync)
-        b0 = (s % nb) * mb
-        b1 = min(b0 + mb, m)
+        _, b0, b1 = _step_batch(s, mb, m)
         nchunks = batch_chunks(tw, b1 - b0)
         c = team.take_chunk(sync, s, rank, nchunks)
         if c < 0:                            # all claimed: wait for the step's end
             spins = team.relax(spins)
             continue
         spins = 0
-        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0), net, data, opt))
+        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0, stamp), net, data,
+                               opt))
         if team.finish(sync, nchunks):
-            _end_step(costs, net, tw, data, opt, s, nb, b0, b1, nchunks)
+            _end_step(costs, net, tw, data, opt, s, mb)
             team.open_step(sync, s + 1)
 
 
 # chunk_fn: chunk_callee(tw, net, data, opt). The parallel build runs all its steps in one
 # parallel region (team.py: the same bits as _train_steps, without a parallel loop's start
-# and join a step).
+# and join a step). With rows in order, each position's tile is the same all through the
+# call: a thread keeps the transposed tile it made (the team gives it the same chunk each
+# step), stamped with the call's number so that no other call's X is ever taken for it.
 @kernel(parallel=True)
 def tiled_train_steps(costs, net, tw, data, opt, mb, chunk_fn):
-    check_callee(chunk_fn, (tw, _segment(np.int64(0), 1, 0, 1, 0), net, data, opt))
+    tw.calls[0] += 1
+    check_callee(chunk_fn, (tw, _segment(np.int64(0), 1, 0, 1, 0, _call_stamp(tw, data)), net,
+                            data, opt))
     sync = np.zeros(team.SYNC_SIZE, np.int64)
     if costs.size > 0:
         opt.t[0] += 1

@@ -102,3 +102,30 @@ def test_team_gives_the_serial_twins_bits(dims, m, dtype, options, monkeypatch):
         assert numba.get_num_threads() == 1
         alone = _train(dims, m, dtype, options)
     assert np.array_equal(alone[0], want[0]) and np.array_equal(alone[1], want[1])
+
+
+def _train_twice(X, X2, dims):
+    # Two calls on one trainer, X changed in place between them (a thread may keep its
+    # transposed tile of X between steps of a call, never between calls).
+    Y = (X[:1] > 0).astype(X.dtype)
+    trainer = fastdnn.Trainer(X, Y, fastdnn.initialize_parameters_deep(dims), 0.05,
+                              dtype=X.dtype)
+    first, second = np.empty(3), np.empty(3)
+    trainer.run(first)
+    X[...] = X2
+    trainer.run(second)
+    return first, second, trainer.net.theta.copy()
+
+
+def test_a_kept_tile_of_x_never_outlives_its_call():
+    rng = np.random.default_rng(8)
+    dims, m = [20, 10, 1], 1500
+    X1 = np.asfortranarray(rng.standard_normal((20, m)), np.float32)
+    X2 = np.asfortranarray(rng.standard_normal((20, m)), np.float32)
+    with every_core(parallel=False):
+        want = _train_twice(X1.copy(order="F"), X2, dims)
+    with every_core():
+        got = _train_twice(X1.copy(order="F"), X2, dims)
+    assert not np.array_equal(want[0], want[1])
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
