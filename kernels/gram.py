@@ -32,6 +32,7 @@ from ._jit import kernel
 from .buffers import copy, in_dtype_of, view
 from .layers import backward, chunk_tile, forward, layer_z, reset_sums, tile_cost
 from .optim import optimizer_update
+from . import team
 from .small import rows_columns, small_gram
 from .structs import Mask
 from .tiled import batch_gradient, chunk_start
@@ -204,9 +205,40 @@ def _steps(costs, net, tw, gw, data, opt):
         copy(gw.S.reshape(-1), gw.Sn.reshape(-1))
 
 
+@kernel
+def _team_steps(costs, net, tw, gw, data, opt, sync):
+    # One thread of the team (team.py) through _steps' steps: claims the current step's
+    # chunks (its rank's first); the thread that finishes a step's last chunk adds the
+    # chunks' sums and updates, then opens the next step. The same bits as _steps.
+    m = data.YT.shape[0]
+    rank, spins = -1, 0
+    while True:
+        it = team.current(sync)
+        if it >= costs.size:
+            return
+        if rank < 0:
+            rank = team.join(sync)
+        c = team.take_chunk(sync, it, rank, tw.chunks)
+        if c < 0:                            # all claimed: wait for the step's end
+            spins = team.relax(spins)
+            continue
+        spins = 0
+        reset_sums(tw, c, 0)
+        tw.cost[c] = _chunk_step(c, it, net, tw, gw, data, opt)
+        if team.finish(sync, tw.chunks):
+            costs[it] = batch_gradient(net, tw, tw.chunks, m, opt, 0)
+            optimizer_update(net.theta, net.grad, opt)
+            team.open_step(sync, it + 1)
+
+
+# The parallel build runs all its steps in one parallel region (team.py), as tiled's does.
 @kernel(parallel=True)
 def train_steps(costs, net, tw, gw, data, opt):
-    _steps(costs, net, tw, gw, data, opt)
+    sync = np.zeros(team.SYNC_SIZE, np.int64)
+    for w in numba.prange(tw.chunks):        # at most one worker a chunk
+        _team_steps(costs, net, tw, gw, data, opt, sync)
+    if costs.size % 2 == 1:
+        copy(gw.S.reshape(-1), gw.Sn.reshape(-1))
 
 
 @kernel
