@@ -15,7 +15,7 @@ from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, FORM_COLS
                     FORM_KIND, FORM_OFFSET, FORM_ROWS, FORM_RS, FORM_SIZE, GD, LINEAR,
                     MOMENTUM, NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
                     SIGMOID_BACKWARD, SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD,
-                    SMALL_WEIGHTS, SOFTMAX, SOURCE_DTYPES, TANH, small_layer,
+                    SMALL_WEIGHTS, SOFTMAX, SOURCE_DTYPES, TANH, TEAM_STATE, small_layer,
                     transposes_x)
 
 # public name -> the submodule that defines it

@@ -77,6 +77,10 @@ def transposes_x(n1, n0, T):
     return n1 > 1 and small_rows(n1, n0, T)
 
 
+# The int64 values of a team's state (team.py: a call's steps in one parallel region), held
+# in the Tiles workspace so that a call allocates nothing for it.
+TEAM_STATE = 40
+
 # The dtypes the tiled kernels read X in as stored (source.py); others are converted once.
 SOURCE_DTYPES = (np.uint8, np.float32, np.float64)
 

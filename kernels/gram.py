@@ -234,9 +234,9 @@ def _team_steps(costs, net, tw, gw, data, opt, sync):
 # The parallel build runs all its steps in one parallel region (team.py), as tiled's does.
 @kernel(parallel=True)
 def train_steps(costs, net, tw, gw, data, opt):
-    sync = np.zeros(team.SYNC_SIZE, np.int64)
+    team.reset(tw.team)
     for w in numba.prange(tw.chunks):        # at most one worker a chunk
-        _team_steps(costs, net, tw, gw, data, opt, sync)
+        _team_steps(costs, net, tw, gw, data, opt, tw.team)
     if costs.size % 2 == 1:
         copy(gw.S.reshape(-1), gw.Sn.reshape(-1))
 

@@ -47,6 +47,7 @@ class Tiles(NamedTuple):
     xtag: np.ndarray      # (threads, 2) int64: which tile each thread's xf holds, (stamp,
     #                       first position), stamp -1 for none (Segment.stamp)
     calls: np.ndarray     # (1,) int64: the training calls so far (their stamps)
+    team: np.ndarray      # (TEAM_STATE,) int64: the team's state in a call (team.py)
     yt: np.ndarray        # (C, T · n_L) gathered labels of a shuffled tile, or (C, 0)
     idx: np.ndarray       # (C, T) int64: the tile's sample indices (dropout's counter)
     divisor: float        # X's values are used as X / divisor (255.0 for bytes of images)

@@ -18,7 +18,8 @@ Guarantees:
 * Waiting spins (the pause instruction) for about SPINS pauses, then yields its core to the
   scheduler at each try, so that threads that share cores with others still progress.
 
-The team's state is one int64 array of SYNC_SIZE values, read and changed atomically: STEP
+The team's state is one int64 array of SYNC_SIZE values (Tiles.team, zeroed as a call starts),
+read and changed atomically: STEP
 the current step; DONE the number of its chunks finished; RANKS the threads that joined (a
 thread's rank: how many joined before it); CHUNK + c the last step whose chunk c was
 claimed, plus one. Counters that threads change often lie on cache lines of their own.
@@ -32,9 +33,10 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._jit import kernel
+from .codes import TEAM_STATE
 
 STEP, DONE, RANKS, CHUNK = 0, 8, 16, 24   # int64 entries (8 a cache line)
-SYNC_SIZE = CHUNK + 16                    # room for CHUNKS (tiled.py) chunks' claims
+SYNC_SIZE = TEAM_STATE                    # CHUNK + room for CHUNKS (tiled.py) claims
 SPINS = 1 << 12             # pauses (~25 ns each on Zen 3: about 0.1 ms) before yielding
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 _YIELDS = sys.platform != "win32"          # sched_yield: POSIX
@@ -138,6 +140,14 @@ def relax(spins):
     else:
         _yield()
     return spins + 1
+
+
+@kernel(inline=True)
+def reset(sync):
+    # A new call's team: step 0, nothing claimed, no thread joined (before the parallel
+    # loop: plain stores, which starting the loop publishes).
+    for k in range(sync.size):
+        sync[k] = 0
 
 
 @kernel(inline=True)

@@ -371,11 +371,11 @@ def tiled_train_steps(costs, net, tw, data, opt, mb, chunk_fn):
     tw.calls[0] += 1
     check_callee(chunk_fn, (tw, _segment(np.int64(0), 1, 0, 1, 0, _call_stamp(tw, data)), net,
                             data, opt))
-    sync = np.zeros(team.SYNC_SIZE, np.int64)
+    team.reset(tw.team)
     if costs.size > 0:
         opt.t[0] += 1
     for w in numba.prange(tw.chunks):        # at most one worker a chunk
-        _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync)
+        _team_steps(costs, net, tw, data, opt, mb, chunk_fn, tw.team)
 
 
 @kernel

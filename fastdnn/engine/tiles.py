@@ -185,6 +185,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
         xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T)), dtype),
         xtag=np.full((max_threads(), 2), -1, np.int64), calls=np.zeros(1, np.int64),
+        team=np.zeros(K.TEAM_STATE, np.int64),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 
@@ -214,5 +215,5 @@ def gram_tiles(dims, m, dtype):
         gacc=np.zeros((C, sums)), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, min(T, K.COST_BLOCK)), dtype), xt=np.zeros((C, 0), dtype),
         xf=np.zeros((C, 0), dtype), xtag=np.full((C, 2), -1, np.int64),
-        calls=np.zeros(1, np.int64),
+        calls=np.zeros(1, np.int64), team=np.zeros(K.TEAM_STATE, np.int64),
         yt=np.zeros((C, 0), dtype), idx=np.zeros((C, 0), np.int64), divisor=1.0)
