@@ -216,13 +216,9 @@ def _team_steps(costs, net, tw, gw, data, opt, sync):
         it = team.current(sync)
         if it >= costs.size:
             return
-        if rank < 0:
-            rank = team.join(sync)
-        c = team.take_chunk(sync, it, rank, tw.chunks)
+        c, rank, spins = team.claim(sync, it, rank, tw.chunks, spins)
         if c < 0:                            # all claimed: wait for the step's end
-            spins = team.relax(spins)
             continue
-        spins = 0
         reset_sums(tw, c, 0)
         tw.cost[c] = _chunk_step(c, it, net, tw, gw, data, opt)
         if team.finish(sync, tw.chunks):

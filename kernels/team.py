@@ -18,11 +18,11 @@ Guarantees:
 * Waiting spins (the pause instruction) for about SPINS pauses, then yields its core to the
   scheduler at each try, so that threads that share cores with others still progress.
 
-The team's state is one int64 array of SYNC_SIZE values (Tiles.team, zeroed as a call starts),
-read and changed atomically: STEP
-the current step; DONE the number of its chunks finished; RANKS the threads that joined (a
-thread's rank: how many joined before it); CHUNK + c the last step whose chunk c was
-claimed, plus one. Counters that threads change often lie on cache lines of their own.
+The team's state is one int64 array of SYNC_SIZE values (Tiles.team, zeroed as a call
+starts), read and changed atomically: STEP the current step; DONE the number of its chunks
+finished; RANKS the threads that joined (a thread's rank: how many joined before it);
+CHUNK + c the last step whose chunk c was claimed, plus one. Counters that threads change
+often lie on cache lines of their own.
 """
 import platform
 import sys
@@ -48,8 +48,19 @@ def _entry(context, builder, signature, args):
     return builder.gep(arr.data, [args[1]])
 
 
+def _int64_arg(context, builder, signature, args, k):
+    # Argument k as an int64 value.
+    return context.cast(builder, args[k], signature.args[k], types.int64)
+
+
 def _int64_array(arr):
     return isinstance(arr, types.Array) and arr.dtype == types.int64 and arr.ndim == 1
+
+
+def _call(builder, name, returns):
+    # Call the argument-less function ``name`` (an LLVM intrinsic or a C library symbol).
+    fnty = ir.FunctionType(returns, [])
+    builder.call(cgutils.get_or_insert_function(builder.module, fnty, name), [])
 
 
 @intrinsic
@@ -72,8 +83,8 @@ def atomic_store(typingctx, arr, i, value):
         return None
 
     def codegen(context, builder, signature, args):
-        value = context.cast(builder, args[2], signature.args[2], types.int64)
-        builder.store_atomic(value, _entry(context, builder, signature, args), "seq_cst", 8)
+        builder.store_atomic(_int64_arg(context, builder, signature, args, 2),
+                             _entry(context, builder, signature, args), "seq_cst", 8)
         return context.get_dummy_value()
     return types.none(arr, i, value), codegen
 
@@ -85,10 +96,9 @@ def compare_swap(typingctx, arr, i, old, new):
         return None
 
     def codegen(context, builder, signature, args):
-        ptr = _entry(context, builder, signature, args)
-        old, new = (context.cast(builder, args[k], signature.args[k], types.int64)
-                    for k in (2, 3))
-        pair = builder.cmpxchg(ptr, old, new, "seq_cst", "seq_cst")
+        old, new = (_int64_arg(context, builder, signature, args, k) for k in (2, 3))
+        pair = builder.cmpxchg(_entry(context, builder, signature, args), old, new, "seq_cst",
+                               "seq_cst")
         return builder.extract_value(pair, 1)
     return types.boolean(arr, i, old, new), codegen
 
@@ -100,9 +110,8 @@ def fetch_add(typingctx, arr, i, value):
         return None
 
     def codegen(context, builder, signature, args):
-        value = context.cast(builder, args[2], signature.args[2], types.int64)
-        return builder.atomic_rmw("add", _entry(context, builder, signature, args), value,
-                                  "seq_cst")
+        return builder.atomic_rmw("add", _entry(context, builder, signature, args),
+                                  _int64_arg(context, builder, signature, args, 2), "seq_cst")
     return types.int64(arr, i, value), codegen
 
 
@@ -112,9 +121,7 @@ def _pause(typingctx):
     # elsewhere.
     def codegen(context, builder, signature, args):
         if _X86:
-            fn = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause")
-            builder.call(fn, [])
+            _call(builder, "llvm.x86.sse2.pause", ir.VoidType())
         return context.get_dummy_value()
     return types.none(), codegen
 
@@ -124,9 +131,7 @@ def _yield(typingctx):
     # The C library's sched_yield (POSIX): the core to another runnable thread, if any.
     def codegen(context, builder, signature, args):
         if _YIELDS:
-            fn = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
-            builder.call(fn, [])
+            _call(builder, "sched_yield", ir.IntType(32))
         return context.get_dummy_value()
     return types.none(), codegen
 
@@ -172,6 +177,19 @@ def take_chunk(sync, s, rank, nchunks):
         if seen < s + 1 and compare_swap(sync, CHUNK + j, seen, s + 1):
             return j
     return -1
+
+
+@kernel(inline=True)
+def claim(sync, s, rank, nchunks, spins):
+    # A worker's turn at step s of nchunks chunks: (chunk, rank, spins). It joins the team
+    # first (rank -1: not yet); the chunk is -1 when all are claimed, after one wait
+    # (relax: spins counts the waits since the worker last had a chunk).
+    if rank < 0:
+        rank = join(sync)
+    c = take_chunk(sync, s, rank, nchunks)
+    if c < 0:
+        return c, rank, relax(spins)
+    return c, rank, 0
 
 
 @kernel(inline=True)

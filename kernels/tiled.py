@@ -345,15 +345,11 @@ def _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync):
         s = team.current(sync)
         if s >= steps:
             return
-        if rank < 0:
-            rank = team.join(sync)
         _, b0, b1 = _step_batch(s, mb, m)
         nchunks = batch_chunks(tw, b1 - b0)
-        c = team.take_chunk(sync, s, rank, nchunks)
+        c, rank, spins = team.claim(sync, s, rank, nchunks, spins)
         if c < 0:                            # all claimed: wait for the step's end
-            spins = team.relax(spins)
             continue
-        spins = 0
         call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0, stamp), net, data,
                                opt))
         if team.finish(sync, nchunks):
