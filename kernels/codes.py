@@ -37,19 +37,29 @@ def small_layer(n, n_prev):
     return n * n_prev <= SMALL_WEIGHTS or n == 1
 
 
-# A layer's rows-form products (its Z = W·A, its input's gradient W^T·dZ) on a tile of t
-# samples run in small.py also where they are at most SMALL_PRODUCT multiply-adds: the narrow
-# tiles of mini-batches (32 samples a core in batches of 64). Measured (one thread, best of
-# 5, 2-core Zen 3): the vector code wins on every product of 2^17 multiply-adds or fewer (t =
-# 16, 32, 64; 32x64 to 128x128 weights; float32 by 1.1-2x, float64 by 1.05-1.8x) and loses on
-# some of 2^18 (64x64 at t = 64, float64: 17.3 µs against the BLAS's 14.2).
+# A layer's rows-form products (its Z = W·A, its input's gradient W^T·dZ, its weight
+# gradient dZ·A^T over A's transposed tile) on a tile of t samples run in small.py where
+# they are at most SMALL_PRODUCT multiply-adds (the narrow tiles of mini-batches), or where
+# the layer has at most ROWS_UNITS units and inputs and its widest tile operand (max(n,
+# n_prev) rows of t values) is at most ROWS_BYTES: the vector code's blocks of rows then
+# find that operand in the caches, while the single-threaded BLAS packs it on every call.
+# Measured (one thread, best of 5, 2-core Zen 3, OpenBLAS 0.3.30's Haswell kernels; the
+# table is in docs/performance.md): within these bounds the vector code wins on every
+# product measured (32x64 to 64x64 weights; float32 at t = 64 to 256 by 1.2-2.2x, float64 at
+# t = 64 and 128 by 1.1-1.5x), near the core's peak rate; past them it loses some (float64
+# at t = 256: a training step 8% slower; 128-unit layers' input gradients 1.2-1.5x slower).
 SMALL_PRODUCT = 1 << 17
+ROWS_UNITS, ROWS_BYTES = 64, 1 << 16
 
 
-def small_rows(n, n_prev, t):
-    """True when a layer's Z and input gradient on a tile of t samples run in small.py: a
-    small layer's, or products of at most SMALL_PRODUCT multiply-adds."""
-    return small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
+def small_rows(n, n_prev, t, itemsize):
+    """True when a layer's products on a tile of t samples of ``itemsize``-byte values run
+    in small.py's rows form: a small layer's, products of at most SMALL_PRODUCT
+    multiply-adds, or a layer of at most ROWS_UNITS units and inputs whose widest tile
+    operand is at most ROWS_BYTES."""
+    widest = max(n, n_prev)
+    return (small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
+            or (widest <= ROWS_UNITS and widest * t * itemsize <= ROWS_BYTES))
 
 
 # The Gram path's product S·G (n1 x m by m x m, every step) runs in small.py's rows form,
@@ -67,14 +77,15 @@ def small_gram(n1, m):
     return n1 * m * m <= SMALL_GRAM
 
 
-def transposes_x(n1, n0, T):
-    """True when the first layer (n1 units on n0 features), in tiles of T samples, makes
+def transposes_x(n1, n0, T, itemsize):
+    """True when the first layer (n1 units on n0 features), in tiles of T samples of
+    ``itemsize``-byte values, makes
     its Z from a transposed copy of each tile of X, (n0, t), by rows: where its products run
     in the rows form (small_rows: a small layer, or a mini-batch's narrow tiles) and it has
     several units. (One unit takes a lane dot of each sample's row instead: a copy would
     cost more than its product.) On a narrow tile the rows form beats the BLAS call's
     fixed cost in float32 and matches it in float64 (docs/performance.md)."""
-    return n1 > 1 and small_rows(n1, n0, T)
+    return n1 > 1 and small_rows(n1, n0, T, itemsize)
 
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held

@@ -77,7 +77,7 @@ def forward(tile, net, mask):
         if l > 1:
             n_prev = net.dims[l - 1]
             times(Z, weights(net, l), layer_a(tile, l - 1, n_prev), False,
-                  small_rows(n, n_prev, tile.t))
+                  small_rows(n, n_prev, tile.t, Z.itemsize))
         A = layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
         act = net.acts[l]
@@ -134,7 +134,7 @@ def backward(tile, net, Y_t, mask, sw):
         weight_gradient(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile, dZ,
                         layer_a(tile, l - 1, n_prev))
         dA = view(tile.dA, 0, n_prev, t)
-        times(dA, weights(net, l), dZ, True, small_rows(n, n_prev, t))
+        times(dA, weights(net, l), dZ, True, small_rows(n, n_prev, t, dA.itemsize))
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
         dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]
@@ -152,7 +152,7 @@ def weight_gradient(g, tile, dZ, A):
     # rows: A^T (t, n_prev) into tile.dA first (free until this layer's input gradient),
     # then dZ·A^T in the rows form; others the BLAS.
     n, n_prev = dZ.shape[0], A.shape[0]
-    if small_layer(n, n_prev) or not small_rows(n, n_prev, tile.t):
+    if small_layer(n, n_prev) or not small_rows(n, n_prev, tile.t, A.itemsize):
         add_dots(g, tile.wtmp, dZ, A, small_layer(n, n_prev))
     else:
         add_times(g, tile.wtmp, dZ, transpose_into(tile.dA, A), True)

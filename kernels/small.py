@@ -22,9 +22,10 @@ instructions of a multiply and an add, and never less accurate); lane sums and b
 separate adds and multiplies. The order is the vector code's, written in LLVM IR (lanes.py)
 so that no optimiser can change it, and a fused multiply-add is exact arithmetic rounded
 once on every CPU (in software where one has no FMA unit): the same bits on every x86
-machine, with or without AVX-512. Register blocks (ROWS or ROWS + 1 rows
-by one lane vector; 2 x 2 dots) share loads and overlap the chains of adds; the columns left
-over in a row are one masked vector: neither changes any entry's order. Each product is one
+machine, with or without AVX-512. Register blocks (ROWS rows by one lane vector: 12 AVX2
+registers of sums, with the row of B and a broadcast entry of A the 16 it has; 2 x 2 dots)
+share loads and overlap the chains of adds; the columns left over in a row are one masked
+vector: neither changes any entry's order. Each product is one
 function per dtype in an LLVM module, however many kernels call it there (lanes.shared):
 compiled once, not at every call site.
 """
@@ -38,8 +39,9 @@ from .blas import gemm
 from .codes import small_gram, small_layer, small_rows, transposes_x
 from .lanes import c_matrices, matrix, shared
 
-ROWS = 4                                  # rows of C a register block of rows_product
-#                                           holds (vectors of columns for one row alone)
+ROWS = 6                                  # rows of C a register block of rows_product
+LEFT_VECTORS = 4                          # vectors of columns a block of few rows holds
+DOT_COLUMNS = 4                           # entries of a row left over a dot_product block holds
 
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
@@ -118,20 +120,15 @@ def _rows_body(v, cm, am, bm, flags, scale, keep):
         with builder.if_then(builder.icmp_signed("<", full, c1)):
             block(ii, full, 1, v.mask(builder.sub(c1, full)))
 
-    # Blocks of ROWS + 1 rows take the M mod ROWS rows left over where there are enough
-    # blocks (M = 10: two of 5, not two of 4 and two single rows, whose vectors of columns
-    # are load-bound); then blocks of ROWS; then single rows.
-    q, r = builder.sdiv(M, v.n(ROWS)), builder.srem(M, v.n(ROWS))
-    wide = builder.mul(builder.select(builder.icmp_signed(">=", q, r), r, v.n(0)),
-                       v.n(ROWS + 1))
-    full_m = builder.add(wide, builder.mul(builder.sdiv(builder.sub(M, wide), v.n(ROWS)),
-                                           v.n(ROWS)))
-    with cgutils.for_range_slice(builder, v.n(0), wide, v.n(ROWS + 1)) as (i0, _):
-        rows(i0, ROWS + 1, 1)
-    with cgutils.for_range_slice(builder, wide, full_m, v.n(ROWS)) as (i0, _):
+    # Blocks of ROWS rows, then the M mod ROWS rows left over as one block of that many
+    # (a single row with several vectors of columns: chains of adds in flight).
+    full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
+    with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
         rows(i0, ROWS, 1)
-    with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i0, _):
-        rows(i0, 1, ROWS)
+    left = builder.sub(M, full_m)
+    for count in range(1, ROWS):
+        with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
+            rows(full_m, count, max(1, LEFT_VECTORS // count))
 
 
 def _dots_body(v, cm, am, bm, flags, scale, keep):
@@ -175,12 +172,12 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
         with cgutils.for_range_slice(builder, v.n(0), full_n, two) as (j0, _):
             entries(i0, j0, 2, 2)
     # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
-    # ROWS blocks, then one entry at a time.
-    four = v.n(ROWS)
+    # DOT_COLUMNS blocks, then one entry at a time.
+    four = v.n(DOT_COLUMNS)
     full_4 = builder.mul(builder.sdiv(N, four), four)
     with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
         with cgutils.for_range_slice(builder, v.n(0), full_4, four) as (j0, _):
-            entries(i, j0, 1, ROWS)
+            entries(i, j0, 1, DOT_COLUMNS)
     with cgutils.for_range(builder, M) as rows:
         left = builder.icmp_signed("<", rows.index, full_m)
         with cgutils.for_range_slice(builder, builder.select(left, full_n, full_4), N,
@@ -191,8 +188,9 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
 @intrinsic
 def rows_product(typingctx, C, A, B, trans_a, beta):
     # C (M, N) = beta·C + op(A)·B: each entry beta·C (0 when beta is 0: C unread), then
-    # op(A)[i, k]·B[k, j] added for k = 0, 1, ... Register-blocked: ROWS (or ROWS + 1) rows
-    # of C by one lane vector of columns held in registers through the sum over k.
+    # op(A)[i, k]·B[k, j] added for k = 0, 1, ... Register-blocked: ROWS rows (the rows left
+    # over: one block of fewer) of C by one lane vector of columns held in registers through
+    # the sum over k.
     if not c_matrices(C, A, B):
         return None
 

@@ -87,7 +87,7 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0):
     # a lane dot (small.dot_product) of each row of X_t; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
-    if transposes_x(n, n0, tw.T):
+    if transposes_x(n, n0, tw.T, Z.itemsize):
         times(Z, W, transposed_tile(tw, X_t, stamp, j0), False, True)
     else:
         times_t(Z, W, X_t, small_layer(n, n0))
@@ -102,7 +102,7 @@ def first_layer_backward(tile, net, X_t, tw):
     # not, docs/performance.md, so the BLAS stays).
     n, n0 = net.dims[1], net.dims[0]
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
-    if small_layer(n, n0) and transposes_x(n, n0, tw.T):
+    if small_layer(n, n0) and transposes_x(n, n0, tw.T, dZ.itemsize):
         add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, tile.t), True)
     else:
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))

@@ -171,7 +171,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     ``copies``: X's tiles are copies, not views; ``divisor``: X is used as X / divisor;
     ``T``: samples a tile, step_tile(dims, steps' samples, dtype) unless given)."""
     r_off, rows, widest = _rows(dims)
-    T = T or step_tile(dims, min(m, batch or m), np.dtype(dtype).itemsize)
+    itemsize = np.dtype(dtype).itemsize
+    T = T or step_tile(dims, min(m, batch or m), itemsize)
     C = chunks_for(T, min(m, batch or m))
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     grads = widest * T * bool(n_params)
@@ -183,7 +184,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
-        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T)), dtype),
+        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T, itemsize)),
+                    dtype),
         xtag=np.full((max_threads(), 2), -1, np.int64), calls=np.zeros(1, np.int64),
         team=np.zeros(K.TEAM_STATE, np.int64),
         yt=np.zeros((C, gather * dims[-1]), dtype),

@@ -125,7 +125,8 @@ def test_lane_dot_follows_its_order_to_the_bit(dtype, n):
                                     (True, True)])
 @pytest.mark.parametrize("M, N, K", [(1, 1, 1), (10, 256, 20), (1, 250, 10), (20, 10, 33),
                                      (3, 5, 0), (16, 16, 256), (5, 3, 37), (3, 9, 40),
-                                     (1, 70, 33), (9, 33, 17), (13, 40, 7), (11, 20, 9)])
+                                     (1, 70, 33), (9, 33, 17), (13, 40, 7), (11, 20, 9),
+                                     (12, 33, 17), (64, 50, 30)])
 def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K):
     rng = np.random.default_rng(M * 1000 + N * 10 + K)
     A, B, expected = _operands(rng, M, N, K, ta, tb, dtype)
@@ -194,11 +195,18 @@ def test_sums_accumulate_in_place_or_through_scratch(sums, small, tb):
 def test_which_layers_are_small():
     assert small_layer(10, 20) and small_layer(16, 16) and small_layer(1, 4096)
     assert not small_layer(64, 50) and not small_layer(2, SMALL_WEIGHTS)
-    assert transposes_x(10, 20, 4096) and not transposes_x(1, 20, 32)
-    assert not transposes_x(64, 50, 256) and transposes_x(64, 50, 32)     # narrow tiles
+    assert transposes_x(10, 20, 4096, 8) and not transposes_x(1, 20, 32, 8)
+    assert not transposes_x(64, 50, 256, 8) and transposes_x(64, 50, 32, 8)  # narrow tiles
+    assert transposes_x(64, 50, 256, 4) and not transposes_x(100, 50, 256, 4)
     assert set(LANES.values()) == {8, 16}
-    # rows-form products: a small layer's at any width, others on narrow tiles only
-    assert small_rows(10, 20, 4096) and small_rows(32, 64, 32) and small_rows(64, 64, 32)
-    assert not small_rows(64, 64, 64) and not small_rows(32, 64, 256)
+    # rows-form products: a small layer's at any width, others on narrow tiles, and layers
+    # of at most 64 units and inputs whose widest tile operand fits ROWS_BYTES (float32 at
+    # 256 samples)
+    for size in (4, 8):
+        assert small_rows(10, 20, 4096, size) and small_rows(32, 64, 32, size)
+        assert small_rows(64, 64, 32, size) and not small_rows(128, 64, 256, size)
+    assert small_rows(64, 64, 128, 8) and not small_rows(64, 64, 256, 8)
+    assert small_rows(64, 64, 256, 4) and small_rows(32, 64, 256, 4)
+    assert not small_rows(64, 64, 512, 4) and not small_rows(64, 128, 256, 4)
     # the Gram path's S·G: the cat data's (20 x 209 x 209) in the rows form, 64 x 400 x 400 not
     assert small_gram(20, 209) and small_gram(12, 300) and not small_gram(64, 400)
