@@ -88,6 +88,18 @@ def transposes_x(n1, n0, T, itemsize):
     return n1 > 1 and small_rows(n1, n0, T, itemsize)
 
 
+def transposed_dw1(n1, n0, T, itemsize):
+    """True when a first layer in the rows form (transposes_x, not small) makes its weight
+    gradient transposed, X_t^T·dZ_1^T (n0, n1) from the transposed tile and dZ_1^T, and
+    adds it: on tiles of at least 256 samples whose n0 values do not fill whole 64-byte
+    vectors (the rows form over X_t then wastes a masked vector on each row of products:
+    64x50 float32 at 256 samples 27.5 µs, the BLAS 26.3, transposed 20.8; 1-thread best of
+    7, 2-core Zen 3), where the product (n0 x n1) fits a tile's dZ buffer (n0 <= T). Other
+    such layers take the rows form over X_t (32x64 float64 at 32 samples 2.9 µs, the BLAS
+    4.0)."""
+    return T >= 256 and (n0 * itemsize) % 64 != 0 and n0 <= T
+
+
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held
 # in the Tiles workspace so that a call allocates nothing for it.
 TEAM_STATE = 40

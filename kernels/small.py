@@ -36,7 +36,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import small_gram, small_layer, small_rows, transposes_x
+from .codes import small_gram, small_layer, small_rows, transposed_dw1, transposes_x
 from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
@@ -49,6 +49,7 @@ register_jitable(small_layer)
 register_jitable(small_rows)
 register_jitable(small_gram)
 register_jitable(transposes_x)
+register_jitable(transposed_dw1)
 
 
 def _shared_call(context, builder, signature, args, kind, body, flags):

@@ -34,7 +34,8 @@ from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
-from .small import add_dots, add_times, small_layer, times, times_t, transposes_x
+from .small import (add_dots, add_times, rows_product, small_layer, times, times_t,
+                    transposed_dw1, transposes_x)
 from . import team
 from .transpose import transpose_into
 from .source import tile_samples
@@ -95,17 +96,29 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0):
 
 @kernel(inline=True)
 def first_layer_backward(tile, net, X_t, tw):
-    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves: a small layer of several
-    # units by lane dots with the transposed tile first_layer_forward left in this thread's
-    # tw.xf, others by rows of X_t (small.add_times: the BLAS unless small; on a narrow
-    # tile the rows form over X_t won where n_0 fills its vectors and lost where it does
-    # not, docs/performance.md, so the BLAS stays).
-    n, n0 = net.dims[1], net.dims[0]
-    g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, tile.t)
-    if small_layer(n, n0) and transposes_x(n, n0, tw.T, dZ.itemsize):
-        add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, tile.t), True)
-    else:
+    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves. Where first_layer_forward
+    # took the rows form (transposes_x), this thread's tw.xf holds the transposed tile: a
+    # small layer takes lane dots with it; on wide tiles whose rows of X_t do not fill
+    # whole vectors (transposed_dw1) the product is made transposed, xf·dZ_1^T (n0, n1),
+    # into the tile's dZ buffer (dZ_1^T first into its dA buffer: both free once dZ_1 is
+    # read) and added; other layers take the rows form over X_t. Layers whose forward took
+    # the BLAS take it here too (small.add_times).
+    n, n0, t = net.dims[1], net.dims[0], tile.t
+    g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
+    if not transposes_x(n, n0, tw.T, dZ.itemsize):
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
+        return
+    xf = view(tw.xf[numba.get_thread_id()], 0, n0, t)
+    if small_layer(n, n0):
+        add_dots(g, tile.wtmp, dZ, xf, True)
+    elif transposed_dw1(n, n0, tw.T, dZ.itemsize):
+        GT = view(tile.dZ, 0, n0, n)
+        rows_product(GT, xf, transpose_into(tile.dA, dZ), False, 0.0)
+        for i in range(n):
+            for k in range(n0):
+                g[i * n0 + k] += GT[k, i]
+    else:
+        add_times(g, tile.wtmp, dZ, X_t, True)
 
 
 @kernel

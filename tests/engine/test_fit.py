@@ -83,6 +83,34 @@ def test_fit_does_not_modify_inputs():
         np.testing.assert_array_equal(params0[k], copies[k])
 
 
+# Each form of the first layer's weight gradient (kernels/codes.py's rules, by the shapes):
+# the BLAS, a small layer's lane dots, the rows form over X_t, and the transposed product of
+# wide tiles whose rows of X fill no whole vector; a full-batch step's gradient (1/m
+# included) against the course's.
+@pytest.mark.parametrize("dims, m, dtype, form", [
+    ([50, 64, 8, 1], 700, np.float32, "transposed"), ([64, 64, 8, 1], 700, np.float32, "rows"),
+    ([50, 64, 8, 1], 700, np.float64, "blas"), ([20, 10, 1], 700, np.float64, "dots"),
+    ([64, 32, 16, 1], 100, np.float64, "rows"), ([50, 64, 8, 1], 100, np.float32, "rows")])
+def test_each_form_of_the_first_layer_weight_gradient(dims, m, dtype, form):
+    from fastdnn import kernels as K
+    from fastdnn.kernels.codes import transposed_dw1
+    X, Y = synthetic(7, dims[0], m)
+    params0 = naive.init_deep_app(dims)
+    trainer = Trainer(X.astype(dtype), Y, params0, 0.01, dtype=dtype, gram=False)
+    n1, n0, T, size = dims[1], dims[0], trainer.tiles.T, np.dtype(dtype).itemsize
+    assert form == ("blas" if not K.transposes_x(n1, n0, T, size) else
+                    "dots" if K.small_layer(n1, n0) else
+                    "transposed" if transposed_dw1(n1, n0, T, size) else "rows")
+    trainer.run(np.empty(1))
+    AL, tape = naive.forward(X, params0)
+    grads = naive.backward(AL, Y, tape, input_grad=False)
+    w1 = trainer.net.w_off[1]
+    # float32: the forward pass's rounding bounds it (the BLAS form errs as much: 3-5e-5
+    # at worst, 2e-7 in the median), not the product's form
+    assert_close(trainer.net.grad[w1: w1 + n1 * n0].reshape(n1, n0), grads["dW1"], dtype,
+                 rtol=1e-4 if dtype == np.float32 else None)
+
+
 # The shapes of the scaling table, with fewer samples (enough for several chunks of tiles).
 SCALE_SHAPES = {"tiny": ([20, 10, 1], 1000), "tabular": ([50, 64, 32, 1], 20000),
                 "mnist-like": ([784, 128, 64, 1], 3000), "cifar-like": ([3072, 256, 128, 1], 2000),
