@@ -79,9 +79,9 @@ def small_gram(n1, m):
 
 def transposes_x(n1, n0, T, itemsize):
     """True when the first layer (n1 units on n0 features), in tiles of T samples of
-    ``itemsize``-byte values, makes
-    its Z from a transposed copy of each tile of X, (n0, t), by rows: where its products run
-    in the rows form (small_rows: a small layer, or a mini-batch's narrow tiles) and it has
+    ``itemsize``-byte values, makes its Z from a transposed copy of each tile of X, (n0, t),
+    by rows: where its products run in the rows form (small_rows: a small layer, a
+    mini-batch's narrow tiles, a layer of at most ROWS_UNITS units and inputs) and it has
     several units. (One unit takes a lane dot of each sample's row instead: a copy would
     cost more than its product.) On a narrow tile the rows form beats the BLAS call's
     fixed cost in float32 and matches it in float64 (docs/performance.md)."""

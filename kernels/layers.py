@@ -148,9 +148,9 @@ def backward(tile, net, Y_t, mask, sw):
 @kernel(inline=True)
 def weight_gradient(g, tile, dZ, A):
     # g: (n·n_prev,) the layer's dW sums += dZ·A^T, dZ (n, t), A (n_prev, t) the layer's
-    # input. A small layer's by lane dots; other layers' on a narrow tile (small_rows) by
-    # rows: A^T (t, n_prev) into tile.dA first (free until this layer's input gradient),
-    # then dZ·A^T in the rows form; others the BLAS.
+    # input. A small layer's by lane dots; other layers in the rows form (small_rows: narrow
+    # tiles, mid-size layers) by rows: A^T (t, n_prev) into tile.dA first (free until this
+    # layer's input gradient), then dZ·A^T in the rows form; others the BLAS.
     n, n_prev = dZ.shape[0], A.shape[0]
     if small_layer(n, n_prev) or not small_rows(n, n_prev, tile.t, A.itemsize):
         add_dots(g, tile.wtmp, dZ, A, small_layer(n, n_prev))

@@ -3,9 +3,12 @@
 Why: a BLAS call has a fixed cost (argument checks, a lock, packing both operands) of about
 2 µs; on a layer of a few hundred weights the products of a tile of 256 samples are smaller
 than that. A layer of n units on n_prev inputs is *small* (``small_layer``) when it has at
-most codes.SMALL_WEIGHTS weights or one unit: its products run here, all others through
-blas.gemm. The choice depends on the layer's shape alone, so it is part of the fixed
-summation order: the same bits for any thread count.
+most codes.SMALL_WEIGHTS weights or one unit: its products run here; so do those of
+narrow tiles and of mid-size layers whose tile operand stays in the caches (codes.small_rows:
+there the single-threaded BLAS packs its operands at every call and reaches about half a
+core's rate in float32); all others go through blas.gemm. The choice depends on the shapes
+and dtype alone, so it is part of the fixed summation order: the same bits for any thread
+count.
 
 The forms, for C (M, N), all arrays 2-D and C-contiguous, beta·C first (``beta = 0``
 writes C without reading it):
@@ -25,9 +28,9 @@ once on every CPU (in software where one has no FMA unit): the same bits on ever
 machine, with or without AVX-512. Register blocks (ROWS rows by one lane vector: 12 AVX2
 registers of sums, with the row of B and a broadcast entry of A the 16 it has; 2 x 2 dots)
 share loads and overlap the chains of adds; the columns left over in a row are one masked
-vector: neither changes any entry's order. Each product is one
-function per dtype in an LLVM module, however many kernels call it there (lanes.shared):
-compiled once, not at every call site.
+vector: neither changes any entry's order. Each product is one function per dtype in an
+LLVM module, however many kernels call it there (lanes.shared): compiled once, not at every
+call site.
 """
 from llvmlite import ir
 from numba import types
