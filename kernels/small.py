@@ -177,14 +177,14 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
             entries(i0, j0, 2, 2)
     # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
     # DOT_COLUMNS blocks, then one entry at a time.
-    four = v.n(DOT_COLUMNS)
-    full_4 = builder.mul(builder.sdiv(N, four), four)
+    cols = v.n(DOT_COLUMNS)
+    full_cols = builder.mul(builder.sdiv(N, cols), cols)
     with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
-        with cgutils.for_range_slice(builder, v.n(0), full_4, four) as (j0, _):
+        with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
             entries(i, j0, 1, DOT_COLUMNS)
     with cgutils.for_range(builder, M) as rows:
         left = builder.icmp_signed("<", rows.index, full_m)
-        with cgutils.for_range_slice(builder, builder.select(left, full_n, full_4), N,
+        with cgutils.for_range_slice(builder, builder.select(left, full_n, full_cols), N,
                                      v.n(1)) as (j, _):
             entries(rows.index, j, 1, 1)
 
