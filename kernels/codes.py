@@ -37,29 +37,43 @@ def small_layer(n, n_prev):
     return n * n_prev <= SMALL_WEIGHTS or n == 1
 
 
-# A layer's rows-form products (its Z = W·A, its input's gradient W^T·dZ, its weight
-# gradient dZ·A^T over A's transposed tile) on a tile of t samples run in small.py where
-# they are at most SMALL_PRODUCT multiply-adds (the narrow tiles of mini-batches), or where
-# the layer has at most ROWS_UNITS units and inputs and its widest tile operand (max(n,
-# n_prev) rows of t values) is at most ROWS_BYTES: the vector code's blocks of rows then
-# find that operand in the caches, while the single-threaded BLAS packs it on every call.
+# A layer's rows-form products (its Z = W·A and its input's gradient W^T·dZ; its weight
+# gradient by rows_weight_gradient) on a tile of t samples run in small.py where they are at
+# most SMALL_PRODUCT multiply-adds (the narrow tiles of mini-batches), or where the layer has
+# at most ROWS_UNITS units on at most ROWS_INPUTS inputs: the vector code's blocks of rows
+# then read their rows of W from the first-level cache and the tile's operand from L2 (in
+# panels copied to the stack where its rows lie 2 KiB or more apart: small.py), while the
+# single-threaded BLAS packs both on every call.
 # Measured (one thread, best of 5, 2-core Zen 3, OpenBLAS 0.3.30's Haswell kernels; the
-# table is in docs/performance.md): within these bounds the vector code wins on every
-# product measured (32x64 to 64x64 weights; float32 at t = 64 to 256 by 1.2-2.2x, float64 at
-# t = 64 and 128 by 1.1-1.5x), near the core's peak rate; past them it loses some (float64
-# at t = 256: a training step 8% slower; 128-unit layers' input gradients 1.2-1.5x slower).
+# table is in docs/performance.md): within these bounds the vector code wins on the
+# products measured (float32 32x64 to 64x128 at t = 256 to 1024 by 1.05-1.9x; float64 32x64
+# to 64x100 at t = 256 by 1.05-1.15x, 64x64 at t = 512 by 1.1x), near the core's peak rate;
+# past them it loses (128 units: input gradients 1.1-1.2x slower, W^T's rows then evict
+# each other from the first-level cache).
 SMALL_PRODUCT = 1 << 17
-ROWS_UNITS, ROWS_BYTES = 64, 1 << 16
+ROWS_UNITS, ROWS_INPUTS, ROWS_BYTES = 64, 128, 1 << 16
 
 
 def small_rows(n, n_prev, t, itemsize):
-    """True when a layer's products on a tile of t samples of ``itemsize``-byte values run
-    in small.py's rows form: a small layer's, products of at most SMALL_PRODUCT
-    multiply-adds, or a layer of at most ROWS_UNITS units and inputs whose widest tile
-    operand is at most ROWS_BYTES."""
-    widest = max(n, n_prev)
+    """True when a layer's Z and input gradient on a tile of t samples of ``itemsize``-byte
+    values run in small.py's rows form: a small layer's, products of at most
+    SMALL_PRODUCT multiply-adds, or a layer of at most ROWS_UNITS units on at most
+    ROWS_INPUTS inputs."""
     return (small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
-            or (widest <= ROWS_UNITS and widest * t * itemsize <= ROWS_BYTES))
+            or (n <= ROWS_UNITS and n_prev <= ROWS_INPUTS))
+
+
+def rows_weight_gradient(n, n_prev, t, itemsize):
+    """True when a layer's weight gradient dZ·A^T runs in small.py's rows form over A's
+    transposed tile (the transpose costs a pass over the tile): where its other products
+    do (small_rows) and its widest tile operand, max(n, n_prev) rows of t values, is at
+    most ROWS_BYTES, with at most ROWS_UNITS units and inputs (float32 at 256 samples,
+    float64 at 128). Larger tiles take the BLAS, whose packing then costs about the
+    transpose (64x128 float32 at 1024 samples: 250-307 µs by rows, 254 by the BLAS)."""
+    widest = max(n, n_prev)
+    return small_rows(n, n_prev, t, itemsize) and (
+        small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
+        or (widest <= ROWS_UNITS and widest * t * itemsize <= ROWS_BYTES))
 
 
 # The Gram path's product S·G (n1 x m by m x m, every step) runs in small.py's rows form,

@@ -24,6 +24,7 @@ class Vec:
 
     def __init__(self, context, builder, dtype):
         self.b = builder
+        self.context, self.dtype = context, dtype
         self.ft = context.get_value_type(dtype)
         self.width = LANES[dtype]
         self.vt = ir.VectorType(self.ft, self.width)

@@ -26,7 +26,7 @@ from .linear import bias_activation_forward
 from .lanes import sum8
 from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
-from .small import add_dots, add_times, small_layer, small_rows, times
+from .small import add_dots, add_times, rows_weight_gradient, small_layer, small_rows, times
 from .transpose import transpose_into
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
@@ -148,11 +148,12 @@ def backward(tile, net, Y_t, mask, sw):
 @kernel(inline=True)
 def weight_gradient(g, tile, dZ, A):
     # g: (n·n_prev,) the layer's dW sums += dZ·A^T, dZ (n, t), A (n_prev, t) the layer's
-    # input. A small layer's by lane dots; other layers in the rows form (small_rows: narrow
-    # tiles, mid-size layers) by rows: A^T (t, n_prev) into tile.dA first (free until this
-    # layer's input gradient), then dZ·A^T in the rows form; others the BLAS.
+    # input. A small layer's by lane dots; where rows_weight_gradient (narrow tiles,
+    # mid-size layers on tiles that fit the caches) by rows: A^T (t, n_prev) into tile.dA
+    # first (free until this layer's input gradient), then dZ·A^T in the rows form; others
+    # the BLAS.
     n, n_prev = dZ.shape[0], A.shape[0]
-    if small_layer(n, n_prev) or not small_rows(n, n_prev, tile.t, A.itemsize):
+    if small_layer(n, n_prev) or not rows_weight_gradient(n, n_prev, tile.t, A.itemsize):
         add_dots(g, tile.wtmp, dZ, A, small_layer(n, n_prev))
     else:
         add_times(g, tile.wtmp, dZ, transpose_into(tile.dA, A), True)

@@ -14,10 +14,13 @@ from ._jit import kernel
 from .buffers import view
 from .lanes import I32, c_matrices, matrix, shared
 
-# Samples a pass of transpose moves (a multiple of 8). Measured (one thread, best of 7, Zen
-# 3): 500 x 20 float32 1.67 -> 1.2 µs, float64 3.3 -> 2.0-2.5; 512 x 60 float32 4.9 -> 3.5;
-# 256 x 20 within noise either way.
-BLOCK_SAMPLES = 128
+# Samples a pass of transpose moves: at most BLOCK_SAMPLES, and no more rows of src than
+# fit PASS_BYTES (at least one block), so that they stay in the first-level cache while
+# each column block is moved. Measured (one thread, best of 7, Zen 3): 500 x 20 float32
+# 1.67 -> 1.2 µs, float64 3.3 -> 2.0-2.5; 512 x 60 float32 4.9 -> 3.5 (passes of 128
+# samples); a layer's 64 x 256 float32 activations (rows of 1 KiB: 32 a pass, not all 64)
+# 2.7-4.0 -> 1.6-2.6 µs.
+BLOCK_SAMPLES, PASS_BYTES = 128, 1 << 15
 
 
 # 8 x 8 float32 (4 x 4 float64) blocks, one 256-bit register a row, transposed by shuffles
@@ -76,9 +79,15 @@ def _transpose_body(v, p):
                 with builder.if_then(builder.icmp_signed("<", v.n(j), count)):
                     v.store(col, dst, at)
 
-    # Blocks of BLOCK_SAMPLES samples: their rows of src stay in L1 while each column block
-    # is moved (one pass over all samples a column block re-read src from L2 for each).
-    r, sb = v.n(R), v.n(BLOCK_SAMPLES)
+    # Passes of sb samples (BLOCK_SAMPLES, fewer where src's rows are long): their rows of
+    # src stay in L1 while each column block is moved (one pass over all samples a column
+    # block re-read src from L2 for each).
+    r = v.n(R)
+    blocks = builder.sdiv(v.n(PASS_BYTES // v.align), builder.mul(n, r))   # of R rows each
+    most = v.n(BLOCK_SAMPLES // R)
+    blocks = builder.select(builder.icmp_signed(">", blocks, most), most, blocks)
+    blocks = builder.select(builder.icmp_signed("<", blocks, v.n(1)), v.n(1), blocks)
+    sb = builder.mul(r, blocks)
     full_t = builder.mul(builder.sdiv(t, r), r)
     full_n = builder.mul(builder.sdiv(n, r), r)
     with cgutils.for_range_slice(builder, v.n(0), full_t, sb) as (b0, _):

@@ -10,8 +10,8 @@ from fastdnn.kernels.blas import gemm
 from fastdnn.kernels.codes import SMALL_WEIGHTS
 from fastdnn.kernels.lanes import LANES
 from fastdnn.kernels.small import (add_dots, add_times, dot_product, rows_columns,
-                                   rows_product, small_gram, small_layer, small_rows,
-                                   transposes_x)
+                                   rows_product, rows_weight_gradient, small_gram,
+                                   small_layer, small_rows, transposes_x)
 
 
 @numba.njit
@@ -126,7 +126,9 @@ def test_lane_dot_follows_its_order_to_the_bit(dtype, n):
 @pytest.mark.parametrize("M, N, K", [(1, 1, 1), (10, 256, 20), (1, 250, 10), (20, 10, 33),
                                      (3, 5, 0), (16, 16, 256), (5, 3, 37), (3, 9, 40),
                                      (1, 70, 33), (9, 33, 17), (13, 40, 7), (11, 20, 9),
-                                     (12, 33, 17), (64, 50, 30)])
+                                     (12, 33, 17), (64, 50, 30),
+                                     # rows 2 KiB or more apart: B in packed panels
+                                     (20, 600, 40), (13, 1030, 130)])
 def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K):
     rng = np.random.default_rng(M * 1000 + N * 10 + K)
     A, B, expected = _operands(rng, M, N, K, ta, tb, dtype)
@@ -148,7 +150,8 @@ def test_small_products_match_numpy_and_their_order(dtype, rtol, ta, tb, M, N, K
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("M, N, K", [(20, 209, 209), (5, 37, 11), (1, 70, 33), (9, 16, 3)])
+@pytest.mark.parametrize("M, N, K", [(20, 209, 209), (5, 37, 11), (1, 70, 33), (9, 16, 3),
+                                     (20, 600, 40)])
 def test_a_range_of_columns_is_those_of_the_whole_product_to_the_bit(dtype, M, N, K):
     # rows_columns(C, A, B, j0, j1): the columns j0..j1 of rows_product(C, A, B), bit for bit
     # (each entry is its own sum over k), for any cut; the other columns untouched.
@@ -196,17 +199,22 @@ def test_which_layers_are_small():
     assert small_layer(10, 20) and small_layer(16, 16) and small_layer(1, 4096)
     assert not small_layer(64, 50) and not small_layer(2, SMALL_WEIGHTS)
     assert transposes_x(10, 20, 4096, 8) and not transposes_x(1, 20, 32, 8)
-    assert not transposes_x(64, 50, 256, 8) and transposes_x(64, 50, 32, 8)  # narrow tiles
-    assert transposes_x(64, 50, 256, 4) and not transposes_x(100, 50, 256, 4)
+    assert transposes_x(64, 50, 256, 8) and transposes_x(64, 50, 32, 8)
+    assert transposes_x(64, 100, 256, 4) and not transposes_x(100, 50, 256, 4)
+    assert not transposes_x(128, 784, 1024, 4) and not transposes_x(64, 3072, 256, 4)
     assert set(LANES.values()) == {8, 16}
-    # rows-form products: a small layer's at any width, others on narrow tiles, and layers
-    # of at most 64 units and inputs whose widest tile operand fits ROWS_BYTES (float32 at
-    # 256 samples)
+    # rows-form Z and input gradients: a small layer's at any width, others on narrow
+    # tiles, and layers of at most 64 units on at most 128 inputs at any width; weight
+    # gradients (over a transposed tile) only where the widest tile operand also fits
+    # ROWS_BYTES with at most 64 units and inputs (float32 at 256 samples, float64 at 128)
     for size in (4, 8):
         assert small_rows(10, 20, 4096, size) and small_rows(32, 64, 32, size)
         assert small_rows(64, 64, 32, size) and not small_rows(128, 64, 256, size)
-    assert small_rows(64, 64, 128, 8) and not small_rows(64, 64, 256, 8)
-    assert small_rows(64, 64, 256, 4) and small_rows(32, 64, 256, 4)
-    assert not small_rows(64, 64, 512, 4) and not small_rows(64, 128, 256, 4)
+        assert small_rows(64, 128, 1024, size) and not small_rows(64, 129, 1024, size)
+        assert rows_weight_gradient(10, 20, 4096, size) and rows_weight_gradient(64, 64, 32, size)
+        assert not rows_weight_gradient(64, 128, 1024, size)
+        assert not rows_weight_gradient(128, 64, 256, size)
+    assert rows_weight_gradient(64, 64, 128, 8) and not rows_weight_gradient(64, 64, 256, 8)
+    assert rows_weight_gradient(64, 64, 256, 4) and not rows_weight_gradient(64, 64, 512, 4)
     # the Gram path's S·G: the cat data's (20 x 209 x 209) in the rows form, 64 x 400 x 400 not
     assert small_gram(20, 209) and small_gram(12, 300) and not small_gram(64, 400)
