@@ -77,12 +77,63 @@ def _shared_call(context, builder, signature, args, kind, body, flags):
                    lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2], p[-2], p[-1]))
 
 
-def _rows_body(v, cm, am, bm, flags, scale, keep, packed=False):
-    # rows_product's body (its function's parameters: C, A, B as lanes.matrix triples,
-    # trans_a, the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not
-    # 0); ``packed``: the body of its twin that takes B in packed panels.
+def _rows_call(v, cm, am, bm, flags, scale, keep):
+    # rows_product's function (its parameters: C, A, B as lanes.matrix triples, trans_a,
+    # the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not 0).
+    # Where B's rows lie PACK_STRIDE bytes or more apart, the k-th rows of a block's columns
+    # fall in a few sets of the first-level cache and evict each other (from L2, or from L3
+    # where B outgrows L2, once per block of rows): such a product, where a panel of B's
+    # columns as wide as the widest block fits PANEL_BYTES, takes B in panels, each copied
+    # into a buffer on this function's stack (rows one vector past the panel's width apart,
+    # so that they fall in different sets) before every block of rows reads it there; all
+    # others read B where it is, as one panel. One call of the body (_rows_body) a panel:
+    # moves only, each entry's order unchanged, so the same bits either way.
     builder = v.b
-    (c, M, N), (a, _, a_cols), (b, K, _), (trans, c0, c1) = cm, am, bm, flags
+    (_, M, N), (b, K, _), (_, c0, c1) = cm, bm, flags
+    unit, w = v.n(LEFT_VECTORS * v.width), v.n(v.width)
+    per_row = builder.sdiv(v.n(PANEL_BYTES // v.align),
+                           builder.select(builder.icmp_signed("<", K, v.n(1)), v.n(1), K))
+    fit = builder.sdiv(builder.sub(per_row, w), unit)      # widest blocks a panel holds
+    tests = (builder.icmp_signed(">=", builder.mul(N, v.n(v.align)), v.n(PACK_STRIDE)),
+             builder.icmp_signed(">=", fit, v.n(1)),
+             builder.icmp_signed(">", K, v.n(PACK_MIN)),
+             builder.icmp_signed(">", M, v.n(2 * ROWS)))
+    packs = functools.reduce(builder.and_, tests)
+    whole = builder.sub(c1, c0)
+    panel = builder.select(packs, builder.mul(unit, fit), builder.select(
+        builder.icmp_signed("<", whole, v.n(1)), v.n(1), whole))
+    ld = builder.select(packs, builder.add(panel, w), N)
+    # (A dynamic alloca, of one vector where nothing is packed: a fixed array this large
+    # takes LLVM's scalar passes seconds to analyse in every module.)
+    buf = builder.alloca(v.ft, size=builder.select(packs, v.n(PANEL_BYTES // v.align), w))
+    buf.align = 64
+    values = [*cm, *am, *bm, flags[0]]
+    with cgutils.for_range_slice(builder, c0, c1, panel) as (p0, _):
+        p1 = builder.add(p0, panel)
+        p1 = builder.select(builder.icmp_signed("<", p1, c1), p1, c1)
+        with builder.if_then(packs):
+            full = builder.add(p0, builder.mul(builder.sdiv(builder.sub(p1, p0), w), w))
+            with cgutils.for_range(builder, K) as loop:    # whole vectors, then one masked
+                src = builder.mul(loop.index, N)
+                dst = builder.sub(builder.mul(loop.index, ld), p0)
+                with cgutils.for_range_slice(builder, p0, full, w) as (j, _):
+                    v.store(v.load(b, builder.add(src, j)), buf, builder.add(dst, j))
+                with builder.if_then(builder.icmp_signed("<", full, p1)):
+                    mask = v.mask(builder.sub(p1, full))
+                    v.masked_store(v.masked_load(b, builder.add(src, full), mask), buf,
+                                   builder.add(dst, full), mask)
+        bp = [builder.select(packs, buf, b), ld, builder.select(packs, p0, v.n(0))]
+        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}", v.dtype,
+               values + [p0, p1] + bp + [scale, keep],
+               lambda u, p: _rows_body(u, p[0:3], p[3:6], p[6:9], p[9:12], p[12:15], p[15],
+                                       p[16]))
+
+
+def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
+    # The rows form of C's columns c0 .. c1 (flags: trans_a, c0, c1), B's entry (k, j) read
+    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy).
+    builder = v.b
+    (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
     a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
     a_k = builder.select(trans, a_cols, v.n(1))
 
@@ -138,73 +189,19 @@ def _rows_body(v, cm, am, bm, flags, scale, keep, packed=False):
         with builder.if_then(builder.icmp_signed("<", full, p1)):
             block(ii, full, 1, bp, v.mask(builder.sub(p1, full)))
 
-    def pack(buf, ld, p0, p1):
-        # B's columns p0 .. p1, every row k, into buf at k·ld (whole vectors, then the
-        # columns left in one masked vector).
-        w = v.n(v.width)
-        full = builder.add(p0, builder.mul(builder.sdiv(builder.sub(p1, p0), w), w))
-        with cgutils.for_range(builder, K) as loop:
-            src = builder.mul(loop.index, N)
-            dst = builder.sub(builder.mul(loop.index, ld), p0)
-            with cgutils.for_range_slice(builder, p0, full, w) as (j, _):
-                v.store(v.load(b, builder.add(src, j)), buf, builder.add(dst, j))
-            with builder.if_then(builder.icmp_signed("<", full, p1)):
-                mask = v.mask(builder.sub(p1, full))
-                v.masked_store(v.masked_load(b, builder.add(src, full), mask), buf,
-                               builder.add(dst, full), mask)
-
-    # Where B's rows lie PACK_STRIDE bytes or more apart, the k-th rows of a block's
-    # columns fall in a few sets of the first-level cache and evict each other (from L2,
-    # or from L3 where B outgrows L2, once per block of rows). Such a product runs in the
-    # packed twin (its own function, so that only it has the buffer on its stack): B in
-    # panels of columns (a multiple of the widest block, as many as fit PANEL_BYTES with
-    # one vector of padding a row), each copied into the buffer before every block of rows
-    # reads it there. (Moves only, each entry's order unchanged: the same bits.) Within a
-    # panel, blocks of ROWS rows, then the M mod ROWS rows left over as one block of that
-    # many (a single row with several vectors of columns: chains of adds in flight).
-    unit = v.n(LEFT_VECTORS * v.width)
-    per_row = builder.sdiv(v.n(PANEL_BYTES // v.align),
-                           builder.select(builder.icmp_signed("<", K, v.n(1)), v.n(1), K))
-    fit = builder.sdiv(builder.sub(per_row, v.n(v.width)), unit)
+    # Blocks of ROWS rows, then the M mod ROWS rows left over as one block of that many (a
+    # single row with several vectors of columns: chains of adds in flight).
     full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
+    with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
+        rows(i0, ROWS, 1, c0, c1, bp)
     left = builder.sub(M, full_m)
-
-    def all_rows(p0, p1, bp):
-        with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-            rows(i0, ROWS, 1, p0, p1, bp)
-        for count in range(1, ROWS):
-            with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
-                rows(full_m, count, max(1, LEFT_VECTORS // count), p0, p1, bp)
-
-    if not packed:
-        tests = (builder.icmp_signed(">=", builder.mul(N, v.n(v.align)), v.n(PACK_STRIDE)),
-                 builder.icmp_signed(">=", fit, v.n(1)),
-                 builder.icmp_signed(">", K, v.n(PACK_MIN)),
-                 builder.icmp_signed(">", M, v.n(2 * ROWS)))
-        packs = functools.reduce(builder.and_, tests)
-        with builder.if_else(packs) as (twin, direct):
-            with twin:
-                shared(v.context, builder, f"fastdnn_small_rows_packed_{v.dtype}", v.dtype,
-                       [*cm, *am, *bm, *flags, scale, keep],
-                       lambda w, p: _rows_body(w, p[0:3], p[3:6], p[6:9], p[9:12], p[12],
-                                               p[13], True))
-            with direct:
-                all_rows(c0, c1, (b, N, v.n(0)))
-        return
-    panel = builder.mul(unit, fit)
-    ld = builder.add(panel, v.n(v.width))
-    buf = cgutils.alloca_once(builder, ir.ArrayType(v.ft, PANEL_BYTES // v.align))
-    buf.align = 64
-    buf = builder.bitcast(buf, v.ft.as_pointer())
-    with cgutils.for_range_slice(builder, c0, c1, panel) as (p0, _):
-        p1 = builder.add(p0, panel)
-        p1 = builder.select(builder.icmp_signed("<", p1, c1), p1, c1)
-        pack(buf, ld, p0, p1)
-        all_rows(p0, p1, (buf, ld, p0))
+    for count in range(1, ROWS):
+        with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
+            rows(full_m, count, max(1, LEFT_VECTORS // count), c0, c1, bp)
 
 
 def _dots_body(v, cm, am, bm, flags, scale, keep):
-    # dot_product's body (parameters as _rows_body's, no flags).
+    # dot_product's body (parameters as _rows_call's, no flags).
     builder = v.b
     (c, M, N), (a, _, K), (b, _, _) = cm, am, bm
     full_k = builder.mul(builder.sdiv(K, v.n(v.width)), v.n(v.width))
@@ -268,7 +265,7 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
 
     def codegen(context, builder, signature, args):
         N = matrix(context, builder, signature.args[0], args[0])[2]
-        return _shared_call(context, builder, signature, args, "rows", _rows_body,
+        return _shared_call(context, builder, signature, args, "rows", _rows_call,
                             [args[3], N.type(0), N])
     return types.none(C, A, B, trans_a, beta), codegen
 
@@ -287,7 +284,7 @@ def rows_columns(typingctx, C, A, B, j0, j1):
         no = ir.Constant(ir.IntType(1), 0)
         return _shared_call(context, builder, signature,
                             [*args[:3], context.get_constant(types.float64, 0.0)], "rows",
-                            _rows_body, [no, *cols])
+                            _rows_call, [no, *cols])
     return types.none(C, A, B, j0, j1), codegen
 
 
