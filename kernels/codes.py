@@ -54,26 +54,31 @@ SMALL_PRODUCT = 1 << 17
 ROWS_UNITS, ROWS_INPUTS, ROWS_BYTES = 64, 128, 1 << 16
 
 
+def small_product(n, n_prev, t):
+    """True when a layer's products on a tile of t samples run in small.py's vector code
+    whatever their layer's size: a small layer's, or products of at most SMALL_PRODUCT
+    multiply-adds (both small_rows and rows_weight_gradient start from this)."""
+    return small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
+
+
 def small_rows(n, n_prev, t, itemsize):
     """True when a layer's Z and input gradient on a tile of t samples of ``itemsize``-byte
     values run in small.py's rows form: a small layer's, products of at most
     SMALL_PRODUCT multiply-adds, or a layer of at most ROWS_UNITS units on at most
     ROWS_INPUTS inputs."""
-    return (small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
-            or (n <= ROWS_UNITS and n_prev <= ROWS_INPUTS))
+    return small_product(n, n_prev, t) or (n <= ROWS_UNITS and n_prev <= ROWS_INPUTS)
 
 
 def rows_weight_gradient(n, n_prev, t, itemsize):
     """True when a layer's weight gradient dZ·A^T runs in small.py's rows form over A's
-    transposed tile (the transpose costs a pass over the tile): where its other products
-    do (small_rows) and its widest tile operand, max(n, n_prev) rows of t values, is at
-    most ROWS_BYTES, with at most ROWS_UNITS units and inputs (float32 at 256 samples,
-    float64 at 128). Larger tiles take the BLAS, whose packing then costs about the
+    transposed tile (the transpose costs a pass over the tile): small_product's, or a
+    layer of at most ROWS_UNITS units and inputs whose widest tile operand, max(n, n_prev)
+    rows of t values, is at most ROWS_BYTES (float32 at 256 samples, float64 at 128; its
+    other products then take the rows form too). Larger tiles take the BLAS, whose packing then costs about the
     transpose (64x128 float32 at 1024 samples: 250-307 µs by rows, 254 by the BLAS)."""
     widest = max(n, n_prev)
-    return small_rows(n, n_prev, t, itemsize) and (
-        small_layer(n, n_prev) or n * n_prev * t <= SMALL_PRODUCT
-        or (widest <= ROWS_UNITS and widest * t * itemsize <= ROWS_BYTES))
+    return small_product(n, n_prev, t) or (widest <= ROWS_UNITS
+                                           and widest * t * itemsize <= ROWS_BYTES)
 
 
 # The Gram path's product S·G (n1 x m by m x m, every step) runs in small.py's rows form,
@@ -94,8 +99,8 @@ def small_gram(n1, m):
 def transposes_x(n1, n0, T, itemsize):
     """True when the first layer (n1 units on n0 features), in tiles of T samples of
     ``itemsize``-byte values, makes its Z from a transposed copy of each tile of X, (n0, t),
-    by rows: where its products run in the rows form (small_rows: a small layer, a
-    mini-batch's narrow tiles, a layer of at most ROWS_UNITS units and inputs) and it has
+    by rows: where its Z runs in the rows form (small_rows: a small layer, a mini-batch's
+    narrow tiles, a layer of at most ROWS_UNITS units on at most ROWS_INPUTS inputs) and it has
     several units. (One unit takes a lane dot of each sample's row instead: a copy would
     cost more than its product.) On a narrow tile the rows form beats the BLAS call's
     fixed cost in float32 and matches it in float64 (docs/performance.md)."""

@@ -42,8 +42,8 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import (rows_weight_gradient, small_gram, small_layer, small_rows, transposed_dw1,
-                    transposes_x)
+from .codes import (rows_weight_gradient, small_gram, small_layer, small_product, small_rows,
+                    transposed_dw1, transposes_x)
 from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
@@ -59,6 +59,7 @@ PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
 register_jitable(small_layer)
+register_jitable(small_product)
 register_jitable(small_rows)
 register_jitable(rows_weight_gradient)
 register_jitable(small_gram)
