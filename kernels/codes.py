@@ -119,6 +119,31 @@ def transposed_dw1(n1, n0, T, itemsize):
     return T >= 256 and (n0 * itemsize) % 64 != 0 and n0 <= T
 
 
+
+# A float32 first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS
+# inputs that takes the BLAS sums its weight gradient transposed (transposed_w1_sums).
+TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
+
+
+def transposed_w1_sums(n1, n0, T, itemsize):
+    """True when a chunk sums its first layer's weight gradient transposed, dW1^T (n0, n1)
+    C in W1's place of its sums (tiled.batch_gradient transposes the total back): a float32
+    first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS inputs
+    that takes the BLAS (not transposes_x, not a small layer). Each tile's product then
+    reads its tile of X as the BLAS call's second operand, X_t^T·dZ_1^T, which OpenBLAS's
+    AVX-512 float32 kernels run faster than dZ_1·X_t with X_t streamed from memory (a step,
+    2 threads: [784,128,64,1] at m = 60,000 155-156 -> 137-138 ms; [1000,128,1] and
+    [1024,128,1] 8-12% faster, [784,512,1] 4%). Outside the bounds it does not pay on every
+    machine: at 1,024 units both forms run alike and the transpose back costs more than they
+    differ ([1024,1024,1], m = 4,096: 71 -> 75 ms), and OpenBLAS's Haswell kernels (AMD
+    machines without AVX-512) run the step alike up to 1,024 inputs but 3-5% slower beyond
+    ([2048,128,1], [3072,256,128,1]). float64's kernels run the transposed form far slower
+    (one product 3.5 -> 4.2 ms), so float64 keeps dZ_1·X_t. Measured on a 2-core Intel
+    Xeon, SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md.
+    Set by the shapes and dtype only: the same on every machine and every worker."""
+    return (itemsize == 4 and n1 <= TRANSPOSED_W1_UNITS and n0 <= TRANSPOSED_W1_INPUTS
+            and not small_layer(n1, n0) and not transposes_x(n1, n0, T, itemsize))
+
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held
 # in the Tiles workspace so that a call allocates nothing for it.
 TEAM_STATE = 40

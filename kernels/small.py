@@ -43,7 +43,7 @@ from numba.extending import intrinsic, overload, register_jitable
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
 from .codes import (rows_weight_gradient, small_gram, small_layer, small_product, small_rows,
-                    transposed_dw1, transposes_x)
+                    transposed_dw1, transposed_w1_sums, transposes_x)
 from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
@@ -65,6 +65,7 @@ register_jitable(rows_weight_gradient)
 register_jitable(small_gram)
 register_jitable(transposes_x)
 register_jitable(transposed_dw1)
+register_jitable(transposed_w1_sums)
 
 
 def _shared_call(context, builder, signature, args, kind, body, flags):

@@ -26,8 +26,9 @@ step's update is the rule of optim.py (gradient descent, momentum or Adam, L2, d
 """
 import numba
 import numpy as np
+from numba.extending import overload
 
-from ._jit import kernel
+from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
 from .buffers import copy, in_dtype_of, view
 from .codes import FORM_ROWS
@@ -35,10 +36,11 @@ from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums
                      tile_cost, weights)
 from .optim import l2_penalty, optimizer_update
 from .small import (add_dots, add_times, rows_product, small_layer, times, times_t,
-                    transposed_dw1, transposes_x)
+                    transposed_dw1, transposed_w1_sums, transposes_x)
 from . import team
-from .transpose import transpose_into
+from .transpose import transpose, transpose_into
 from .source import tile_samples
+from .blas import gemm
 from .structs import Mask, Part, Segment
 
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
@@ -102,9 +104,13 @@ def first_layer_backward(tile, net, X_t, tw):
     # whole vectors (transposed_dw1) the product is made transposed, xf·dZ_1^T (n0, n1),
     # into the tile's dZ buffer (dZ_1^T first into its dA buffer: both free once dZ_1 is
     # read) and added; other layers take the rows form over X_t. Layers whose forward took
-    # the BLAS take it here too (small.add_times).
+    # the BLAS take it here too (small.add_times), summed transposed where
+    # transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of the sums.
     n, n0, t = net.dims[1], net.dims[0], tile.t
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
+    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize):
+        gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
+        return
     if not transposes_x(n, n0, tw.T, dZ.itemsize):
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
         return
@@ -165,15 +171,20 @@ def chunk_start(c, nchunks, b0, b1):
 @kernel
 def batch_gradient(net, tw, nchunks, mb, opt, k0):
     # net.grad[k0:] out = the batch's gradient from its chunks' sums (1/mb included, L2
-    # added), the chunks added in order. Returns the batch's cost. mb: the batch's samples,
-    # or the sum of their weights.
+    # added), the chunks added in order. Where the chunks sum dW1 transposed
+    # (codes.transposed_w1_sums; k0 is then 0), its part of the gradient is made in chunk
+    # 0's sums first (each entry read before it is written) and transposed into grad.
+    # Returns the batch's cost. mb: the batch's samples, or the sum of their weights.
     grad = net.grad
     inv_m = in_dtype_of(tw.gacc, 1.0 / mb)     # float64 where the sums are (Gram path)
-    for k in range(k0, grad.size):
-        s = tw.gacc[0, k]
-        for c in range(1, nchunks):
-            s += tw.gacc[c, k]
-        grad[k] = inv_m * s
+    n1, n0, w0 = net.dims[1], net.dims[0], net.w_off[1]
+    w1 = w0 + n1 * n0
+    if not transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize):
+        w0 = w1 = grad.size
+    _chunks_total(grad, tw.gacc, nchunks, inv_m, k0, w0)
+    if w1 > w0:
+        _w1_total(grad, tw.gacc, nchunks, inv_m, w0, n1, n0)
+    _chunks_total(grad, tw.gacc, nchunks, inv_m, w1, grad.size)
     total = 0.0
     for c in range(nchunks):
         total += tw.cost[c]
@@ -220,6 +231,33 @@ def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
         call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, x0, np.int64(-1)), net,
                                 data, opt))
     return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
+
+
+@kernel(inline=True)
+def _chunks_total(out, gacc, nchunks, inv_m, k0, k1):
+    # out[k0:k1] = inv_m · (the first nchunks rows of gacc added in order), entry by entry.
+    for k in range(k0, k1):
+        s = gacc[0, k]
+        for c in range(1, nchunks):
+            s += gacc[c, k]
+        out[k] = inv_m * s
+
+
+def _w1_total(grad, gacc, nchunks, inv_m, w0, n1, n0):
+    """grad's W1 (n1, n0) at w0 out = the chunks' transposed dW1 sums (n0, n1) added in
+    order and scaled, made in chunk 0's sums, then transposed. Compiled only where grad and
+    the sums share a dtype (the tiled path's; the Gram path's float64 sums hold no W1)."""
+
+
+@overload(_w1_total, jit_options=JIT_OPTIONS)
+def _ov_w1_total(grad, gacc, nchunks, inv_m, w0, n1, n0):
+    if grad.dtype != gacc.dtype:
+        return lambda grad, gacc, nchunks, inv_m, w0, n1, n0: None
+
+    def impl(grad, gacc, nchunks, inv_m, w0, n1, n0):
+        _chunks_total(gacc[0], gacc, nchunks, inv_m, w0, w0 + n1 * n0)
+        transpose(view(grad, w0, n1, n0), view(gacc[0], w0, n0, n1))
+    return impl
 
 
 @kernel(inline=True)
