@@ -119,7 +119,6 @@ def transposed_dw1(n1, n0, T, itemsize):
     return T >= 256 and (n0 * itemsize) % 64 != 0 and n0 <= T
 
 
-
 # A float32 first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS
 # inputs that takes the BLAS sums its weight gradient transposed (transposed_w1_sums).
 TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
@@ -143,6 +142,7 @@ def transposed_w1_sums(n1, n0, T, itemsize):
     Set by the shapes and dtype only: the same on every machine and every worker."""
     return (itemsize == 4 and n1 <= TRANSPOSED_W1_UNITS and n0 <= TRANSPOSED_W1_INPUTS
             and not small_layer(n1, n0) and not transposes_x(n1, n0, T, itemsize))
+
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held
 # in the Tiles workspace so that a call allocates nothing for it.

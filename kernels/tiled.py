@@ -245,8 +245,9 @@ def _chunks_total(out, gacc, nchunks, inv_m, k0, k1):
 
 def _w1_total(grad, gacc, nchunks, inv_m, w0, n1, n0):
     """grad's W1 (n1, n0) at w0 out = the chunks' transposed dW1 sums (n0, n1) added in
-    order and scaled, made in chunk 0's sums, then transposed. Compiled only where grad and
-    the sums share a dtype (the tiled path's; the Gram path's float64 sums hold no W1)."""
+    order and scaled, made in chunk 0's sums, then transposed. Compiled to nothing where the
+    sums' dtype is not grad's (the Gram path's float64 sums of float32 steps: they hold no
+    W1, and neither do its float64 ones, for which it compiles but never runs)."""
 
 
 @overload(_w1_total, jit_options=JIT_OPTIONS)
