@@ -58,6 +58,19 @@ def test_the_same_bits_as_one_machine(client, run, dtype):
 
 
 @pytest.mark.parametrize("run", ["full batch", "adam on batches"])
+def test_a_float32_first_layer_summed_transposed(client, run):
+    # 80 units on 20 inputs take the BLAS: in float32 every chunk sums dW1 transposed
+    # (kernels/codes.transposed_w1_sums, set by the shapes), on each worker as on one machine
+    from fastdnn.kernels.codes import transposed_w1_sums
+    assert transposed_w1_sums(80, 20, 256, 4)
+    X, Y = data()
+    kw = dict(RUNS[run], dtype=np.float32)
+    one = fastdnn.fit(X, Y, [20, 80, 1], 0.05, 4, gram=False, **kw)
+    many = fastdnn.fit(X, Y, [20, 80, 1], 0.05, 4, cluster=client, **kw)
+    assert_same_run(one, many)
+
+
+@pytest.mark.parametrize("run", ["full batch", "adam on batches"])
 def test_a_file_every_worker_reads(client, run, tmp_path):
     h5py = pytest.importorskip("h5py")
     X, Y = data()

@@ -220,3 +220,21 @@ def test_streamed_bits_do_not_depend_on_how_many_chunks_run_at_once(tmp_path, mo
     monkeypatch.setattr(streamed, "WINDOW_BYTES", 1)
     monkeypatch.setattr(streamed, "jobs_per_window", lambda T, samples: jobs)
     _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 2, parameters=p, x_divisor=255.0))
+
+
+@pytest.mark.parametrize("opts", [{}, {"optimizer": "adam", "mini_batch_size": 900,
+                                          "shuffle_block": 512}])
+def test_a_float32_first_layer_summed_transposed_streams_to_the_in_memory_bits(
+        tmp_path, monkeypatch, opts):
+    # 80 units on 24 inputs take the BLAS; in float32 each chunk sums dW1 transposed
+    # (kernels/codes.transposed_w1_sums), over windows of one tile as over the whole batch
+    from fastdnn.kernels.codes import transposed_w1_sums
+    path, X, Y = _data(tmp_path)
+    dims = [24, 80, 1]
+    p = fastdnn.initialize_parameters_deep(dims)
+    mem = fastdnn.fit(X, Y, dims, 0.05, 3, parameters=p, x_divisor=255.0, gram=False,
+                      dtype=np.float32, **opts)
+    assert transposed_w1_sums(80, 24, 256, 4)
+    monkeypatch.setattr(streamed, "WINDOW_BYTES", 1)
+    _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 3, parameters=p, x_divisor=255.0,
+                           dtype=np.float32, **opts))
