@@ -9,7 +9,7 @@ from conftest import assert_close
 from fastdnn import Trainer, fit
 from fastdnn.engine.gram import gram_is_cheaper
 from fastdnn.engine.inference import predictions, probabilities
-from fastdnn.engine.tiles import gram_chunks, step_tile
+from fastdnn.engine.tiles import VECTOR_TILE, gram_chunks, step_tile
 from helpers import synthetic
 
 
@@ -54,6 +54,11 @@ def test_tile_widths():
     assert step_tile([64, 32, 16, 1], 64, 8) == 32 and step_tile([64, 32, 16, 1], 64, 4) == 64
     assert step_tile([50, 64, 32, 1], 64, 4) == 32 and step_tile([50, 64, 32, 1], 32, 4) == 32
     assert step_tile([20, 10, 1], 1000) == 504 and step_tile([20, 10, 1], 64) == 64
+    # float32 networks all in the vector code: VECTOR_TILE on steps of two tiles or more
+    assert step_tile([50, 64, 32, 1], 100_000, 4) == VECTOR_TILE == 128
+    assert step_tile([100, 64, 64, 64, 64, 1], 50_000, 4) == 128
+    assert step_tile([50, 64, 32, 1], 511, 4) == 256 and step_tile([50, 64, 32, 1], 512, 4) == 128
+    assert step_tile([200, 64, 1], 50_000, 4) == 256          # layer 1 takes the BLAS
 
 
 def test_chunked_runs_equal_one_run_and_state_round_trip():
@@ -89,7 +94,8 @@ def test_fit_does_not_modify_inputs():
 # whole vector; a full-batch step's gradient (1/m included, over several chunks) against
 # the course's.
 @pytest.mark.parametrize("dims, m, dtype, form", [
-    ([50, 64, 8, 1], 700, np.float32, "transposed"), ([64, 64, 8, 1], 700, np.float32, "rows"),
+    ([50, 64, 8, 1], 500, np.float32, "transposed"), ([64, 64, 8, 1], 700, np.float32, "rows"),
+    ([50, 64, 8, 1], 700, np.float32, "rows"),
     ([200, 64, 8, 1], 700, np.float64, "blas"), ([20, 10, 1], 700, np.float64, "dots"),
     ([200, 80, 8, 1], 700, np.float32, "blas, summed transposed"),
     ([1100, 16, 1], 700, np.float32, "blas"),
