@@ -74,8 +74,9 @@ def rows_weight_gradient(n, n_prev, t, itemsize):
     transposed tile (the transpose costs a pass over the tile): small_product's, or a
     layer of at most ROWS_UNITS units and inputs whose widest tile operand, max(n, n_prev)
     rows of t values, is at most ROWS_BYTES (float32 at 256 samples, float64 at 128; its
-    other products then take the rows form too). Larger tiles take the BLAS, whose packing then costs about the
-    transpose (64x128 float32 at 1024 samples: 250-307 µs by rows, 254 by the BLAS)."""
+    other products then take the rows form too). Larger tiles take the BLAS, whose packing
+    then costs about the transpose (64x128 float32 at 1024 samples: 250-307 µs by rows, 254
+    by the BLAS)."""
     widest = max(n, n_prev)
     return small_product(n, n_prev, t) or (widest <= ROWS_UNITS
                                            and widest * t * itemsize <= ROWS_BYTES)

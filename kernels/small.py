@@ -136,16 +136,16 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
     # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy).
     builder = v.b
     (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
+    bsrc, bld, boff = bp
     a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
     a_k = builder.select(trans, a_cols, v.n(1))
 
     def a_entry(i, k):
         return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
 
-    def block(ii, j0, vecs, bp, mask=None):
+    def block(ii, j0, vecs, mask=None):
         # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k; with a
-        # mask (one vector), only its lanes' columns are read and written. bp: where B is
-        # read (base, row stride, first column there: B itself, or a panel's packed copy).
+        # mask (one vector), only its lanes' columns are read and written.
         def load(base, at):
             return v.load(base, at) if mask is None else v.masked_load(base, at, mask)
 
@@ -158,7 +158,6 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
                                        v.zeros())
                 acc[i, j] = cgutils.alloca_once_value(builder, first)
         with cgutils.for_range(builder, K) as loop:
-            bsrc, bld, boff = bp
             row = [load(bsrc, builder.add(builder.mul(loop.index, bld), builder.sub(j, boff)))
                    for j in cols]
             for i in ii:
@@ -172,34 +171,34 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
             else:
                 v.masked_store(builder.load(slot), c, at, mask)
 
-    def rows(i0, count, vecs, p0, p1, bp):
-        # Rows i0 .. i0 + count, columns p0 .. p1: blocks of vecs vectors of columns (one
+    def rows(i0, count, vecs):
+        # Rows i0 .. i0 + count, columns c0 .. c1: blocks of vecs vectors of columns (one
         # row alone needs several chains of adds in flight), then single vectors, then the
         # columns left in one masked vector.
         ii = [builder.add(i0, v.n(r)) for r in range(count)]
 
         def stop(step):           # the last column block of step columns ends here
-            n = builder.sub(p1, p0)
-            return builder.add(p0, builder.mul(builder.sdiv(n, step), step))
+            n = builder.sub(c1, c0)
+            return builder.add(c0, builder.mul(builder.sdiv(n, step), step))
         step = v.n(vecs * v.width)
         wide, full = stop(step), stop(v.n(v.width))
-        with cgutils.for_range_slice(builder, p0, wide, step) as (j0, _):
-            block(ii, j0, vecs, bp)
+        with cgutils.for_range_slice(builder, c0, wide, step) as (j0, _):
+            block(ii, j0, vecs)
         if vecs > 1:
             with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
-                block(ii, j0, 1, bp)
-        with builder.if_then(builder.icmp_signed("<", full, p1)):
-            block(ii, full, 1, bp, v.mask(builder.sub(p1, full)))
+                block(ii, j0, 1)
+        with builder.if_then(builder.icmp_signed("<", full, c1)):
+            block(ii, full, 1, v.mask(builder.sub(c1, full)))
 
     # Blocks of ROWS rows, then the M mod ROWS rows left over as one block of that many (a
     # single row with several vectors of columns: chains of adds in flight).
     full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
     with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-        rows(i0, ROWS, 1, c0, c1, bp)
+        rows(i0, ROWS, 1)
     left = builder.sub(M, full_m)
     for count in range(1, ROWS):
         with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
-            rows(full_m, count, max(1, LEFT_VECTORS // count), c0, c1, bp)
+            rows(full_m, count, max(1, LEFT_VECTORS // count))
 
 
 def _dots_body(v, cm, am, bm, flags, scale, keep):
