@@ -1,8 +1,8 @@
-"""Flat-buffer helpers the kernels share: a 2-D view of a flat buffer, a copy loop, and a
-number in an array's dtype.
+"""Flat-buffer helpers the kernels share: a 2-D view of a flat buffer, copy and add loops,
+and a number in an array's dtype.
 
-Guarantees: ``view`` never copies (a C-contiguous reshape of a slice); ``copy`` writes
-element by element (Numba compiles a slice assignment through generic code that costs about
+Guarantees: ``view`` never copies (a C-contiguous reshape of a slice); ``copy`` and
+``add_into`` write element by element (Numba compiles a slice assignment through generic code that costs about
 2 s of a first, empty-cache compile). Both are inlined into their callers. ``in_dtype_of``
 rounds a float64 setting to the array's dtype once, as numpy (NEP 50) treats a Python float
 next to a float32 array: the arithmetic then stays in that dtype.
@@ -23,6 +23,13 @@ def copy(out, a):
     # out, a: (n,). out = a.
     for i in range(a.size):
         out[i] = a[i]
+
+
+@kernel(inline=True)
+def add_into(out, a):
+    # out, a: (n,). out += a, element by element.
+    for i in range(a.size):
+        out[i] += a[i]
 
 
 def in_dtype_of(arr, x):

@@ -199,8 +199,8 @@ def _steps(costs, net, tw, gw, data, opt):
         chunk_costs = tw.cost
         for c in numba.prange(tw.chunks):
             chunk_costs[c] = _chunk_step(c, it, net, tw, gw, data, opt)
-        costs[it] = batch_gradient(net, tw, tw.chunks, m, opt, 0)
-        optimizer_update(net.theta, net.grad, opt)
+        costs[it] = batch_gradient(net, tw, tw.chunks, m, opt)
+        optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
     if costs.size % 2 == 1:
         copy(gw.S.reshape(-1), gw.Sn.reshape(-1))
 
@@ -222,8 +222,8 @@ def _team_steps(costs, net, tw, gw, data, opt, sync):
         reset_sums(tw, c, 0)
         tw.cost[c] = _chunk_step(c, it, net, tw, gw, data, opt)
         if team.finish(sync, tw.chunks):
-            costs[it] = batch_gradient(net, tw, tw.chunks, m, opt, 0)
-            optimizer_update(net.theta, net.grad, opt)
+            costs[it] = batch_gradient(net, tw, tw.chunks, m, opt)
+            optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
             team.open_step(sync, it + 1)
 
 

@@ -72,23 +72,31 @@ def dropout(a, layer, mask):
 
 
 @kernel(inline=True)
-def l2_penalty(net, coef):
-    # dW_l += coef·W_l in net.grad for every layer (coef = lambd/mb); returns Σ_l ‖W_l‖²
-    # (float64).
+def l2_gradient(net, coef, k0, k1):
+    # dW_l += coef·W_l in net.grad's entries k0..k1 (those of a W; coef = lambd/mb).
     dims, w_off, theta, grad = net.dims, net.w_off, net.theta, net.grad
     c = in_dtype_of(grad, coef)
+    for l in range(1, dims.size):
+        lo, hi = max(k0, w_off[l]), min(k1, w_off[l] + dims[l] * dims[l - 1])
+        g, w = grad[lo: max(lo, hi)], theta[lo: max(lo, hi)]
+        for k in range(g.size):
+            g[k] = g[k] + c * w[k]
+
+
+@kernel(inline=True)
+def l2_sum(net):
+    # Σ_l ‖W_l‖² (float64), the W entries in theta's order.
+    dims, w_off, theta = net.dims, net.w_off, net.theta
     total = 0.0
     for l in range(1, dims.size):
         for k in range(w_off[l], w_off[l] + dims[l] * dims[l - 1]):
-            w = theta[k]
-            grad[k] = grad[k] + c * w
-            total += np.float64(w) * np.float64(w)
+            total += np.float64(theta[k]) * np.float64(theta[k])
     return total
 
 
 @kernel(inline=True)
-def _momentum(theta, grad, opt):
-    v, lr = opt.v, in_dtype_of(theta, opt.lr)
+def _momentum(theta, grad, v, opt):
+    lr = in_dtype_of(theta, opt.lr)
     b, c = in_dtype_of(theta, opt.beta), in_dtype_of(theta, 1 - opt.beta)
     for i in range(theta.size):
         vi = b * v[i] + c * grad[i]
@@ -97,11 +105,10 @@ def _momentum(theta, grad, opt):
 
 
 @kernel(inline=True)
-def _adam(theta, grad, opt, a, k):
+def _adam(theta, grad, v, s, opt, a, k):
     # theta -= a·v / (sqrt(s)·k + eps) after the moments' update: both Adams, by their
     # constants (optimizer_update). One square root and one division an element (they
     # bound this loop's speed).
-    v, s = opt.v, opt.s
     b1, c1 = in_dtype_of(theta, opt.beta1), in_dtype_of(theta, 1 - opt.beta1)
     b2, c2 = in_dtype_of(theta, opt.beta2), in_dtype_of(theta, 1 - opt.beta2)
     a, k, eps = in_dtype_of(theta, a), in_dtype_of(theta, k), in_dtype_of(theta, opt.epsilon)
@@ -115,8 +122,8 @@ def _adam(theta, grad, opt, a, k):
 
 
 @kernel(inline=True)
-def _sk_sgd(theta, grad, opt, nesterov):
-    v, lr, mu = opt.v, in_dtype_of(theta, opt.lr), in_dtype_of(theta, opt.beta)
+def _sk_sgd(theta, grad, v, opt, nesterov):
+    lr, mu = in_dtype_of(theta, opt.lr), in_dtype_of(theta, opt.beta)
     for i in range(theta.size):
         vi = mu * v[i] - lr * grad[i]
         v[i] = vi
@@ -124,26 +131,28 @@ def _sk_sgd(theta, grad, opt, nesterov):
 
 
 @kernel
-def optimizer_update(theta, grad, opt):
-    # One step of opt's rule on theta (P,), from grad (P,); opt.t[0] is this step's t.
-    # (Each rule is a loop over plain arrays, so that the compiler vectorises it.)
+def optimizer_update(theta, grad, opt, k0, k1):
+    # One step of opt's rule on entries k0..k1 of theta (P,), from grad (P,); opt.t[0] is
+    # this step's t. Every rule is element by element: any split of 0..P into ranges gives
+    # the same bits. (Each rule loops over its range's views from 0, so that the compiler
+    # vectorises it: indices from k0 would need numpy's negative-index check.)
+    th, g, v, s = theta[k0:k1], grad[k0:k1], opt.v[k0:k1], opt.s[k0:k1]
     if opt.code == MOMENTUM:
-        _momentum(theta, grad, opt)
+        _momentum(th, g, v, opt)
     elif opt.code == ADAM:
         # the course's lr·(v/c1)/(sqrt(s/c2) + eps), the bias corrections c1 = 1 - beta1^t
         # and c2 = 1 - beta2^t folded into a and k: within an ulp or two of it as written
         t = opt.t[0]
-        _adam(theta, grad, opt, opt.lr / (1 - opt.beta1 ** t),
-              1.0 / np.sqrt(1 - opt.beta2 ** t))
+        _adam(th, g, v, s, opt, opt.lr / (1 - opt.beta1 ** t), 1.0 / np.sqrt(1 - opt.beta2 ** t))
     elif opt.code == SK_ADAM:
         # scikit-learn's: the corrections in lr, eps added to sqrt(s) (k = 1 is exact, and
         # theta - x is theta + (-x): its arithmetic to the bit)
         t = opt.t[0]
-        _adam(theta, grad, opt, opt.lr * np.sqrt(1 - opt.beta2 ** t) / (1 - opt.beta1 ** t),
+        _adam(th, g, v, s, opt, opt.lr * np.sqrt(1 - opt.beta2 ** t) / (1 - opt.beta1 ** t),
               1.0)
     elif opt.code == SK_SGD or opt.code == SK_NESTEROV:
-        _sk_sgd(theta, grad, opt, opt.code == SK_NESTEROV)
+        _sk_sgd(th, g, v, opt, opt.code == SK_NESTEROV)
     elif opt.code == NO_UPDATE:
         return
     else:
-        sgd_update(theta, theta, grad, opt.lr)
+        sgd_update(th, th, g, opt.lr)

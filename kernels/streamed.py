@@ -49,8 +49,8 @@ def _window_step(net, tw, data, opt, jobs, part, chunk_fn):
         call_kernel(chunk_fn, (tw, _job_segment(np.int64(k), jobs, nchunks, part), net, data,
                                opt))
     if part.last:
-        cost = batch_gradient(net, tw, nchunks, mb, opt, 0)
-        optimizer_update(net.theta, net.grad, opt)
+        cost = batch_gradient(net, tw, nchunks, mb, opt)
+        optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
         tw.total[0] += (mb / part.m) * cost
 
 

@@ -30,11 +30,11 @@ from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
-from .buffers import copy, in_dtype_of, view
+from .buffers import add_into, copy, in_dtype_of, view
 from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
-from .optim import l2_penalty, optimizer_update
+from .optim import l2_gradient, l2_sum, optimizer_update
 from .small import (add_dots, add_times, rows_product, small_layer, times, times_t,
                     transposed_dw1, transposed_w1_sums, transposes_x)
 from . import team
@@ -44,6 +44,11 @@ from .blas import gemm
 from .structs import Mask, Part, Segment
 
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
+# A team's step (tiled_train_steps) updates its parameters in ranges of at least this many
+# entries, one a thread, where it has two or more chunks: each thread then keeps updating
+# the same range, whose gradient, moments and parameters stay in its core's caches.
+UPDATE_PART = 1024
+SUM_BLOCK = 512   # entries of the chunks' sums added at a time (_chunks_total)
 
 
 @kernel(inline=True)
@@ -168,30 +173,72 @@ def chunk_start(c, nchunks, b0, b1):
     return b0 + c * (b1 - b0) // nchunks
 
 
+@kernel(inline=True)
+def _w1_block(net, tw):
+    # (w0, w1): where W1's entries lie in theta when the chunks sum them transposed
+    # (codes.transposed_w1_sums); (P, P) otherwise.
+    n1, n0, w0 = net.dims[1], net.dims[0], net.w_off[1]
+    if transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize):
+        return w0, w0 + n1 * n0
+    return net.grad.size, net.grad.size
+
+
 @kernel
-def batch_gradient(net, tw, nchunks, mb, opt, k0):
-    # net.grad[k0:] out = the batch's gradient from its chunks' sums (1/mb included, L2
-    # added), the chunks added in order. Where the chunks sum dW1 transposed
-    # (codes.transposed_w1_sums; k0 is then 0), its part of the gradient is made in chunk
-    # 0's sums first (each entry read before it is written) and transposed into grad.
-    # Returns the batch's cost. mb: the batch's samples, or the sum of their weights.
+def gradient_part(net, tw, nchunks, mb, opt, k0, k1):
+    # net.grad[k0:k1] out = those entries of the batch's gradient: its chunks' sums added
+    # in order, times 1/mb, L2's term added. Where the chunks sum dW1 transposed, a range
+    # that holds any of W1 holds all of it (update_parts: one range), whose gradient is made
+    # in chunk 0's sums first (each entry read before it is written) and transposed into
+    # grad. mb: the batch's samples, or the sum of their weights.
     grad = net.grad
     inv_m = in_dtype_of(tw.gacc, 1.0 / mb)     # float64 where the sums are (Gram path)
-    n1, n0, w0 = net.dims[1], net.dims[0], net.w_off[1]
-    w1 = w0 + n1 * n0
-    if not transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize):
-        w0 = w1 = grad.size
-    _chunks_total(grad, tw.gacc, nchunks, inv_m, k0, w0)
-    if w1 > w0:
-        _w1_total(grad, tw.gacc, nchunks, inv_m, w0, n1, n0)
-    _chunks_total(grad, tw.gacc, nchunks, inv_m, w1, grad.size)
+    w0, w1 = _w1_block(net, tw)
+    _chunks_total(grad, tw.gacc, nchunks, inv_m, k0, min(k1, w0))
+    if k0 <= w0 and w0 < w1 and w1 <= k1:
+        _w1_total(grad, tw.gacc, nchunks, inv_m, w0, net.dims[1], net.dims[0])
+    _chunks_total(grad, tw.gacc, nchunks, inv_m, max(k0, w1), k1)
+    if opt.lambd != 0.0:
+        l2_gradient(net, opt.lambd / mb, k0, k1)
+
+
+@kernel(inline=True)
+def batch_cost(net, tw, nchunks, mb, opt):
+    # The batch's cost from its chunks' sums of cost terms, L2's term from theta as it is
+    # (before the batch's update).
     total = 0.0
     for c in range(nchunks):
         total += tw.cost[c]
     cost = (-1.0 / mb) * total
     if opt.lambd != 0.0:
-        cost += (opt.lambd / (2 * mb)) * l2_penalty(net, opt.lambd / mb)
+        cost += (opt.lambd / (2 * mb)) * l2_sum(net)
     return cost
+
+
+@kernel
+def batch_gradient(net, tw, nchunks, mb, opt):
+    # net.grad out = the batch's gradient (gradient_part, every entry); returns its cost.
+    gradient_part(net, tw, nchunks, mb, opt, 0, net.grad.size)
+    return batch_cost(net, tw, nchunks, mb, opt)
+
+
+@kernel(inline=True)
+def update_parts(net, tw):
+    # How many ranges of the parameters a team's step updates in parallel (one a thread):
+    # one a chunk, each of at least UPDATE_PART entries; one where the chunks sum dW1
+    # transposed (its transpose reads every chunk's W1).
+    w0, w1 = _w1_block(net, tw)
+    if w1 > w0:
+        return 1
+    return max(1, min(tw.chunks, net.grad.size // UPDATE_PART))
+
+
+@kernel(inline=True)
+def part_start(p, nparts, P):
+    # First entry of range p of nparts (P at p = nparts): multiples of 16 entries, so that
+    # no 64-byte line of theta, grad or the moments is written by two threads.
+    if p >= nparts:
+        return P
+    return (p * P // nparts) // 16 * 16
 
 
 # Compile time (an empty cache): the large shared passes (layers.forward, tile_cost and
@@ -230,17 +277,31 @@ def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
     for c in numba.prange(nchunks):
         call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, x0, np.int64(-1)), net,
                                 data, opt))
-    return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt, 0)
+    return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt)
 
 
 @kernel(inline=True)
 def _chunks_total(out, gacc, nchunks, inv_m, k0, k1):
     # out[k0:k1] = inv_m · (the first nchunks rows of gacc added in order), entry by entry.
-    for k in range(k0, k1):
-        s = gacc[0, k]
+    # Where out has gacc's dtype, in blocks of SUM_BLOCK entries, each summed row by row in
+    # out (vector loops; the same sums, the same bits; a block stays in the first-level
+    # cache through its rows); otherwise (the Gram path's float64 sums of float32 steps)
+    # entry by entry.
+    if out.itemsize != gacc.itemsize:
+        for k in range(k0, k1):
+            s = gacc[0, k]
+            for c in range(1, nchunks):
+                s += gacc[c, k]
+            out[k] = inv_m * s
+        return
+    for b0 in range(k0, k1, SUM_BLOCK):
+        b1 = min(b0 + SUM_BLOCK, k1)
+        o = out[b0:b1]
+        copy(o, gacc[0][b0:b1])
         for c in range(1, nchunks):
-            s += gacc[c, k]
-        out[k] = inv_m * s
+            add_into(o, gacc[c][b0:b1])
+        for k in range(o.size):
+            o[k] = inv_m * o[k]
 
 
 def _w1_total(grad, gacc, nchunks, inv_m, w0, n1, n0):
@@ -281,7 +342,7 @@ def batches(net, tw, data, opt, part, chunk_fn):
         b1 = min(b0 + part.mb, part.p1)
         opt.t[0] += 1
         cost = _batch_gradient(net, tw, data, opt, b0, b1, part.x0, chunk_fn)
-        optimizer_update(net.theta, net.grad, opt)
+        optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
         tw.total[0] += ((b1 - b0) / part.m) * cost
 
 
@@ -365,48 +426,71 @@ def _call_stamp(tw, data):
 
 
 @kernel
-def _end_step(costs, net, tw, data, opt, s, mb):
-    # Step s's serial part (the team's, _team_steps), as in _train_steps: its batch's
-    # gradient from its chunks' sums, its update, its cost into tw.total and, at an epoch's
-    # end, into costs; then the next step's count.
+def _end_stage(costs, net, tw, data, opt, g, mb, nparts):
+    # Stage g's serial part (the team's, _team_steps), as in _train_steps; returns the next
+    # stage. After step s = g // 2's chunks: its cost into tw.total and, at an epoch's end,
+    # into costs (L2's term from theta before the update), then, with one range
+    # (update_parts), its gradient and update. After its update: the next step's count.
     m = data.YT.shape[0]
+    s = g // 2
     nb, b0, b1 = _step_batch(s, mb, m)
-    cost = batch_gradient(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1),
-                          opt, 0)
-    optimizer_update(net.theta, net.grad, opt)
-    if b0 == 0:
-        tw.total[0] = 0.0
-    tw.total[0] += ((b1 - b0) / m) * cost
-    if b1 == m:
-        costs[s // nb] = tw.total[0]
+    if g % 2 == 0:
+        nchunks, w = batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1)
+        if b0 == 0:
+            tw.total[0] = 0.0
+        tw.total[0] += ((b1 - b0) / m) * batch_cost(net, tw, nchunks, w, opt)
+        if b1 == m:
+            costs[s // nb] = tw.total[0]
+        if nparts > 1:
+            return g + 1
+        gradient_part(net, tw, nchunks, w, opt, 0, net.grad.size)
+        optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
     if s + 1 < costs.size * nb:
         opt.t[0] += 1
+    return 2 * s + 2
+
+
+@kernel
+def _update_part(net, tw, data, opt, s, mb, p, nparts):
+    # Range p of nparts of step s's parameters: its gradient, then its update.
+    nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
+    k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
+    gradient_part(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1), opt, k0, k1)
+    optimizer_update(net.theta, net.grad, opt, k0, k1)
 
 
 @kernel
 def _team_steps(costs, net, tw, data, opt, mb, chunk_fn, sync):
-    # One thread of the team (team.py) through _train_steps' steps: claims the current
-    # step's chunks one at a time (its rank's first); the thread that finishes a step's last
-    # chunk does its serial part (_end_step) and opens the next step. Returns when every
-    # step is done.
+    # One thread of the team (team.py) through _train_steps' steps, each in two stages
+    # (the team's steps): its chunks, then its update in update_parts ranges (with one
+    # range, the chunks' last thread updates and the second stage is skipped). A thread
+    # claims a stage's items one at a time, its rank's first, so it keeps the same chunk's
+    # buffers and the same range's gradient and moments in its caches; the thread that
+    # finishes a stage's last item does its serial part (_end_stage) and opens the next.
+    # Returns when every step is done.
     m = data.YT.shape[0]
-    steps = costs.size * _step_batch(0, mb, m)[0]
+    stages = 2 * costs.size * _step_batch(0, mb, m)[0]
+    nparts = update_parts(net, tw)
     stamp = _call_stamp(tw, data)
     rank, spins = -1, 0
     while True:
-        s = team.current(sync)
-        if s >= steps:
+        g = team.current(sync)
+        if g >= stages:
             return
+        s = g // 2
         _, b0, b1 = _step_batch(s, mb, m)
         nchunks = batch_chunks(tw, b1 - b0)
-        c, rank, spins = team.claim(sync, s, rank, nchunks, spins)
-        if c < 0:                            # all claimed: wait for the step's end
+        items = nchunks if g % 2 == 0 else nparts
+        c, rank, spins = team.claim(sync, g, rank, items, spins)
+        if c < 0:                            # all claimed: wait for the stage's end
             continue
-        call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0, stamp), net, data,
-                               opt))
-        if team.finish(sync, nchunks):
-            _end_step(costs, net, tw, data, opt, s, mb)
-            team.open_step(sync, s + 1)
+        if g % 2 == 0:
+            call_kernel(chunk_fn, (tw, _segment(np.int64(c), nchunks, b0, b1, 0, stamp), net,
+                                   data, opt))
+        else:
+            _update_part(net, tw, data, opt, s, mb, c, nparts)
+        if team.finish(sync, items):
+            team.open_step(sync, _end_stage(costs, net, tw, data, opt, g, mb, nparts))
 
 
 # chunk_fn: chunk_callee(tw, net, data, opt). The parallel build runs all its steps in one
