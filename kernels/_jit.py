@@ -9,6 +9,15 @@ Guarantees
   files (numba issue 1833: Numba only checks the caller's own file timestamp).
 * No fast-math flag that changes NaN/inf behaviour: the only one used is ``CONTRACT``
   (fused multiply-add in the polynomial kernels of vmath.py), from this one place.
+* Kernels run without Numba's reference counts (its runtime, NRT): every array a kernel
+  sees is the caller's or a view of one, which the caller keeps alive, and a kernel
+  allocates nothing. With NRT, each call of a kernel, each struct of arrays passed and each
+  view counted references with atomic adds on the arrays' shared counters: a fifth of a
+  small step's time, more when two cores count on the same counters. A kernel that
+  allocates (a temporary for ``np.dot``) says so (``nrt=True``) and frees what it
+  allocates before it returns; it never returns a new array. Helpers that Numba compiles
+  on its own (``overload``, inlined kernels called from Python) keep NRT: they see the
+  arrays without counters, and counting nothing costs a test.
 """
 import contextlib
 import hashlib
@@ -21,8 +30,11 @@ import numba
 _HERE = pathlib.Path(__file__).resolve().parent
 
 # Numba compile options shared by every kernel. error_model="numpy": 1/0 gives inf like numpy
-# instead of raising; nogil: kernels may run in several Python threads at once.
-JIT_OPTIONS = {"error_model": "numpy", "nogil": True}
+# instead of raising; nogil: kernels may run in several Python threads at once; _nrt: Numba's
+# reference counts, on for the overloads that take these options (set, so that they do not
+# inherit a calling kernel's setting: they return views, which needs it), off for kernels
+# (see kernel()). ``_nrt`` is Numba's own target option (numba/core/options.py).
+JIT_OPTIONS = {"error_model": "numpy", "nogil": True, "_nrt": True}
 
 
 # The one fast-math flag set in fastdnn: allow a*b+c to become one fused multiply-add (one
@@ -80,15 +92,20 @@ def _numba_cache_dir(path):
         numba.config.CACHE_DIR = saved
 
 
-def kernel(fn=None, *, parallel=False, inline=False):
+def kernel(fn=None, *, parallel=False, inline=False, nrt=False):
     """Decorate ``fn`` as a lazily compiled, cached nopython kernel (``parallel`` enables prange).
 
     ``inline``: a small building block that kernels call. Numba inlines it into each caller
     at the IR level instead of compiling it as a function of its own (whose machine code
     every caller that links it would optimise again). A large block shared by several entry
     points is better left a kernel: typed and compiled once per signature, and cached.
+    Inlined, it takes its caller's settings.
+
+    ``nrt``: the kernel allocates (see the guarantees); others compile without reference
+    counts.
     """
-    options = dict(JIT_OPTIONS, parallel=parallel, inline="always" if inline else "never")
+    options = dict(JIT_OPTIONS, parallel=parallel, inline="always" if inline else "never",
+                   _nrt=nrt or inline)
 
     def wrap(func):
         if CACHE_DIR is None:

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
+from .blas import gemm
 from .buffers import copy, in_dtype_of, view
 from .layers import backward, chunk_tile, forward, layer_z, reset_sums, tile_cost
 from .optim import optimizer_update
@@ -47,7 +48,7 @@ def block_start(b, m):
     return b * m // GRAM_BLOCKS
 
 
-@kernel
+@kernel(nrt=True)
 def gram_pair(G, XA, XB, a0, b0):
     # G's block of samples a0.. x b0.. = XA·XB^T, and its mirror (G stays exactly symmetric).
     # XA: (wa, n0) C, XB: (wb, n0) C: rows of X^T. One single-threaded BLAS call.
@@ -60,7 +61,7 @@ def gram_pair(G, XA, XB, a0, b0):
             G[b0 + j, a0 + i] = tmp[i, j]
 
 
-@kernel
+@kernel(nrt=True)
 def gram_p0_block(P0, W1, XB, b0):
     # P0's columns b0.. = W1·XB^T. P0: (n1, m). W1: (n1, n0). XB: (wb, n0) C.
     tmp = np.empty((W1.shape[0], XB.shape[0]), P0.dtype)
@@ -70,7 +71,7 @@ def gram_p0_block(P0, W1, XB, b0):
             P0[i, b0 + j] = tmp[i, j]
 
 
-@kernel
+@kernel(nrt=True)
 def gram_weights_block(acc, tmp, S, XB, b0, first):
     # acc: (n1, n0) += S[:, b0..]·XB (= when ``first``): W1_0 - c·acc, summed over the blocks
     # in order, is W1 = W1_0 - c·S·X^T. tmp: (n1, n0) scratch. S: (n1, m). XB: (wb, n0) C.
@@ -149,7 +150,7 @@ def first_z(z1, gw, S, j0, c, small):
         out, at = gw.P, j0
     else:
         out, at = view(gw.P.reshape(-1), n1 * j0, n1, t), 0
-        np.dot(S, view(gw.G.reshape(-1), j0 * m, t, m).T, out)
+        gemm(out, S, view(gw.G.reshape(-1), j0 * m, t, m), False, True, 0.0)
     cd = in_dtype_of(z1, c)              # z1's own arithmetic (float32 stays float32)
     for i in range(n1):
         # Row slices, loops from 0: no negative-index test, so the loop vectorises.

@@ -66,7 +66,7 @@ def cross_entropy_sum(a, y, buf):
     return total
 
 
-@kernel(parallel=True)
+@kernel(parallel=True, nrt=True)
 def cross_entropy_sum_parallel(a, y):
     # a, y: (n,). Same as cross_entropy_sum, bit for bit: the blocks' sums are made over
     # threads, then added in block order (a reduction over threads would add them in an

@@ -280,7 +280,7 @@ def _batch_gradient(net, tw, data, opt, b0, b1, x0, chunk_fn):
     return batch_gradient(net, tw, nchunks, batch_weight(data, b0, b1), opt)
 
 
-@kernel(inline=True)
+@kernel
 def _chunks_total(out, gacc, nchunks, inv_m, k0, k1):
     # out[k0:k1] = inv_m · (the first nchunks rows of gacc added in order), entry by entry.
     # Where out has gacc's dtype, in blocks of SUM_BLOCK entries, each summed row by row in
@@ -426,6 +426,15 @@ def _call_stamp(tw, data):
 
 
 @kernel
+def _update_part(net, tw, data, opt, s, mb, p, nparts):
+    # Range p of nparts of step s's parameters: its gradient, then its update.
+    nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
+    k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
+    gradient_part(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1), opt, k0, k1)
+    optimizer_update(net.theta, net.grad, opt, k0, k1)
+
+
+@kernel
 def _end_stage(costs, net, tw, data, opt, g, mb, nparts):
     # Stage g's serial part (the team's, _team_steps), as in _train_steps; returns the next
     # stage. After step s = g // 2's chunks: its cost into tw.total and, at an epoch's end,
@@ -443,20 +452,10 @@ def _end_stage(costs, net, tw, data, opt, g, mb, nparts):
             costs[s // nb] = tw.total[0]
         if nparts > 1:
             return g + 1
-        gradient_part(net, tw, nchunks, w, opt, 0, net.grad.size)
-        optimizer_update(net.theta, net.grad, opt, 0, net.theta.size)
+        _update_part(net, tw, data, opt, s, mb, 0, 1)
     if s + 1 < costs.size * nb:
         opt.t[0] += 1
     return 2 * s + 2
-
-
-@kernel
-def _update_part(net, tw, data, opt, s, mb, p, nparts):
-    # Range p of nparts of step s's parameters: its gradient, then its update.
-    nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
-    k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
-    gradient_part(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1), opt, k0, k1)
-    optimizer_update(net.theta, net.grad, opt, k0, k1)
 
 
 @kernel
