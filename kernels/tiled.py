@@ -30,7 +30,7 @@ from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
-from .buffers import add_into, copy, in_dtype_of, view
+from .buffers import add_into, copy, in_dtype_of, prefetch_for_write, view
 from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
@@ -427,9 +427,13 @@ def _call_stamp(tw, data):
 
 @kernel
 def _update_part(net, tw, data, opt, s, mb, p, nparts):
-    # Range p of nparts of step s's parameters: its gradient, then its update.
+    # Range p of nparts of step s's parameters: its gradient, then its update. The
+    # range's parameters were read by every chunk of the step, on other cores too: their
+    # lines are asked for first, so that the update's writes do not wait for them one by
+    # one (a range of 2,700 float32 on the 2-core Xeon: 5-13 -> 1.8 µs).
     nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
     k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
+    prefetch_for_write(net.theta, k0, k1)
     gradient_part(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1), opt, k0, k1)
     optimizer_update(net.theta, net.grad, opt, k0, k1)
 
