@@ -48,7 +48,7 @@ from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
 LEFT_VECTORS = 4                          # vectors of columns a block of few rows holds
-DOT_COLUMNS = 4                           # entries of a row left over a dot_product block holds
+DOT_COLUMNS = 4                           # columns of a dot_product block (of 2 rows, or 1 left over)
 # rows_product copies B in panels of columns (into PANEL_BYTES on its stack) where B's rows
 # lie at least PACK_STRIDE bytes apart, B has more than PACK_MIN rows and C more than 2·ROWS
 # (a panel is then read by three blocks of rows or more). Measured (one thread, best of 5,
@@ -234,17 +234,19 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
             builder.store(builder.select(keep, builder.fadd(
                 builder.fmul(scale, builder.load(cij)), d), d), cij)
 
-    # 2 x 2 blocks where both M and N have them.
-    two = v.n(2)
+    # 2 x DOT_COLUMNS blocks where M and N have them (eight sums in flight: a fused
+    # multiply-add's latency hidden), then 2 x 2 where N has a pair left.
+    two, cols = v.n(2), v.n(DOT_COLUMNS)
     full_m = builder.mul(builder.sdiv(M, two), two)
+    full_cols = builder.mul(builder.sdiv(N, cols), cols)
     full_n = builder.mul(builder.sdiv(N, two), two)
     with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
-        with cgutils.for_range_slice(builder, v.n(0), full_n, two) as (j0, _):
+        with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
+            entries(i0, j0, 2, DOT_COLUMNS)
+        with cgutils.for_range_slice(builder, full_cols, full_n, two) as (j0, _):
             entries(i0, j0, 2, 2)
     # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
     # DOT_COLUMNS blocks, then one entry at a time.
-    cols = v.n(DOT_COLUMNS)
-    full_cols = builder.mul(builder.sdiv(N, cols), cols)
     with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
         with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
             entries(i, j0, 1, DOT_COLUMNS)
