@@ -2,8 +2,9 @@
 a request for a buffer's cache lines, and a number in an array's dtype.
 
 Guarantees: ``view`` never copies (a C-contiguous reshape of a slice); ``copy`` and
-``add_into`` write element by element (Numba compiles a slice assignment through generic code that costs about
-2 s of a first, empty-cache compile). Both are inlined into their callers. ``in_dtype_of``
+``add_into`` write element by element (Numba compiles a slice assignment through generic
+code that costs about 2 s of a first, empty-cache compile). All three are inlined into their
+callers; ``prefetch_for_write`` is a hint that changes no value. ``in_dtype_of``
 rounds a float64 setting to the array's dtype once, as numpy (NEP 50) treats a Python float
 next to a float32 array: the arithmetic then stays in that dtype.
 """

@@ -48,7 +48,7 @@ from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
 LEFT_VECTORS = 4                          # vectors of columns a block of few rows holds
-DOT_COLUMNS = 4                           # columns of a dot_product block (of 2 rows, or 1 left over)
+DOT_COLUMNS = 4                           # columns of a dot_product block (2 rows, or 1 left)
 # rows_product copies B in panels of columns (into PANEL_BYTES on its stack) where B's rows
 # lie at least PACK_STRIDE bytes apart, B has more than PACK_MIN rows and C more than 2·ROWS
 # (a panel is then read by three blocks of rows or more). Measured (one thread, best of 5,
