@@ -40,6 +40,8 @@ class Tiles(NamedTuple):
     gacc: np.ndarray      # (C, P) each chunk's gradient sums (no 1/mb yet), theta's layout
     cost: np.ndarray      # (C,) float64: each chunk's sum of cost terms
     total: np.ndarray     # (1,) float64: the epoch's cost so far (its batches', weighted)
+    weight: np.ndarray    # (1,) float64: the current batch's size or weights' sum (a team's
+    #                       step: set once, read by each of its update ranges)
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
     xt: np.ndarray        # (threads, T · n_0) each thread's copied tile of X, or (threads, 0)
     xf: np.ndarray        # (threads, n_0 · T) each thread's tile of X transposed, (n_0, t) C,

@@ -30,7 +30,7 @@ from numba.extending import overload
 
 from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
-from .buffers import add_into, copy, in_dtype_of, prefetch_for_write, view
+from .buffers import LINE, add_into, copy, in_dtype_of, prefetch_for_write, view
 from .codes import FORM_ROWS
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
@@ -234,11 +234,11 @@ def update_parts(net, tw):
 
 @kernel(inline=True)
 def part_start(p, nparts, P):
-    # First entry of range p of nparts (P at p = nparts): multiples of 16 entries, so that
-    # no 64-byte line of theta, grad or the moments is written by two threads.
+    # First entry of range p of nparts (P at p = nparts): whole cache lines of float32 (of
+    # float64 too), so that no line of theta, grad or the moments is written by two threads.
     if p >= nparts:
         return P
-    return (p * P // nparts) // 16 * 16
+    return (p * P // nparts) // (LINE // 4) * (LINE // 4)
 
 
 # Compile time (an empty cache): the large shared passes (layers.forward, tile_cost and
@@ -427,31 +427,34 @@ def _call_stamp(tw, data):
 
 @kernel
 def _update_part(net, tw, data, opt, s, mb, p, nparts):
-    # Range p of nparts of step s's parameters: its gradient, then its update. The
-    # range's parameters were read by every chunk of the step, on other cores too: their
-    # lines are asked for first, so that the update's writes do not wait for them one by
-    # one (a range of 2,700 float32 on the 2-core Xeon: 5-13 -> 1.8 µs).
+    # Range p of nparts of step s's parameters: its gradient (the batch's weight from
+    # tw.weight, set by _end_stage), then its update. The range's parameters were read by
+    # every chunk of the step, on other cores too: their lines are asked for first, so that
+    # the update's writes do not wait for them one by one (a range of 2,700 float32 on the
+    # 2-core Xeon: 5-13 -> 1.8 µs).
     nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
     k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
     prefetch_for_write(net.theta, k0, k1)
-    gradient_part(net, tw, batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1), opt, k0, k1)
+    gradient_part(net, tw, batch_chunks(tw, b1 - b0), tw.weight[0], opt, k0, k1)
     optimizer_update(net.theta, net.grad, opt, k0, k1)
 
 
 @kernel
 def _end_stage(costs, net, tw, data, opt, g, mb, nparts):
     # Stage g's serial part (the team's, _team_steps), as in _train_steps; returns the next
-    # stage. After step s = g // 2's chunks: its cost into tw.total and, at an epoch's end,
-    # into costs (L2's term from theta before the update), then, with one range
-    # (update_parts), its gradient and update. After its update: the next step's count.
+    # stage. After step s = g // 2's chunks: its weight into tw.weight, its cost into
+    # tw.total and, at an epoch's end, into costs (L2's term from theta before the
+    # update), then, with one range (update_parts), its gradient and update. After its
+    # update: the next step's count.
     m = data.YT.shape[0]
     s = g // 2
     nb, b0, b1 = _step_batch(s, mb, m)
     if g % 2 == 0:
-        nchunks, w = batch_chunks(tw, b1 - b0), batch_weight(data, b0, b1)
+        tw.weight[0] = batch_weight(data, b0, b1)
         if b0 == 0:
             tw.total[0] = 0.0
-        tw.total[0] += ((b1 - b0) / m) * batch_cost(net, tw, nchunks, w, opt)
+        tw.total[0] += ((b1 - b0) / m) * batch_cost(net, tw, batch_chunks(tw, b1 - b0),
+                                                    tw.weight[0], opt)
         if b1 == m:
             costs[s // nb] = tw.total[0]
         if nparts > 1:

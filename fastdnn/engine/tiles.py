@@ -201,6 +201,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         dZ=np.zeros((C, grads), dtype),
         wtmp=np.zeros((C, 0), dtype),     # sums in the products' dtype: dW added in place
         gacc=np.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
+        weight=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
         xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T, itemsize)),
@@ -234,6 +235,7 @@ def gram_tiles(dims, m, dtype):
         zs=np.zeros((C, rows * T), dtype), dA=np.zeros((C, widest * T), dtype),
         dZ=np.zeros((C, widest * T), dtype), wtmp=np.zeros((C, wsize), dtype),
         gacc=np.zeros((C, sums)), cost=np.zeros(C), total=np.zeros(1),
+        weight=np.zeros(1),
         cbuf=np.zeros((C, min(T, K.COST_BLOCK)), dtype), xt=np.zeros((C, 0), dtype),
         xf=np.zeros((C, 0), dtype), xtag=np.full((C, 2), -1, np.int64),
         calls=np.zeros(1, np.int64), team=np.zeros(K.TEAM_STATE, np.int64),
