@@ -19,6 +19,17 @@ LANES = {types.float32: 16, types.float64: 8}   # a product's vectors: 2 AVX2 re
 I32 = ir.IntType(32)
 
 
+def wide_registers(context):
+    """Whether the code is compiled for AVX-512 (32 registers of 64 bytes: one a lane
+    vector) rather than AVX2 (16 of 32 bytes: two a lane vector). Register blocks may be
+    sized by it: a block's shape never changes an entry's order, so the bits are the same."""
+    features = getattr(context.codegen(), "_tm_features", None)
+    if features is None:                  # (Numba's codegen names its target's features)
+        from llvmlite import binding
+        features = binding.get_host_cpu_features().flatten()
+    return "+avx512f" in features.split(",")
+
+
 class Vec:
     """IR helpers for one kernel's dtype: lane vectors of LANES[dtype] values."""
 
@@ -30,6 +41,7 @@ class Vec:
         self.vt = ir.VectorType(self.ft, self.width)
         self.intp = context.get_value_type(types.intp)
         self.align = context.get_abi_sizeof(self.ft)     # x86 loads need no more
+        self.wide = wide_registers(context)
 
     def n(self, value):
         return ir.Constant(self.intp, value)

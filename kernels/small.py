@@ -27,9 +27,11 @@ separate adds and multiplies. The order is the vector code's, written in LLVM IR
 so that no optimiser can change it, and a fused multiply-add is exact arithmetic rounded
 once on every CPU (in software where one has no FMA unit): the same bits on every x86
 machine, with or without AVX-512. Register blocks (ROWS rows by one lane vector: 12 AVX2
-registers of sums, with the row of B and a broadcast entry of A the 16 it has; 2 x 2 dots)
+registers of sums, with the row of B and a broadcast entry of A the 16 it has; by two lane
+vectors where the code is compiled for AVX-512, 12 of its 32 registers, since six chains of
+fused multiply-adds leave its two units idle a quarter of the time; 2 x DOT_COLUMNS dots)
 share loads and overlap the chains of adds; the columns left over in a row are one masked
-vector: neither changes any entry's order. Each product is one function per dtype in an
+vector: neither changes any entry's order, so the block's shape may depend on the machine. Each product is one function per dtype in an
 LLVM module, however many kernels call it there (lanes.shared): compiled once, not at every
 call site.
 """
@@ -48,6 +50,7 @@ from .lanes import c_matrices, matrix, shared
 
 ROWS = 6                                  # rows of C a register block of rows_product
 LEFT_VECTORS = 4                          # vectors of columns a block of few rows holds
+# (on AVX2; twice as many, and two a block of ROWS rows, on AVX-512: lanes.wide_registers)
 DOT_COLUMNS = 4                           # columns of a dot_product block (2 rows, or 1 left)
 # rows_product copies B in panels of columns (into PANEL_BYTES on its stack) where B's rows
 # lie at least PACK_STRIDE bytes apart, B has more than PACK_MIN rows and C more than 2·ROWS
@@ -92,7 +95,7 @@ def _rows_call(v, cm, am, bm, flags, scale, keep):
     # moves only, each entry's order unchanged, so the same bits either way.
     builder = v.b
     (_, M, N), (b, K, _), (_, c0, c1) = cm, bm, flags
-    unit, w = v.n(LEFT_VECTORS * v.width), v.n(v.width)
+    unit, w = v.n((2 if v.wide else 1) * LEFT_VECTORS * v.width), v.n(v.width)
     per_row = builder.sdiv(v.n(PANEL_BYTES // v.align),
                            builder.select(builder.icmp_signed("<", K, v.n(1)), v.n(1), K))
     fit = builder.sdiv(builder.sub(per_row, w), unit)      # widest blocks a panel holds
@@ -193,12 +196,13 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
     # Blocks of ROWS rows, then the M mod ROWS rows left over as one block of that many (a
     # single row with several vectors of columns: chains of adds in flight).
     full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
+    per_row = 2 if v.wide else 1
     with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-        rows(i0, ROWS, 1)
+        rows(i0, ROWS, per_row)
     left = builder.sub(M, full_m)
     for count in range(1, ROWS):
         with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
-            rows(full_m, count, max(1, LEFT_VECTORS // count))
+            rows(full_m, count, max(1, per_row * LEFT_VECTORS // count))
 
 
 def _dots_body(v, cm, am, bm, flags, scale, keep):
@@ -261,8 +265,8 @@ def _dots_body(v, cm, am, bm, flags, scale, keep):
 def rows_product(typingctx, C, A, B, trans_a, beta):
     # C (M, N) = beta·C + op(A)·B: each entry beta·C (0 when beta is 0: C unread), then
     # op(A)[i, k]·B[k, j] added for k = 0, 1, ... Register-blocked: ROWS rows (the rows left
-    # over: one block of fewer) of C by one lane vector of columns held in registers through
-    # the sum over k.
+    # over: one block of fewer) of C by one lane vector of columns (two on AVX-512) held in
+    # registers through the sum over k.
     if not c_matrices(C, A, B):
         return None
 
