@@ -174,10 +174,10 @@ def _chunk_step(c, it, net, tw, gw, data, opt):
     tile = chunk_tile(tw, c, j1 - j0)
     first_z(layer_z(tile, 1, n1), gw, S, j0, opt.lr / m, small_gram(n1, m))
     mask = Mask(1.0, 0, 0, tw.idx[c][:0])
-    forward(tile, net, mask)
+    forward(tile, net, mask, False)
     Y_t = data.YT[j0:j1]
     cost = tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, mask.samples)
-    backward(tile, net, Y_t, mask, data.sw)
+    tile = backward(tile, net, Y_t, mask, data.sw)
     dZ1 = view(tile.dZ, 0, n1, j1 - j0)
     for i in range(n1):
         s, s_next, d = S[i, j0:j1], S_next[i, j0:j1], dZ1[i]

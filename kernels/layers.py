@@ -26,7 +26,8 @@ from .linear import bias_activation_forward
 from .lanes import sum8
 from .loss import sk_loss_terms, training_cross_entropy_sum
 from .optim import dropout
-from .small import add_dots, add_times, rows_weight_gradient, small_layer, small_rows, times
+from .small import (add_dots, add_times, rows_bias_relu, rows_relu_gradient,
+                    rows_weight_gradient, small_layer, small_rows, times)
 from .transpose import transpose_into
 from .softmax import output_gradient, softmax_forward, softmax_log_likelihood
 from .structs import Tile
@@ -66,31 +67,44 @@ def reset_sums(tw, c, k0):
 
 
 @kernel
-def forward(tile, net, mask):
-    # Every layer of the tile, from Z_1 (which holds W1·X, made by the caller): Z_l += b_l
-    # and A_l = act_l(Z_l), Z_{l+1} = W_{l+1}·A_l. Dropout (mask.keep_prob < 1) on the
+def forward(tile, net, mask, first_done):
+    # Every layer of the tile, from Z_1 (which holds W1·X, made by the caller; and b_1
+    # added, A_1 made too, where first_done): Z_l += b_l and A_l = act_l(Z_l),
+    # Z_{l+1} = W_{l+1}·A_l. A hidden RELU layer in small.py's rows form takes all three in
+    # one pass (small.rows_bias_relu: the same bits). Dropout (mask.keep_prob < 1) on the
     # hidden layers' activations.
     L = net.dims.size - 1
     for l in range(1, L + 1):
         n = net.dims[l]
-        Z = layer_z(tile, l, n)
-        if l > 1:
-            n_prev = net.dims[l - 1]
-            times(Z, weights(net, l), layer_a(tile, l - 1, n_prev), False,
-                  small_rows(n, n_prev, tile.t, Z.itemsize))
-        A = layer_a(tile, l, n)
+        Z, A = layer_z(tile, l, n), layer_a(tile, l, n)
         b = view(net.theta, net.b_off[l], n, 1)
         act = net.acts[l]
-        if act == SOFTMAX:                         # over each column
-            bias_activation_forward(A, Z, b, LINEAR)
-            softmax_forward(A, Z)
-        elif act == LINEAR:                        # the identity: A is a copy of Z
-            bias_activation_forward(A, Z, b, LINEAR)
-            copy(A.reshape(-1), Z.reshape(-1))
-        else:
-            bias_activation_forward(A, Z, b, act)
+        done = first_done and l == 1
+        if l > 1:
+            n_prev = net.dims[l - 1]
+            W, A_prev = weights(net, l), layer_a(tile, l - 1, n_prev)
+            if act == RELU and small_rows(n, n_prev, tile.t, Z.itemsize):
+                rows_bias_relu(Z, A, W, A_prev, b)
+                done = True
+            else:
+                times(Z, W, A_prev, False, small_rows(n, n_prev, tile.t, Z.itemsize))
+        if not done:
+            bias_and_activation(A, Z, b, act)
         if l < L and mask.keep_prob < 1.0:
             dropout(A, l, mask)
+
+
+@kernel(inline=True)
+def bias_and_activation(A, Z, b, act):
+    # Z (n, t) += b (n, 1), A = act(Z): a pass over Z.
+    if act == SOFTMAX:                         # over each column
+        bias_activation_forward(A, Z, b, LINEAR)
+        softmax_forward(A, Z)
+    elif act == LINEAR:                        # the identity: A is a copy of Z
+        bias_activation_forward(A, Z, b, LINEAR)
+        copy(A.reshape(-1), Z.reshape(-1))
+    else:
+        bias_activation_forward(A, Z, b, act)
 
 
 @kernel
@@ -111,10 +125,18 @@ def tile_cost(tile, net, Y_t, cbuf, sw, samples):
                                       tile.zs[r * t: (r + 1) * t], Y_t.reshape(-1), cbuf)
 
 
+@kernel(inline=True)
+def swapped(tile):
+    # The tile with its dA and dZ buffers exchanged.
+    return Tile(tile.acts, tile.zs, tile.dZ, tile.dA, tile.wtmp, tile.g, tile.r_off, tile.t)
+
+
 @kernel
 def backward(tile, net, Y_t, mask, sw):
-    # Adds the tile's db_l (every layer) and dW_l (layers 2..L) to tile.g and leaves dZ_1
-    # (n_1, t) in tile.dZ for the caller's layer 1. Needs the tile's forward pass. sw: (m,)
+    # Adds the tile's db_l (every layer) and dW_l (layers 2..L) to tile.g; returns the tile
+    # whose dZ buffer holds dZ_1 (n_1, t), for the caller's layer 1 (a RELU layer's dZ_{l-1}
+    # in small.py's rows form is made in one pass, small.rows_relu_gradient, into the dA
+    # buffer: the two buffers then trade places). Needs the tile's forward pass. sw: (m,)
     # sample weights (sample j of the tile is mask.samples[j]), or (0,).
     L = net.dims.size - 1
     t, g = tile.t, tile.g
@@ -134,7 +156,12 @@ def backward(tile, net, Y_t, mask, sw):
         weight_gradient(g[net.w_off[l]: net.w_off[l] + n * n_prev], tile, dZ,
                         layer_a(tile, l - 1, n_prev))
         dA = view(tile.dA, 0, n_prev, t)
-        times(dA, weights(net, l), dZ, True, small_rows(n, n_prev, t, dA.itemsize))
+        small = small_rows(n, n_prev, t, dA.itemsize)
+        if small and net.acts[l - 1] == RELU and mask.keep_prob == 1.0:
+            rows_relu_gradient(dA, weights(net, l), dZ, layer_z(tile, l - 1, n_prev))
+            tile = swapped(tile)
+            continue
+        times(dA, weights(net, l), dZ, True, small)
         if mask.keep_prob < 1.0:
             dropout(dA, l - 1, mask)
         dz, da = tile.dZ[: n_prev * t], tile.dA[: n_prev * t]
@@ -143,6 +170,7 @@ def backward(tile, net, Y_t, mask, sw):
             relu_backward(dz, da, z)
         else:
             activation_backward(dz, da, z, net.acts[l - 1])
+    return tile
 
 
 @kernel(inline=True)

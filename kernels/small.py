@@ -71,18 +71,25 @@ register_jitable(transposed_dw1)
 register_jitable(transposed_w1_sums)
 
 
-def _shared_call(context, builder, signature, args, kind, body, flags):
-    # A product's shared function for its dtype (C, A, B, the flags, beta).
+def _shared_call(context, builder, signature, args, kind, body, flags, epilogue=None):
+    # A product's shared function for its dtype (C, A, B, the flags, beta; for a
+    # rows_product with a fused epilogue (EPILOGUES), its name and pointers after them,
+    # beta 0).
     dtype = signature.args[0].dtype
     values = [x for k in range(3) for x in matrix(context, builder, signature.args[k], args[k])]
-    values += list(flags) + [context.cast(builder, args[-1], types.float64, dtype),
-                             builder.fcmp_ordered("!=", args[-1],
+    beta = args[-1] if epilogue is None else context.get_constant(types.float64, 0.0)
+    values += list(flags) + [context.cast(builder, beta, types.float64, dtype),
+                             builder.fcmp_ordered("!=", beta,
                                                   ir.Constant(ir.DoubleType(), 0.0))]
-    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}", dtype, values,
-                   lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2], p[-2], p[-1]))
+    what, extra = epilogue or ("", [])
+    e = len(extra)
+    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}{what}", dtype,
+                  values + extra,
+                  lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2 - e], p[-2 - e],
+                                    p[-1 - e], (what, p[len(p) - e:])))
 
 
-def _rows_call(v, cm, am, bm, flags, scale, keep):
+def _rows_call(v, cm, am, bm, flags, scale, keep, epilogue):
     # rows_product's function (its parameters: C, A, B as lanes.matrix triples, trans_a,
     # the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not 0).
     # Where B's rows lie PACK_STRIDE bytes or more apart, the k-th rows of a block's columns
@@ -128,15 +135,17 @@ def _rows_call(v, cm, am, bm, flags, scale, keep):
                     v.masked_store(v.masked_load(b, builder.add(src, full), mask), buf,
                                    builder.add(dst, full), mask)
         bp = [builder.select(packs, buf, b), ld, builder.select(packs, p0, v.n(0))]
-        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}", v.dtype,
-               values + [p0, p1] + bp + [scale, keep],
+        what, extra = epilogue
+        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}{what}", v.dtype,
+               values + [p0, p1] + bp + [scale, keep] + list(extra),
                lambda u, p: _rows_body(u, p[0:3], p[3:6], p[6:9], p[9:12], p[12:15], p[15],
-                                       p[16]))
+                                       p[16], (what, p[17:])))
 
 
-def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
+def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
     # The rows form of C's columns c0 .. c1 (flags: trans_a, c0, c1), B's entry (k, j) read
-    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy).
+    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy). epilogue: (name,
+    # pointers), EPILOGUES' (name "" stores each entry's sum in C).
     builder = v.b
     (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
     bsrc, bld, boff = bp
@@ -167,12 +176,28 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
                 a_ik = v.splat(a_entry(i, loop.index))
                 for j, b_kj in zip(cols, row):
                     v.mul_add(acc[i, j], a_ik, b_kj)
+        def put(value, base, at):
+            if mask is None:
+                v.store(value, base, at)
+            else:
+                v.masked_store(value, base, at, mask)
+
         for (i, j), slot in acc.items():
             at = builder.add(builder.mul(i, N), j)
-            if mask is None:
-                v.store(builder.load(slot), c, at)
-            else:
-                v.masked_store(builder.load(slot), c, at, mask)
+            value = builder.load(slot)
+            what, extra = epilogue
+            if what == "_bias_relu":
+                bias, out = extra
+                value = builder.fadd(value, v.splat(builder.load(v.at(bias, i))))
+                # activations.relu_forward: z where z >= 0 or NaN (-0.0 kept), else +0.0
+                put(builder.select(builder.fcmp_unordered(">=", value, v.zeros()), value,
+                                   v.zeros()), out, at)
+            elif what == "_relu_grad":
+                z = load(extra[0], at)
+                # activations.relu_backward: 0 where z <= 0 (not where z is NaN)
+                value = builder.select(builder.fcmp_ordered("<=", z, v.zeros()), v.zeros(),
+                                       value)
+            put(value, c, at)
 
     def rows(i0, count, vecs):
         # Rows i0 .. i0 + count, columns c0 .. c1: blocks of vecs vectors of columns (one
@@ -205,7 +230,7 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep):
             rows(full_m, count, max(1, per_row * LEFT_VECTORS // count))
 
 
-def _dots_body(v, cm, am, bm, flags, scale, keep):
+def _dots_body(v, cm, am, bm, flags, scale, keep, _epilogue):
     # dot_product's body (parameters as _rows_call's, no flags).
     builder = v.b
     (c, M, N), (a, _, K), (b, _, _) = cm, am, bm
@@ -275,6 +300,43 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
         return _shared_call(context, builder, signature, args, "rows", _rows_call,
                             [args[3], N.type(0), N])
     return types.none(C, A, B, trans_a, beta), codegen
+
+
+@intrinsic
+def rows_bias_relu(typingctx, Z, A, W, B, b):
+    # Z (M, N) = W·B + b, A = relu(Z) (np.maximum(0, Z)), W (M, K), B (K, N), b (M, 1): one
+    # pass, the bias and activation applied to each block of sums in registers before it is
+    # stored. Each entry of Z: rows_product's sum, then + b[i] rounded once: the bits of
+    # rows_product followed by linear.bias_activation_forward.
+    if not c_matrices(Z, A, W, B, b):
+        return None
+
+    def codegen(context, builder, signature, args):
+        N = matrix(context, builder, signature.args[0], args[0])[2]
+        no = ir.Constant(ir.IntType(1), 0)
+        extra = [matrix(context, builder, signature.args[k], args[k])[0] for k in (4, 1)]
+        sig = types.none(signature.args[0], signature.args[2], signature.args[3])
+        return _shared_call(context, builder, sig, [args[0], args[2], args[3]], "rows",
+                            _rows_call, [no, N.type(0), N], ("_bias_relu", extra))
+    return types.none(Z, A, W, B, b), codegen
+
+
+@intrinsic
+def rows_relu_gradient(typingctx, dZ, W, G, Z):
+    # dZ (M, N) = W^T·G where Z > 0, else 0 (relu_backward of the product: NaN in Z keeps
+    # the product), W (K, M), G (K, N), Z (M, N): one pass, the mask applied to each block
+    # of sums in registers before it is stored. The bits of rows_product(dA, W, G, True,
+    # 0) followed by activations.relu_backward.
+    if not c_matrices(dZ, W, G, Z):
+        return None
+
+    def codegen(context, builder, signature, args):
+        N = matrix(context, builder, signature.args[0], args[0])[2]
+        yes = ir.Constant(ir.IntType(1), 1)
+        extra = [matrix(context, builder, signature.args[3], args[3])[0]]
+        return _shared_call(context, builder, signature, args[:3], "rows", _rows_call,
+                            [yes, N.type(0), N], ("_relu_grad", extra))
+    return types.none(dZ, W, G, Z), codegen
 
 
 @intrinsic

@@ -31,12 +31,12 @@ from numba.extending import overload
 from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
 from .buffers import LINE, add_into, copy, in_dtype_of, prefetch_for_write, view
-from .codes import FORM_ROWS
+from .codes import FORM_ROWS, RELU
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_gradient, l2_sum, optimizer_update
-from .small import (add_dots, add_times, rows_product, small_layer, times, times_t,
-                    transposed_dw1, transposed_w1_sums, transposes_x)
+from .small import (add_dots, add_times, rows_bias_relu, rows_product, small_layer, times,
+                    times_t, transposed_dw1, transposed_w1_sums, transposes_x)
 from . import team
 from .transpose import transpose, transpose_into
 from .source import tile_samples
@@ -88,17 +88,24 @@ def transposed_tile(tw, X_t, stamp, j0):
 
 @kernel(inline=True)
 def first_layer_forward(tile, net, X_t, tw, stamp, j0):
-    # Z_1 = W1·X_t^T. X_t: (t, n_0) C, the tile's rows of X^T (at position j0). Where the
+    # Z_1 = W1·X_t^T; returns whether b_1 is added and A_1 made too (layers.forward's
+    # first_done). X_t: (t, n_0) C, the tile's rows of X^T (at position j0). Where the
     # run's tiles of tw.T samples take the rows form (transposes_x: a small layer 1 of
     # several units, or a narrow tile's product), the tile is transposed into this thread's
-    # tw.xf first (kept between steps where stamp allows: transposed_tile); one unit takes
-    # a lane dot (small.dot_product) of each row of X_t; others the BLAS.
+    # tw.xf first (kept between steps where stamp allows: transposed_tile), and a RELU
+    # layer takes its bias and activation in the same pass (small.rows_bias_relu); one
+    # unit takes a lane dot (small.dot_product) of each row of X_t; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
-    if transposes_x(n, n0, tw.T, Z.itemsize):
-        times(Z, W, transposed_tile(tw, X_t, stamp, j0), False, True)
-    else:
+    if not transposes_x(n, n0, tw.T, Z.itemsize):
         times_t(Z, W, X_t, small_layer(n, n0))
+        return False
+    XF = transposed_tile(tw, X_t, stamp, j0)
+    if net.acts[1] == RELU and net.dims.size > 2:
+        rows_bias_relu(Z, layer_a(tile, 1, n), W, XF, view(net.theta, net.b_off[1], n, 1))
+        return True
+    times(Z, W, XF, False, True)
+    return False
 
 
 @kernel(inline=True)
@@ -153,11 +160,9 @@ def _chunk(tw, seg, net, data, opt):
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        first_layer_forward(tile, net, X_t, tw, seg.stamp, j0)
-        forward(tile, net, mask)
+        forward(tile, net, mask, first_layer_forward(tile, net, X_t, tw, seg.stamp, j0))
         total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
-        backward(tile, net, Y_t, mask, data.sw)
-        first_layer_backward(tile, net, X_t, tw)
+        first_layer_backward(backward(tile, net, Y_t, mask, data.sw), net, X_t, tw)
     tw.cost[c] = total
 
 
@@ -372,8 +377,8 @@ def _probability_chunk(out, net, tw, data, c):
         X_t = tile_samples(tw.xt[numba.get_thread_id()], data.XT, data.form,
                            data.xorder, j0, t, tw.divisor)
         tile = chunk_tile(tw, c, t)
-        first_layer_forward(tile, net, X_t, tw, np.int64(-1), j0)
-        forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]))
+        forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]),
+                first_layer_forward(tile, net, X_t, tw, np.int64(-1), j0))
         A = layer_a(tile, L, net.dims[L])
         for k in range(net.dims[L]):
             copy(out[k, j0: j0 + t], A[k])

@@ -7,10 +7,12 @@ import pytest
 from numba.extending import intrinsic
 
 from fastdnn.kernels.blas import gemm
-from fastdnn.kernels.codes import SMALL_WEIGHTS
+from fastdnn.kernels.codes import RELU, SMALL_WEIGHTS
+from fastdnn.kernels.activations import relu_backward
+from fastdnn.kernels.linear import bias_activation_forward
 from fastdnn.kernels.lanes import LANES
-from fastdnn.kernels.small import (add_dots, add_times, dot_product, rows_columns,
-                                   rows_product, rows_weight_gradient, small_gram,
+from fastdnn.kernels.small import (add_dots, add_times, dot_product, rows_bias_relu,
+                                   rows_columns, rows_product, rows_relu_gradient, rows_weight_gradient, small_gram,
                                    small_layer, small_rows, transposes_x)
 
 
@@ -23,6 +25,21 @@ def _product(C, A, B, ta, tb, beta):
         rows_product(C, A, B, ta, beta)
     else:
         gemm(C, A, B, ta, tb, beta)
+
+
+@numba.njit
+def _bias_relu(Z, A, W, B, b):
+    rows_bias_relu(Z, A, W, B, b)
+
+
+@numba.njit
+def _relu_gradient(dZ, W, G, Z):
+    rows_relu_gradient(dZ, W, G, Z)
+
+
+@numba.njit
+def _relu_back(dz, da, z):
+    relu_backward(dz, da, z)
 
 
 @numba.njit
@@ -169,6 +186,48 @@ def test_a_range_of_columns_is_those_of_the_whole_product_to_the_bit(dtype, M, N
     _columns(C, A, B, 1, N - 1)
     assert (C[:, 0] == 7).all() and (C[:, -1] == 7).all()
     np.testing.assert_array_equal(C[:, 1:-1], whole[:, 1:-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, N, K", [(1, 40, 1), (10, 504, 20), (64, 32, 50), (7, 33, 9),
+                                     (13, 100, 64), (64, 128, 100), (5, 17, 3)])
+def test_bias_relu_is_the_product_then_the_bias_and_relu_to_the_bit(dtype, M, N, K):
+    # rows_bias_relu(Z, A, W, B, b): Z = rows_product's sum + b (one rounding), A = relu(Z):
+    # the bits of the product followed by linear.bias_activation_forward's pass.
+    rng = np.random.default_rng(M * N + K)
+    W, B = (rng.standard_normal(shape).astype(dtype) for shape in ((M, K), (K, N)))
+    b = rng.standard_normal((M, 1)).astype(dtype)
+    B[0, 0] = np.nan                  # a NaN through column 0 of every row
+    Z, A = np.full((M, N), 7.0, dtype), np.full((M, N), 7.0, dtype)
+    _bias_relu(Z, A, W, B, b)
+    want_z = np.empty((M, N), dtype)
+    _product(want_z, W, B, False, False, 0.0)
+    want_a = np.empty((M, N), dtype)
+    bias_activation_forward(want_a, want_z, b, RELU)     # the pass it replaces
+    assert np.isnan(want_z[:, 0]).all() and (want_a > 0).any() and (want_a == 0).any()
+    np.testing.assert_array_equal(Z.view(np.uint8), want_z.view(np.uint8))
+    np.testing.assert_array_equal(A.view(np.uint8), want_a.view(np.uint8))
+    np.testing.assert_array_equal(A[:, 1:], np.maximum(Z[:, 1:], 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, N, K", [(1, 40, 1), (10, 504, 1), (64, 32, 32), (7, 33, 9),
+                                     (13, 100, 64), (64, 128, 64), (5, 17, 3)])
+def test_relu_gradient_is_the_product_then_relu_backward_to_the_bit(dtype, M, N, K):
+    # rows_relu_gradient(dZ, W, G, Z): W^T·G (rows_product with trans_a), then 0 where
+    # Z <= 0 (kept where Z is NaN): the bits of the product followed by relu_backward.
+    rng = np.random.default_rng(M * N + K + 1)
+    W, G, Z = (rng.standard_normal(shape).astype(dtype) for shape in ((K, M), (K, N), (M, N)))
+    Z[0, :4] = [np.nan, 0.0, -0.0, np.inf][: min(4, N)]
+    dZ = np.full((M, N), 7.0, dtype)
+    _relu_gradient(dZ, W, G, Z)
+    dA = np.empty((M, N), dtype)
+    _product(dA, W, G, True, False, 0.0)
+    want = np.empty((M, N), dtype)
+    _relu_back(want.reshape(-1), dA.reshape(-1), Z.reshape(-1))
+    assert (want == 0).any() and (want != 0).any()
+    np.testing.assert_array_equal(dZ.view(np.uint8), want.view(np.uint8))
+    np.testing.assert_array_equal(dZ, np.where(Z <= 0, 0, dA))
 
 
 def test_beta_zero_never_reads_c():
