@@ -29,11 +29,14 @@ once on every CPU (in software where one has no FMA unit): the same bits on ever
 machine, with or without AVX-512. Register blocks (ROWS rows by one lane vector: 12 AVX2
 registers of sums, with the row of B and a broadcast entry of A the 16 it has; by two lane
 vectors where the code is compiled for AVX-512, 12 of its 32 registers, since six chains of
-fused multiply-adds leave its two units idle a quarter of the time; 2 x DOT_COLUMNS dots)
-share loads and overlap the chains of adds; the columns left over in a row are one masked
-vector: neither changes any entry's order, so the block's shape may depend on the machine. Each product is one function per dtype in an
-LLVM module, however many kernels call it there (lanes.shared): compiled once, not at every
-call site.
+fused multiply-adds leave its two units idle a quarter of the time; 2 x DOT_COLUMNS dots,
+4 x DOT_COLUMNS on AVX-512) share loads and overlap the chains of adds; the columns left
+over in a row are one masked vector: neither changes any entry's order, so the block's
+shape may depend on the machine. Each product is one function per dtype in an LLVM module,
+however many kernels call it there (lanes.shared): compiled once, not at every call site.
+A rows_product may end in a fused epilogue (EPILOGUES): the bias and RELU of a layer's Z,
+or the RELU mask of an input gradient, applied to each block of sums in registers before
+it is stored, with the bits of the separate passes.
 """
 import functools
 
@@ -58,6 +61,11 @@ DOT_COLUMNS = 4                           # columns of a dot_product block (2 ro
 # Zen 3): 64x128 weights' Z at 1024 samples, float32, 306-317 -> 190-201 µs (the BLAS 253),
 # float64 800-838 -> 407 (the BLAS 459).
 PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
+# rows_product's epilogues (what _rows_body does with a block's sums; the name is part of
+# its function's): "" stores them in C; "_bias_relu" (bias, out): C = sum + bias[i],
+# out = relu(C) (rows_bias_relu); "_relu_grad" (z,): C = sum where z > 0, else 0, as
+# activations.relu_backward (rows_relu_gradient).
+EPILOGUES = ("", "_bias_relu", "_relu_grad")
 
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
@@ -146,6 +154,7 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
     # The rows form of C's columns c0 .. c1 (flags: trans_a, c0, c1), B's entry (k, j) read
     # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy). epilogue: (name,
     # pointers), EPILOGUES' (name "" stores each entry's sum in C).
+    assert epilogue[0] in EPILOGUES
     builder = v.b
     (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
     bsrc, bld, boff = bp
@@ -264,13 +273,24 @@ def _dots_body(v, cm, am, bm, flags, scale, keep, _epilogue):
                 builder.fmul(scale, builder.load(cij)), d), d), cij)
 
     # 2 x DOT_COLUMNS blocks where M and N have them (eight sums in flight: a fused
-    # multiply-add's latency hidden), then 2 x 2 where N has a pair left.
+    # multiply-add's latency hidden; 4 x DOT_COLUMNS on AVX-512), then 2 x 2 where N has
+    # a pair left.
     two, cols = v.n(2), v.n(DOT_COLUMNS)
     full_m = builder.mul(builder.sdiv(M, two), two)
     full_cols = builder.mul(builder.sdiv(N, cols), cols)
     full_n = builder.mul(builder.sdiv(N, two), two)
+    full4 = v.n(0)                # rows done in 4 x DOT_COLUMNS blocks (AVX-512 only)
+    if v.wide:
+        # 16 sums and 8 loads a block of lanes (32 registers: 2 x DOT_COLUMNS leaves its
+        # loads a third of the block's time): rows 4 at a time first.
+        four = v.n(4)
+        full4 = builder.mul(builder.sdiv(M, four), four)
+        with cgutils.for_range_slice(builder, v.n(0), full4, four) as (i0, _):
+            with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
+                entries(i0, j0, 4, DOT_COLUMNS)
     with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
-        with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
+        start = builder.select(builder.icmp_signed("<", i0, full4), full_cols, v.n(0))
+        with cgutils.for_range_slice(builder, start, full_cols, cols) as (j0, _):
             entries(i0, j0, 2, DOT_COLUMNS)
         with cgutils.for_range_slice(builder, full_cols, full_n, two) as (j0, _):
             entries(i0, j0, 2, 2)
