@@ -110,7 +110,7 @@ def _rows_call(v, cm, am, bm, flags, scale, keep, epilogue):
     # moves only, each entry's order unchanged, so the same bits either way.
     builder = v.b
     (_, M, N), (b, K, _), (_, c0, c1) = cm, bm, flags
-    unit, w = v.n((2 if v.wide else 1) * LEFT_VECTORS * v.width), v.n(v.width)
+    unit, w = v.n(LEFT_VECTORS * v.width), v.n(v.width)     # (a multiple of any ROWS block)
     per_row = builder.sdiv(v.n(PANEL_BYTES // v.align),
                            builder.select(builder.icmp_signed("<", K, v.n(1)), v.n(1), K))
     fit = builder.sdiv(builder.sub(per_row, w), unit)      # widest blocks a panel holds
