@@ -26,47 +26,28 @@ instructions of a multiply and an add, and never less accurate); lane sums and b
 separate adds and multiplies. The order is the vector code's, written in LLVM IR (lanes.py)
 so that no optimiser can change it, and a fused multiply-add is exact arithmetic rounded
 once on every CPU (in software where one has no FMA unit): the same bits on every x86
-machine, with or without AVX-512. Register blocks (ROWS rows by one lane vector: 12 AVX2
-registers of sums, with the row of B and a broadcast entry of A the 16 it has; by two lane
-vectors where the code is compiled for AVX-512, 12 of its 32 registers, since six chains of
-fused multiply-adds leave its two units idle a quarter of the time; 2 x DOT_COLUMNS dots,
-4 x DOT_COLUMNS on AVX-512) share loads and overlap the chains of adds; the columns left
-over in a row are one masked vector: neither changes any entry's order, so the block's
-shape may depend on the machine. Each product is one function per dtype in an LLVM module,
-however many kernels call it there (lanes.shared): compiled once, not at every call site.
-A rows_product may end in a fused epilogue (EPILOGUES): the bias and RELU of a layer's Z,
-or the RELU mask of an input gradient, applied to each block of sums in registers before
-it is stored, with the bits of the separate passes.
+machine, with or without AVX-512. Register blocks (small_ir.ROWS rows by one lane vector: 12
+AVX2 registers of sums, with the row of B and a broadcast entry of A the 16 it has; by two
+lane vectors where the code is compiled for AVX-512, 12 of its 32 registers, since six
+chains of fused multiply-adds leave its two units idle a quarter of the time; 2 x
+small_ir.DOT_COLUMNS dots, 4 x DOT_COLUMNS on AVX-512) share loads and overlap the chains of
+adds; the columns left over in a row are one masked vector: neither changes any entry's
+order, so the block's shape may depend on the machine. Each product is one function per
+dtype in an LLVM module, however many kernels call it there (lanes.shared): compiled once,
+not at every call site. A rows_product may end in a fused epilogue (small_ir.EPILOGUES): the
+bias and RELU of a layer's Z, or the RELU mask of an input gradient, applied to each block
+of sums in registers before it is stored, with the bits of the separate passes.
 """
-import functools
-
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
 from .codes import (rows_weight_gradient, small_gram, small_layer, small_product, small_rows,
                     transposed_dw1, transposed_w1_sums, transposes_x)
-from .lanes import c_matrices, matrix, shared
-
-ROWS = 6                                  # rows of C a register block of rows_product
-LEFT_VECTORS = 4                          # vectors of columns a block of few rows holds
-# (on AVX2; twice as many, and two a block of ROWS rows, on AVX-512: lanes.wide_registers)
-DOT_COLUMNS = 4                           # columns of a dot_product block (2 rows, or 1 left)
-# rows_product copies B in panels of columns (into PANEL_BYTES on its stack) where B's rows
-# lie at least PACK_STRIDE bytes apart, B has more than PACK_MIN rows and C more than 2·ROWS
-# (a panel is then read by three blocks of rows or more). Measured (one thread, best of 5,
-# Zen 3): 64x128 weights' Z at 1024 samples, float32, 306-317 -> 190-201 µs (the BLAS 253),
-# float64 800-838 -> 407 (the BLAS 459).
-PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
-# rows_product's epilogues (what _rows_body does with a block's sums; the name is part of
-# its function's): "" stores them in C; "_bias_relu" (bias, out): C = sum + bias[i],
-# out = relu(C) (rows_bias_relu); "_relu_grad" (z,): C = sum where z > 0, else 0, as
-# activations.relu_backward (rows_relu_gradient).
-EPILOGUES = ("", "_bias_relu", "_relu_grad")
-
+from .lanes import c_matrices, matrix
+from .small_ir import dots_body, rows_call, shared_call
 
 # The rules (codes.py: plain Python, which the engine calls too), callable in kernels.
 register_jitable(small_layer)
@@ -78,232 +59,6 @@ register_jitable(transposes_x)
 register_jitable(transposed_dw1)
 register_jitable(transposed_w1_sums)
 
-
-def _shared_call(context, builder, signature, args, kind, body, flags, epilogue=None):
-    # A product's shared function for its dtype (C, A, B, the flags, beta; for a
-    # rows_product with a fused epilogue (EPILOGUES), its name and pointers after them,
-    # beta 0).
-    dtype = signature.args[0].dtype
-    values = [x for k in range(3) for x in matrix(context, builder, signature.args[k], args[k])]
-    beta = args[-1] if epilogue is None else context.get_constant(types.float64, 0.0)
-    values += list(flags) + [context.cast(builder, beta, types.float64, dtype),
-                             builder.fcmp_ordered("!=", beta,
-                                                  ir.Constant(ir.DoubleType(), 0.0))]
-    what, extra = epilogue or ("", [])
-    e = len(extra)
-    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}{what}", dtype,
-                  values + extra,
-                  lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2 - e], p[-2 - e],
-                                    p[-1 - e], (what, p[len(p) - e:])))
-
-
-def _rows_call(v, cm, am, bm, flags, scale, keep, epilogue):
-    # rows_product's function (its parameters: C, A, B as lanes.matrix triples, trans_a,
-    # the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not 0).
-    # Where B's rows lie PACK_STRIDE bytes or more apart, the k-th rows of a block's columns
-    # fall in a few sets of the first-level cache and evict each other (from L2, or from L3
-    # where B outgrows L2, once per block of rows): such a product, where a panel of B's
-    # columns as wide as the widest block fits PANEL_BYTES, takes B in panels, each copied
-    # into a buffer on this function's stack (rows one vector past the panel's width apart,
-    # so that they fall in different sets) before every block of rows reads it there; all
-    # others read B where it is, as one panel. One call of the body (_rows_body) a panel:
-    # moves only, each entry's order unchanged, so the same bits either way.
-    builder = v.b
-    (_, M, N), (b, K, _), (_, c0, c1) = cm, bm, flags
-    unit, w = v.n(LEFT_VECTORS * v.width), v.n(v.width)     # (a multiple of any ROWS block)
-    per_row = builder.sdiv(v.n(PANEL_BYTES // v.align),
-                           builder.select(builder.icmp_signed("<", K, v.n(1)), v.n(1), K))
-    fit = builder.sdiv(builder.sub(per_row, w), unit)      # widest blocks a panel holds
-    tests = (builder.icmp_signed(">=", builder.mul(N, v.n(v.align)), v.n(PACK_STRIDE)),
-             builder.icmp_signed(">=", fit, v.n(1)),
-             builder.icmp_signed(">", K, v.n(PACK_MIN)),
-             builder.icmp_signed(">", M, v.n(2 * ROWS)))
-    packs = functools.reduce(builder.and_, tests)
-    whole = builder.sub(c1, c0)
-    panel = builder.select(packs, builder.mul(unit, fit), builder.select(
-        builder.icmp_signed("<", whole, v.n(1)), v.n(1), whole))
-    ld = builder.select(packs, builder.add(panel, w), N)
-    # (A dynamic alloca, of one vector where nothing is packed: a fixed array this large
-    # takes LLVM's scalar passes seconds to analyse in every module.)
-    buf = builder.alloca(v.ft, size=builder.select(packs, v.n(PANEL_BYTES // v.align), w))
-    buf.align = 64
-    values = [*cm, *am, *bm, flags[0]]
-    with cgutils.for_range_slice(builder, c0, c1, panel) as (p0, _):
-        p1 = builder.add(p0, panel)
-        p1 = builder.select(builder.icmp_signed("<", p1, c1), p1, c1)
-        with builder.if_then(packs):
-            full = builder.add(p0, builder.mul(builder.sdiv(builder.sub(p1, p0), w), w))
-            with cgutils.for_range(builder, K) as loop:    # whole vectors, then one masked
-                src = builder.mul(loop.index, N)
-                dst = builder.sub(builder.mul(loop.index, ld), p0)
-                with cgutils.for_range_slice(builder, p0, full, w) as (j, _):
-                    v.store(v.load(b, builder.add(src, j)), buf, builder.add(dst, j))
-                with builder.if_then(builder.icmp_signed("<", full, p1)):
-                    mask = v.mask(builder.sub(p1, full))
-                    v.masked_store(v.masked_load(b, builder.add(src, full), mask), buf,
-                                   builder.add(dst, full), mask)
-        bp = [builder.select(packs, buf, b), ld, builder.select(packs, p0, v.n(0))]
-        what, extra = epilogue
-        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}{what}", v.dtype,
-               values + [p0, p1] + bp + [scale, keep] + list(extra),
-               lambda u, p: _rows_body(u, p[0:3], p[3:6], p[6:9], p[9:12], p[12:15], p[15],
-                                       p[16], (what, p[17:])))
-
-
-def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
-    # The rows form of C's columns c0 .. c1 (flags: trans_a, c0, c1), B's entry (k, j) read
-    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy). epilogue: (name,
-    # pointers), EPILOGUES' (name "" stores each entry's sum in C).
-    assert epilogue[0] in EPILOGUES
-    builder = v.b
-    (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
-    bsrc, bld, boff = bp
-    a_i = builder.select(trans, v.n(1), a_cols)      # op(A)[i, k] at i·a_i + k·a_k
-    a_k = builder.select(trans, a_cols, v.n(1))
-
-    def a_entry(i, k):
-        return builder.load(v.at(a, builder.add(builder.mul(i, a_i), builder.mul(k, a_k))))
-
-    def block(ii, j0, vecs, mask=None):
-        # Rows ii of C, columns j0 .. j0 + vecs·width, held in registers over k; with a
-        # mask (one vector), only its lanes' columns are read and written.
-        def load(base, at):
-            return v.load(base, at) if mask is None else v.masked_load(base, at, mask)
-
-        cols = [builder.add(j0, v.n(u * v.width)) for u in range(vecs)]
-        acc = {}
-        for i in ii:
-            for j in cols:
-                at = builder.add(builder.mul(i, N), j)
-                first = builder.select(keep, builder.fmul(v.splat(scale), load(c, at)),
-                                       v.zeros())
-                acc[i, j] = cgutils.alloca_once_value(builder, first)
-        with cgutils.for_range(builder, K) as loop:
-            row = [load(bsrc, builder.add(builder.mul(loop.index, bld), builder.sub(j, boff)))
-                   for j in cols]
-            for i in ii:
-                a_ik = v.splat(a_entry(i, loop.index))
-                for j, b_kj in zip(cols, row):
-                    v.mul_add(acc[i, j], a_ik, b_kj)
-        def put(value, base, at):
-            if mask is None:
-                v.store(value, base, at)
-            else:
-                v.masked_store(value, base, at, mask)
-
-        for (i, j), slot in acc.items():
-            at = builder.add(builder.mul(i, N), j)
-            value = builder.load(slot)
-            what, extra = epilogue
-            if what == "_bias_relu":
-                bias, out = extra
-                value = builder.fadd(value, v.splat(builder.load(v.at(bias, i))))
-                # activations.relu_forward: z where z >= 0 or NaN (-0.0 kept), else +0.0
-                put(builder.select(builder.fcmp_unordered(">=", value, v.zeros()), value,
-                                   v.zeros()), out, at)
-            elif what == "_relu_grad":
-                z = load(extra[0], at)
-                # activations.relu_backward: 0 where z <= 0 (not where z is NaN)
-                value = builder.select(builder.fcmp_ordered("<=", z, v.zeros()), v.zeros(),
-                                       value)
-            put(value, c, at)
-
-    def rows(i0, count, vecs):
-        # Rows i0 .. i0 + count, columns c0 .. c1: blocks of vecs vectors of columns (one
-        # row alone needs several chains of adds in flight), then single vectors, then the
-        # columns left in one masked vector.
-        ii = [builder.add(i0, v.n(r)) for r in range(count)]
-
-        def stop(step):           # the last column block of step columns ends here
-            n = builder.sub(c1, c0)
-            return builder.add(c0, builder.mul(builder.sdiv(n, step), step))
-        step = v.n(vecs * v.width)
-        wide, full = stop(step), stop(v.n(v.width))
-        with cgutils.for_range_slice(builder, c0, wide, step) as (j0, _):
-            block(ii, j0, vecs)
-        if vecs > 1:
-            with cgutils.for_range_slice(builder, wide, full, v.n(v.width)) as (j0, _):
-                block(ii, j0, 1)
-        with builder.if_then(builder.icmp_signed("<", full, c1)):
-            block(ii, full, 1, v.mask(builder.sub(c1, full)))
-
-    # Blocks of ROWS rows, then the M mod ROWS rows left over as one block of that many (a
-    # single row with several vectors of columns: chains of adds in flight).
-    full_m = builder.mul(builder.sdiv(M, v.n(ROWS)), v.n(ROWS))
-    per_row = 2 if v.wide else 1
-    with cgutils.for_range_slice(builder, v.n(0), full_m, v.n(ROWS)) as (i0, _):
-        rows(i0, ROWS, per_row)
-    left = builder.sub(M, full_m)
-    for count in range(1, ROWS):
-        with builder.if_then(builder.icmp_signed("==", left, v.n(count))):
-            rows(full_m, count, max(1, per_row * LEFT_VECTORS // count))
-
-
-def _dots_body(v, cm, am, bm, flags, scale, keep, _epilogue):
-    # dot_product's body (parameters as _rows_call's, no flags).
-    builder = v.b
-    (c, M, N), (a, _, K), (b, _, _) = cm, am, bm
-    full_k = builder.mul(builder.sdiv(K, v.n(v.width)), v.n(v.width))
-
-    def entries(i0, j0, rows, cols):
-        ar = [builder.mul(builder.add(i0, v.n(r)), K) for r in range(rows)]
-        bc = [builder.mul(builder.add(j0, v.n(s)), K) for s in range(cols)]
-        acc = {(r, s): cgutils.alloca_once_value(builder, v.zeros())
-               for r in range(rows) for s in range(cols)}
-
-        def add_block(k, mask=None):
-            if mask is None:
-                x = [v.load(a, builder.add(o, k)) for o in ar]
-                y = [v.load(b, builder.add(o, k)) for o in bc]
-            else:
-                x = [v.masked_load(a, builder.add(o, k), mask) for o in ar]
-                y = [v.masked_load(b, builder.add(o, k), mask) for o in bc]
-            for (r, s), slot in acc.items():
-                v.mul_add(slot, x[r], y[s])
-
-        with cgutils.for_range_slice(builder, v.n(0), full_k, v.n(v.width)) as (k, _):
-            add_block(k)
-        with builder.if_then(builder.icmp_signed("<", full_k, K)):
-            add_block(full_k, v.mask(builder.sub(K, full_k)))
-        for (r, s), slot in acc.items():
-            i, j = builder.add(i0, v.n(r)), builder.add(j0, v.n(s))
-            cij = v.at(c, builder.add(builder.mul(i, N), j))
-            d = v.lane_sum(builder.load(slot))
-            builder.store(builder.select(keep, builder.fadd(
-                builder.fmul(scale, builder.load(cij)), d), d), cij)
-
-    # 2 x DOT_COLUMNS blocks where M and N have them (eight sums in flight: a fused
-    # multiply-add's latency hidden; 4 x DOT_COLUMNS on AVX-512), then 2 x 2 where N has
-    # a pair left.
-    two, cols = v.n(2), v.n(DOT_COLUMNS)
-    full_m = builder.mul(builder.sdiv(M, two), two)
-    full_cols = builder.mul(builder.sdiv(N, cols), cols)
-    full_n = builder.mul(builder.sdiv(N, two), two)
-    full4 = v.n(0)                # rows done in 4 x DOT_COLUMNS blocks (AVX-512 only)
-    if v.wide:
-        # 16 sums and 8 loads a block of lanes (32 registers: 2 x DOT_COLUMNS leaves its
-        # loads a third of the block's time): rows 4 at a time first.
-        four = v.n(4)
-        full4 = builder.mul(builder.sdiv(M, four), four)
-        with cgutils.for_range_slice(builder, v.n(0), full4, four) as (i0, _):
-            with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
-                entries(i0, j0, 4, DOT_COLUMNS)
-    with cgutils.for_range_slice(builder, v.n(0), full_m, two) as (i0, _):
-        start = builder.select(builder.icmp_signed("<", i0, full4), full_cols, v.n(0))
-        with cgutils.for_range_slice(builder, start, full_cols, cols) as (j0, _):
-            entries(i0, j0, 2, DOT_COLUMNS)
-        with cgutils.for_range_slice(builder, full_cols, full_n, two) as (j0, _):
-            entries(i0, j0, 2, 2)
-    # A row left over (M odd: the single row of a one-unit layer's gradient, say): 1 x
-    # DOT_COLUMNS blocks, then one entry at a time.
-    with cgutils.for_range_slice(builder, full_m, M, v.n(1)) as (i, _):
-        with cgutils.for_range_slice(builder, v.n(0), full_cols, cols) as (j0, _):
-            entries(i, j0, 1, DOT_COLUMNS)
-    with cgutils.for_range(builder, M) as rows:
-        left = builder.icmp_signed("<", rows.index, full_m)
-        with cgutils.for_range_slice(builder, builder.select(left, full_n, full_cols), N,
-                                     v.n(1)) as (j, _):
-            entries(rows.index, j, 1, 1)
 
 
 @intrinsic
@@ -317,7 +72,7 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
 
     def codegen(context, builder, signature, args):
         N = matrix(context, builder, signature.args[0], args[0])[2]
-        return _shared_call(context, builder, signature, args, "rows", _rows_call,
+        return shared_call(context, builder, signature, args, "rows", rows_call,
                             [args[3], N.type(0), N])
     return types.none(C, A, B, trans_a, beta), codegen
 
@@ -336,8 +91,8 @@ def rows_bias_relu(typingctx, Z, A, W, B, b):
         no = ir.Constant(ir.IntType(1), 0)
         extra = [matrix(context, builder, signature.args[k], args[k])[0] for k in (4, 1)]
         sig = types.none(signature.args[0], signature.args[2], signature.args[3])
-        return _shared_call(context, builder, sig, [args[0], args[2], args[3]], "rows",
-                            _rows_call, [no, N.type(0), N], ("_bias_relu", extra))
+        return shared_call(context, builder, sig, [args[0], args[2], args[3]], "rows",
+                            rows_call, [no, N.type(0), N], ("_bias_relu", extra))
     return types.none(Z, A, W, B, b), codegen
 
 
@@ -354,7 +109,7 @@ def rows_relu_gradient(typingctx, dZ, W, G, Z):
         N = matrix(context, builder, signature.args[0], args[0])[2]
         yes = ir.Constant(ir.IntType(1), 1)
         extra = [matrix(context, builder, signature.args[3], args[3])[0]]
-        return _shared_call(context, builder, signature, args[:3], "rows", _rows_call,
+        return shared_call(context, builder, signature, args[:3], "rows", rows_call,
                             [yes, N.type(0), N], ("_relu_grad", extra))
     return types.none(dZ, W, G, Z), codegen
 
@@ -371,9 +126,9 @@ def rows_columns(typingctx, C, A, B, j0, j1):
     def codegen(context, builder, signature, args):
         cols = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (3, 4)]
         no = ir.Constant(ir.IntType(1), 0)
-        return _shared_call(context, builder, signature,
+        return shared_call(context, builder, signature,
                             [*args[:3], context.get_constant(types.float64, 0.0)], "rows",
-                            _rows_call, [no, *cols])
+                            rows_call, [no, *cols])
     return types.none(C, A, B, j0, j1), codegen
 
 
@@ -387,7 +142,7 @@ def dot_product(typingctx, C, A, B, beta):
         return None
 
     def codegen(context, builder, signature, args):
-        return _shared_call(context, builder, signature, args, "dots", _dots_body, [])
+        return shared_call(context, builder, signature, args, "dots", dots_body, [])
     return types.none(C, A, B, beta), codegen
 
 
