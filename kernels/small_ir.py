@@ -5,7 +5,7 @@ Guarantees: each entry of C is the sum small.py's docstring promises, in its ord
 module chooses (block shapes by the target, panels, the loop order over blocks, the epilogue
 applied to a block's sums before they are stored) only moves values or applies, per entry,
 the same rounding as a separate pass would: the same bits on every x86 machine, with or
-without AVX-512. Each body is one linkonce function per dtype (and epilogue) in an LLVM
+without AVX-512. Each body is one linkonce function per dtype in an LLVM
 module (lanes.shared), emitted by the intrinsics in small.py.
 """
 import functools
@@ -26,17 +26,17 @@ DOT_COLUMNS = 4                           # columns of a dot_product block (2 ro
 # Zen 3): 64x128 weights' Z at 1024 samples, float32, 306-317 -> 190-201 µs (the BLAS 253),
 # float64 800-838 -> 407 (the BLAS 459).
 PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
-# rows_product's epilogues (what _rows_body does with a block's sums; the name is part of
-# its function's): "" stores them in C; "_bias_relu" (bias, out): C = sum + bias[i],
+# rows_product's epilogues (what _rows_body does with a block's sums; a call passes the
+# number of its own): "" stores them in C; "_bias_relu" (bias, out): C = sum + bias[i],
 # out = relu(C) (rows_bias_relu); "_relu_grad" (z,): C = sum where z > 0, else 0, as
 # activations.relu_backward (rows_relu_gradient).
 EPILOGUES = ("", "_bias_relu", "_relu_grad")
 
 
 def shared_call(context, builder, signature, args, kind, body, flags, epilogue=None):
-    # A product's shared function for its dtype (C, A, B, the flags, beta; for a
-    # rows_product with a fused epilogue (EPILOGUES), its name and pointers after them,
-    # beta 0).
+    # A product's shared function for its dtype (C, A, B, the flags, beta, then the
+    # epilogue: its number in EPILOGUES and two pointers, null where unused). epilogue:
+    # (name, pointers) for a rows_product's fused epilogue (beta 0), None for none.
     dtype = signature.args[0].dtype
     values = [x for k in range(3) for x in matrix(context, builder, signature.args[k], args[k])]
     beta = args[-1] if epilogue is None else context.get_constant(types.float64, 0.0)
@@ -44,16 +44,18 @@ def shared_call(context, builder, signature, args, kind, body, flags, epilogue=N
                              builder.fcmp_ordered("!=", beta,
                                                   ir.Constant(ir.DoubleType(), 0.0))]
     what, extra = epilogue or ("", [])
-    e = len(extra)
-    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}{what}", dtype,
-                  values + extra,
-                  lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-2 - e], p[-2 - e],
-                                    p[-1 - e], (what, p[len(p) - e:])))
+    null = ir.Constant(context.get_value_type(dtype).as_pointer(), None)
+    values += [ir.Constant(ir.IntType(64), EPILOGUES.index(what))] + \
+        (list(extra) + [null, null])[:2]
+    return shared(context, builder, f"fastdnn_small_{kind}_{dtype}", dtype, values,
+                  lambda v, p: body(v, p[0:3], p[3:6], p[6:9], p[9:-5], p[-5], p[-4],
+                                    p[-3:]))
 
 
 def rows_call(v, cm, am, bm, flags, scale, keep, epilogue):
     # rows_product's function (its parameters: C, A, B as lanes.matrix triples, trans_a,
-    # the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not 0).
+    # the columns c0 .. c1 of C to compute, beta in C's dtype, whether beta is not 0, then the
+    # epilogue: shared_call's three values).
     # Where B's rows lie PACK_STRIDE bytes or more apart, the k-th rows of a block's columns
     # fall in a few sets of the first-level cache and evict each other (from L2, or from L3
     # where B outgrows L2, once per block of rows): such a product, where a panel of B's
@@ -97,18 +99,17 @@ def rows_call(v, cm, am, bm, flags, scale, keep, epilogue):
                     v.masked_store(v.masked_load(b, builder.add(src, full), mask), buf,
                                    builder.add(dst, full), mask)
         bp = [builder.select(packs, buf, b), ld, builder.select(packs, p0, v.n(0))]
-        what, extra = epilogue
-        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}{what}", v.dtype,
-               values + [p0, p1] + bp + [scale, keep] + list(extra),
+        shared(v.context, builder, f"fastdnn_small_rows_body_{v.dtype}", v.dtype,
+               values + [p0, p1] + bp + [scale, keep] + list(epilogue),
                lambda u, p: _rows_body(u, p[0:3], p[3:6], p[6:9], p[9:12], p[12:15], p[15],
-                                       p[16], (what, p[17:])))
+                                       p[16], p[17:]))
 
 
 def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
     # The rows form of C's columns c0 .. c1 (flags: trans_a, c0, c1), B's entry (k, j) read
-    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy). epilogue: (name,
-    # pointers), EPILOGUES' (name "" stores each entry's sum in C).
-    assert epilogue[0] in EPILOGUES
+    # at bp[0][k·bp[1] + j - bp[2]] (B itself, or a panel's copy). epilogue: (its number
+    # in EPILOGUES, two pointers): one branch a block between the stores it names (one
+    # function for all three: each would otherwise compile the whole body again).
     builder = v.b
     (c, M, N), (a, _, a_cols), (_, K, _), (trans, c0, c1) = cm, am, bm, flags
     bsrc, bld, boff = bp
@@ -145,22 +146,33 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
             else:
                 v.masked_store(value, base, at, mask)
 
-        for (i, j), slot in acc.items():
-            at = builder.add(builder.mul(i, N), j)
-            value = builder.load(slot)
-            what, extra = epilogue
-            if what == "_bias_relu":
-                bias, out = extra
-                value = builder.fadd(value, v.splat(builder.load(v.at(bias, i))))
-                # activations.relu_forward: z where z >= 0 or NaN (-0.0 kept), else +0.0
-                put(builder.select(builder.fcmp_unordered(">=", value, v.zeros()), value,
-                                   v.zeros()), out, at)
-            elif what == "_relu_grad":
-                z = load(extra[0], at)
-                # activations.relu_backward: 0 where z <= 0 (not where z is NaN)
-                value = builder.select(builder.fcmp_ordered("<=", z, v.zeros()), v.zeros(),
-                                       value)
-            put(value, c, at)
+        def store(what):
+            for (i, j), slot in acc.items():
+                at = builder.add(builder.mul(i, N), j)
+                value = builder.load(slot)
+                if what == "_bias_relu":
+                    bias, out = first, second
+                    value = builder.fadd(value, v.splat(builder.load(v.at(bias, i))))
+                    # activations.relu_forward: z where z >= 0 or NaN (-0.0 kept), else +0.0
+                    put(builder.select(builder.fcmp_unordered(">=", value, v.zeros()), value,
+                                       v.zeros()), out, at)
+                elif what == "_relu_grad":
+                    z = load(first, at)
+                    # activations.relu_backward: 0 where z <= 0 (not where z is NaN)
+                    value = builder.select(builder.fcmp_ordered("<=", z, v.zeros()),
+                                           v.zeros(), value)
+                put(value, c, at)
+
+        code, first, second = epilogue
+        with builder.if_else(builder.icmp_signed("==", code, code.type(0))) as (plain, fused):
+            with plain:
+                store("")
+            with fused:
+                with builder.if_else(builder.icmp_signed("==", code, code.type(1))) as (b, g):
+                    with b:
+                        store(EPILOGUES[1])
+                    with g:
+                        store(EPILOGUES[2])
 
     def rows(i0, count, vecs):
         # Rows i0 .. i0 + count, columns c0 .. c1: blocks of vecs vectors of columns (one
