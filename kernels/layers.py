@@ -83,11 +83,12 @@ def forward(tile, net, mask, first_done):
         if l > 1:
             n_prev = net.dims[l - 1]
             W, A_prev = weights(net, l), layer_a(tile, l - 1, n_prev)
-            if act == RELU and small_rows(n, n_prev, tile.t, Z.itemsize):
+            small = small_rows(n, n_prev, tile.t, Z.itemsize)
+            if act == RELU and small:
                 rows_bias_relu(Z, A, W, A_prev, b)
                 done = True
             else:
-                times(Z, W, A_prev, False, small_rows(n, n_prev, tile.t, Z.itemsize))
+                times(Z, W, A_prev, False, small)
         if not done:
             bias_and_activation(A, Z, b, act)
         if l < L and mask.keep_prob < 1.0:

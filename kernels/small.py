@@ -60,7 +60,6 @@ register_jitable(transposed_dw1)
 register_jitable(transposed_w1_sums)
 
 
-
 @intrinsic
 def rows_product(typingctx, C, A, B, trans_a, beta):
     # C (M, N) = beta·C + op(A)·B: each entry beta·C (0 when beta is 0: C unread), then
@@ -73,8 +72,20 @@ def rows_product(typingctx, C, A, B, trans_a, beta):
     def codegen(context, builder, signature, args):
         N = matrix(context, builder, signature.args[0], args[0])[2]
         return shared_call(context, builder, signature, args, "rows", rows_call,
-                            [args[3], N.type(0), N])
+                           [args[3], N.type(0), N])
     return types.none(C, A, B, trans_a, beta), codegen
+
+
+def _fused_rows(context, builder, signature, args, product, trans_a, epilogue, pointers):
+    # A rows_product with a fused epilogue (small_ir.EPILOGUES), beta 0: C, A, B are the
+    # intrinsic's arguments at positions ``product``, the epilogue's pointers the data of
+    # those at ``pointers``.
+    operands = [signature.args[k] for k in product]
+    N = matrix(context, builder, operands[0], args[product[0]])[2]
+    extra = [matrix(context, builder, signature.args[k], args[k])[0] for k in pointers]
+    flags = [ir.Constant(ir.IntType(1), int(trans_a)), N.type(0), N]
+    return shared_call(context, builder, types.none(*operands), [args[k] for k in product],
+                       "rows", rows_call, flags, (epilogue, extra))
 
 
 @intrinsic
@@ -87,12 +98,8 @@ def rows_bias_relu(typingctx, Z, A, W, B, b):
         return None
 
     def codegen(context, builder, signature, args):
-        N = matrix(context, builder, signature.args[0], args[0])[2]
-        no = ir.Constant(ir.IntType(1), 0)
-        extra = [matrix(context, builder, signature.args[k], args[k])[0] for k in (4, 1)]
-        sig = types.none(signature.args[0], signature.args[2], signature.args[3])
-        return shared_call(context, builder, sig, [args[0], args[2], args[3]], "rows",
-                            rows_call, [no, N.type(0), N], ("_bias_relu", extra))
+        return _fused_rows(context, builder, signature, args, (0, 2, 3), False, "_bias_relu",
+                           (4, 1))
     return types.none(Z, A, W, B, b), codegen
 
 
@@ -106,11 +113,8 @@ def rows_relu_gradient(typingctx, dZ, W, G, Z):
         return None
 
     def codegen(context, builder, signature, args):
-        N = matrix(context, builder, signature.args[0], args[0])[2]
-        yes = ir.Constant(ir.IntType(1), 1)
-        extra = [matrix(context, builder, signature.args[3], args[3])[0]]
-        return shared_call(context, builder, signature, args[:3], "rows", rows_call,
-                            [yes, N.type(0), N], ("_relu_grad", extra))
+        return _fused_rows(context, builder, signature, args, (0, 1, 2), True, "_relu_grad",
+                           (3,))
     return types.none(dZ, W, G, Z), codegen
 
 
@@ -127,8 +131,8 @@ def rows_columns(typingctx, C, A, B, j0, j1):
         cols = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (3, 4)]
         no = ir.Constant(ir.IntType(1), 0)
         return shared_call(context, builder, signature,
-                            [*args[:3], context.get_constant(types.float64, 0.0)], "rows",
-                            rows_call, [no, *cols])
+                           [*args[:3], context.get_constant(types.float64, 0.0)], "rows",
+                           rows_call, [no, *cols])
     return types.none(C, A, B, j0, j1), codegen
 
 

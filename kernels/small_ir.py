@@ -140,6 +140,7 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
                 a_ik = v.splat(a_entry(i, loop.index))
                 for j, b_kj in zip(cols, row):
                     v.mul_add(acc[i, j], a_ik, b_kj)
+
         def put(value, base, at):
             if mask is None:
                 v.store(value, base, at)
@@ -150,13 +151,13 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
             for (i, j), slot in acc.items():
                 at = builder.add(builder.mul(i, N), j)
                 value = builder.load(slot)
-                if what == "_bias_relu":
+                if what == EPILOGUES[1]:               # _bias_relu
                     bias, out = first, second
                     value = builder.fadd(value, v.splat(builder.load(v.at(bias, i))))
                     # activations.relu_forward: z where z >= 0 or NaN (-0.0 kept), else +0.0
                     put(builder.select(builder.fcmp_unordered(">=", value, v.zeros()), value,
                                        v.zeros()), out, at)
-                elif what == "_relu_grad":
+                elif what == EPILOGUES[2]:             # _relu_grad
                     z = load(first, at)
                     # activations.relu_backward: 0 where z <= 0 (not where z is NaN)
                     value = builder.select(builder.fcmp_ordered("<=", z, v.zeros()),
@@ -166,7 +167,7 @@ def _rows_body(v, cm, am, bm, flags, bp, scale, keep, epilogue):
         code, first, second = epilogue
         with builder.if_else(builder.icmp_signed("==", code, code.type(0))) as (plain, fused):
             with plain:
-                store("")
+                store(EPILOGUES[0])
             with fused:
                 with builder.if_else(builder.icmp_signed("==", code, code.type(1))) as (b, g):
                     with b:

@@ -101,7 +101,7 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0):
         times_t(Z, W, X_t, small_layer(n, n0))
         return False
     XF = transposed_tile(tw, X_t, stamp, j0)
-    if net.acts[1] == RELU and net.dims.size > 2:
+    if net.acts[1] == RELU:
         rows_bias_relu(Z, layer_a(tile, 1, n), W, XF, view(net.theta, net.b_off[1], n, 1))
         return True
     times(Z, W, XF, False, True)
@@ -437,7 +437,7 @@ def _update_part(net, tw, data, opt, s, mb, p, nparts):
     # every chunk of the step, on other cores too: their lines are asked for first, so that
     # the update's writes do not wait for them one by one (a range of 2,700 float32 on the
     # 2-core Xeon: 5-13 -> 1.8 µs).
-    nb, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
+    _, b0, b1 = _step_batch(s, mb, data.YT.shape[0])
     k0, k1 = part_start(p, nparts, net.grad.size), part_start(p + 1, nparts, net.grad.size)
     prefetch_for_write(net.theta, k0, k1)
     gradient_part(net, tw, batch_chunks(tw, b1 - b0), tw.weight[0], opt, k0, k1)
