@@ -44,8 +44,9 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import (rows_weight_gradient, small_gram, small_layer, small_product, small_rows,
-                    transposed_dw1, transposed_w1_sums, transposes_x)
+from .codes import (K_BLOCK, blocked_dw1, rows_weight_gradient, small_gram, small_layer,
+                    small_product, small_rows, transposed_dw1, transposed_w1_sums,
+                    transposes_x)
 from .lanes import c_matrices, matrix
 from .small_ir import dots_body, rows_call, shared_call
 
@@ -58,6 +59,7 @@ register_jitable(small_gram)
 register_jitable(transposes_x)
 register_jitable(transposed_dw1)
 register_jitable(transposed_w1_sums)
+register_jitable(blocked_dw1)
 
 
 @intrinsic
@@ -86,6 +88,24 @@ def _fused_rows(context, builder, signature, args, product, trans_a, epilogue, p
     flags = [ir.Constant(ir.IntType(1), int(trans_a)), N.type(0), N]
     return shared_call(context, builder, types.none(*operands), [args[k] for k in product],
                        "rows", rows_call, flags, (epilogue, extra))
+
+
+@intrinsic
+def rows_product_from(typingctx, C, A, k0, B, beta):
+    # C (M, N) = beta·C + A[:, k0:k0 + K]·B, A (M, >= k0 + K), B (K, N): rows_product of
+    # those columns of A, read where they lie (no copy): one block of a product summed over
+    # blocks of its K (add_times_blocked).
+    if not (c_matrices(C, A, B) and isinstance(k0, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        N = matrix(context, builder, signature.args[0], args[0])[2]
+        start = context.cast(builder, args[2], signature.args[2], types.intp)
+        no = ir.Constant(ir.IntType(1), 0)
+        return shared_call(context, builder, types.none(C, A, B, beta),
+                           [args[0], args[1], args[3], args[4]], "rows", rows_call,
+                           [no, N.type(0), N], a_column=start)
+    return types.none(C, A, k0, B, beta), codegen
 
 
 @intrinsic
@@ -209,6 +229,19 @@ def add_dots(g, tmp, A, B, small):
         dot_product(C, A, B, beta)
     else:
         gemm(C, A, B, False, True, beta)
+    sums_finish(g, tmp, M, N)
+
+
+@kernel(inline=True)
+def add_times_blocked(g, tmp, A, B):
+    # g: (M·N,) the flat sums += A·B, A (M, K), B (K, N), by rows_product over blocks of
+    # K_BLOCK rows of B (a first layer's dZ_1·X_t: codes.blocked_dw1): each entry's terms
+    # still added in the order k = 0, 1, ... onto its sum (stored and read back between
+    # blocks: moves only), so the bits of rows_product(C, A, B, False, beta) in one call.
+    M, K, N = A.shape[0], B.shape[0], B.shape[1]
+    C, beta = sums_target(g, tmp, M, N)
+    for k0 in range(0, K, K_BLOCK):
+        rows_product_from(C, A, k0, B[k0: min(K, k0 + K_BLOCK)], beta if k0 == 0 else 1.0)
     sums_finish(g, tmp, M, N)
 
 

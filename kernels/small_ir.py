@@ -33,12 +33,17 @@ PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
 EPILOGUES = ("", "_bias_relu", "_relu_grad")
 
 
-def shared_call(context, builder, signature, args, kind, body, flags, epilogue=None):
+def shared_call(context, builder, signature, args, kind, body, flags, epilogue=None,
+                a_column=None):
     # A product's shared function for its dtype (C, A, B, the flags, beta, then the
     # epilogue: its number in EPILOGUES and two pointers, null where unused). epilogue:
     # (name, pointers) for a rows_product's fused epilogue (beta 0), None for none.
+    # a_column: where A's columns start (an intp; None: 0): A is then read from that column
+    # on, its rows still A's row length apart (the body's A stride), B giving the length.
     dtype = signature.args[0].dtype
     values = [x for k in range(3) for x in matrix(context, builder, signature.args[k], args[k])]
+    if a_column is not None:
+        values[3] = builder.gep(values[3], [a_column])
     beta = args[-1] if epilogue is None else context.get_constant(types.float64, 0.0)
     values += list(flags) + [context.cast(builder, beta, types.float64, dtype),
                              builder.fcmp_ordered("!=", beta,

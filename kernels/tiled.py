@@ -35,8 +35,9 @@ from .codes import FORM_ROWS, RELU
 from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
                      tile_cost, weights)
 from .optim import l2_gradient, l2_sum, optimizer_update
-from .small import (add_dots, add_times, rows_bias_relu, rows_product, small_layer, times,
-                    times_t, transposed_dw1, transposed_w1_sums, transposes_x)
+from .small import (add_dots, add_times, add_times_blocked, blocked_dw1, rows_bias_relu,
+                    rows_product, small_layer, times, times_t, transposed_dw1,
+                    transposed_w1_sums, transposes_x)
 from . import team
 from .transpose import transpose, transpose_into
 from .source import tile_samples
@@ -117,11 +118,15 @@ def first_layer_backward(tile, net, X_t, tw):
     # into the tile's dZ buffer (dZ_1^T first into its dA buffer: both free once dZ_1 is
     # read) and added; other layers take the rows form over X_t. Layers whose forward took
     # the BLAS take it here too (small.add_times), summed transposed where
-    # transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of the sums.
+    # transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of the sums; or
+    # take the rows form over blocks of the tile's samples where blocked_dw1.
     n, n0, t = net.dims[1], net.dims[0], tile.t
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
     if transposed_w1_sums(n, n0, tw.T, dZ.itemsize):
         gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
+        return
+    if blocked_dw1(n, n0, tw.T, dZ.itemsize):
+        add_times_blocked(g, tile.wtmp, dZ, X_t)
         return
     if not transposes_x(n, n0, tw.T, dZ.itemsize):
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))

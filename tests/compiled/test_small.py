@@ -11,9 +11,11 @@ from fastdnn.kernels.codes import RELU, SMALL_WEIGHTS
 from fastdnn.kernels.activations import relu_backward
 from fastdnn.kernels.linear import bias_activation_forward
 from fastdnn.kernels.lanes import LANES
-from fastdnn.kernels.small import (add_dots, add_times, dot_product, rows_bias_relu,
-                                   rows_columns, rows_product, rows_relu_gradient, rows_weight_gradient, small_gram,
-                                   small_layer, small_rows, transposes_x)
+from fastdnn.kernels.small import (K_BLOCK, add_dots, add_times, add_times_blocked, dot_product,
+                                   rows_bias_relu, rows_columns, rows_product,
+                                   rows_product_from, rows_relu_gradient,
+                                   rows_weight_gradient, small_gram, small_layer, small_rows,
+                                   transposes_x)
 
 
 @numba.njit
@@ -53,6 +55,16 @@ def _add(g, tmp, A, B, tb, small):
         add_dots(g, tmp, A, B, small)
     else:
         add_times(g, tmp, A, B, small)
+
+
+@numba.njit
+def _blocked(g, tmp, A, B):
+    add_times_blocked(g, tmp, A, B)
+
+
+@numba.njit
+def _from(C, A, k0, B, beta):
+    rows_product_from(C, A, k0, B, beta)
 
 
 @numba.njit
@@ -228,6 +240,36 @@ def test_relu_gradient_is_the_product_then_relu_backward_to_the_bit(dtype, M, N,
     assert (want == 0).any() and (want != 0).any()
     np.testing.assert_array_equal(dZ.view(np.uint8), want.view(np.uint8))
     np.testing.assert_array_equal(dZ, np.where(Z <= 0, 0, dA))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, N, K", [(128, 784, 469), (16, 300, 2 * K_BLOCK), (7, 33, 129),
+                                     (13, 100, K_BLOCK - 1), (1, 70, 300)])
+def test_a_product_summed_over_blocks_of_k_is_the_whole_product_to_the_bit(dtype, M, N, K):
+    # add_times_blocked(g, tmp, A, B): g += A·B over blocks of K_BLOCK rows of B, each read
+    # with rows_product_from (A's columns from k0 on, where they lie): the bits of one
+    # rows_product(C, A, B, False, 1.0) in place; float32 products into float64 sums go
+    # through the scratch, as rows_product with beta 0 would.
+    rng = np.random.default_rng(M + N + K)
+    A, B, C0 = (rng.standard_normal(shape).astype(dtype) for shape in ((M, K), (K, N), (M, N)))
+    A[0, K - 1] = np.nan                                 # the last block's terms are read
+    want = C0.copy()
+    _product(want, A, B, False, False, 1.0)
+    g = C0.reshape(-1).copy()
+    _blocked(g, np.empty(0, dtype), A, B)
+    np.testing.assert_array_equal(g.view(np.uint8), want.reshape(-1).view(np.uint8))
+    assert np.isnan(g[:N]).all() and not np.isnan(g[N:]).any()
+    if dtype == np.float32:
+        wide = C0.astype(np.float64).reshape(-1)
+        _blocked(wide, np.zeros(M * N, dtype), A, B)
+        fresh = np.empty((M, N), dtype)
+        _product(fresh, A, B, False, False, 0.0)
+        np.testing.assert_array_equal(wide, C0.reshape(-1).astype(np.float64)
+                                      + fresh.reshape(-1))
+    k0 = K // 3                                          # one block from a column of A
+    C = np.full((M, N), np.nan, dtype)
+    _from(C, A, k0, np.ascontiguousarray(B[k0:]), 0.0)
+    np.testing.assert_array_equal(C, rows_reference(A[:, k0:], B[k0:], False, 0.0, C))
 
 
 def test_beta_zero_never_reads_c():
