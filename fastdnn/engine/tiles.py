@@ -8,7 +8,7 @@ any number of threads; every buffer of a run is allocated here, once.
 import numpy as np
 
 from .. import kernels as K
-from ..kernels.codes import small_rows
+from ..kernels.codes import small_layer, small_rows
 from .network import step_work
 
 # Samples per tile (measured on the scaling shapes, 2-core build machine): 256 keeps a tile's
@@ -17,6 +17,15 @@ from .network import step_work
 # TILE_VALUES values: a copied tile (bytes of images, C-ordered X) then leaves the caches
 # between its products, and each thread holds one.
 TILE, WIDE_TILE, WIDE_WEIGHTS, TILE_VALUES = 256, 1024, 1 << 16, 3 << 20
+# Such a network with a mid-size later layer in the vector code (codes.small_rows, not a
+# small layer) takes half of WIDE_TILE: that layer's product reads its tile operand from
+# L2, and at WIDE_TILE samples the tile's activations and gradients outgrow it (mnist's
+# [784,128,64,1], float32: 2.6 MB against a 2 MiB L2), halving the product's rate (64x128
+# at 938 samples 247 µs a tile in the step, 118 alone; at 469, 74). Measured on a 2-core
+# Intel Xeon (best of 4 calls of 2 iterations, three runs each): [784,128,64,1] float32
+# 135.6-137.2 -> 129.6-131.6 ms, float64 256-259 -> 247-251, [784,128,64,10] float32
+# 139.6-142.0 -> 134.3-136.5; networks without such a layer gain nothing ([784,256,1],
+# [1000,128,1] within 2%) or lose ([2048,128,1] 4%, [3072,256,128,1] float64 8%).
 # A narrow network (a tile's rows of X, Z and A, n_0 + 2·Σ n_l, at most NARROW_ROWS: 256 KiB
 # in float64 at NARROW_TILE samples) takes NARROW_TILE samples a tile: its step is mostly
 # each tile's fixed costs (every pass's and product's set-up), and the tile still fits in
@@ -57,9 +66,18 @@ def tile_width(dims):
     if _narrow(dims):
         return NARROW_TILE
     T = WIDE_TILE if biggest > WIDE_WEIGHTS else TILE
+    if T == WIDE_TILE and _later_rows_layer(dims):
+        T //= 2
     while T > TILE and T * dims[0] > TILE_VALUES:
         T //= 2
     return T
+
+
+def _later_rows_layer(dims):
+    """Whether a layer after the first runs its products in the vector code at WIDE_TILE
+    samples without being a small layer (codes.small_rows, codes.small_layer)."""
+    return any(small_rows(dims[l], dims[l - 1], WIDE_TILE, 8)
+               and not small_layer(dims[l], dims[l - 1]) for l in range(2, len(dims)))
 
 
 def step_tile(dims, samples, itemsize=8):

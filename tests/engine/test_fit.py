@@ -59,6 +59,12 @@ def test_tile_widths():
     assert step_tile([100, 64, 64, 64, 64, 1], 50_000, 4) == 128
     assert step_tile([50, 64, 32, 1], 511, 4) == 256 and step_tile([50, 64, 32, 1], 512, 4) == 128
     assert step_tile([200, 64, 1], 50_000, 4) == 256          # layer 1 takes the BLAS
+    # a large first layer: WIDE_TILE, halved where a later layer is mid-size in the vector
+    # code, or where a tile of X would pass TILE_VALUES
+    assert step_tile([784, 256, 1], 60_000) == 1024 == step_tile([1024, 1024, 1], 4096)
+    assert step_tile([784, 128, 64, 1], 60_000) == 512 == step_tile([784, 128, 64, 10], 9000)
+    assert step_tile([3072, 256, 128, 1], 10_000) == 1024 == step_tile([3072, 256, 1], 9000)
+    assert step_tile([4096, 256, 1], 10_000) == 512
 
 
 def test_chunked_runs_equal_one_run_and_state_round_trip():
