@@ -45,7 +45,8 @@ class Tiles(NamedTuple):
     cbuf: np.ndarray      # (C, T) scratch for the cost's terms
     xt: np.ndarray        # (threads, T · n_0) each thread's copied tile of X, or (threads, 0)
     xf: np.ndarray        # (threads, n_0 · T) each thread's tile of X transposed, (n_0, t) C,
-    #                       where codes.transposes_x(n_1, n_0, T), or (threads, 0)
+    #                       where codes.transposes_x(n_1, n_0, T); (threads, n_0 · n_1) its
+    #                       W1^T, (n_0, n_1) C, where codes.rows_z1; or (threads, 0)
     xtag: np.ndarray      # (threads, 2) int64: which tile each thread's xf holds, (stamp,
     #                       first position), stamp -1 for none (Segment.stamp)
     calls: np.ndarray     # (1,) int64: the training calls so far (their stamps)

@@ -36,7 +36,7 @@ from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums
                      tile_cost, weights)
 from .optim import l2_gradient, l2_sum, optimizer_update
 from .small import (add_dots, add_times, add_times_blocked, blocked_dw1, rows_bias_relu,
-                    rows_product, small_layer, times, times_t, transposed_dw1,
+                    rows_product, rows_z1, small_layer, times, times_t, transposed_dw1,
                     transposed_w1_sums, transposes_x)
 from . import team
 from .transpose import transpose, transpose_into
@@ -88,16 +88,35 @@ def transposed_tile(tw, X_t, stamp, j0):
 
 
 @kernel(inline=True)
-def first_layer_forward(tile, net, X_t, tw, stamp, j0):
+def transposed_weights(tw, net):
+    # Whether this thread's tw.xf holds W1^T (n_0, n_1) C for the chunk's tiles: made here
+    # where the first layer takes codes.rows_z1 (a chunk's tiles all read the same W1: the
+    # update comes after every chunk of the step).
+    n, n0 = net.dims[1], net.dims[0]
+    if not rows_z1(n, n0, tw.T, tw.xf.itemsize):
+        return False
+    transpose(view(tw.xf[numba.get_thread_id()], 0, n0, n), weights(net, 1))
+    return True
+
+
+@kernel(inline=True)
+def first_layer_forward(tile, net, X_t, tw, stamp, j0, w1t):
     # Z_1 = W1·X_t^T; returns whether b_1 is added and A_1 made too (layers.forward's
     # first_done). X_t: (t, n_0) C, the tile's rows of X^T (at position j0). Where the
     # run's tiles of tw.T samples take the rows form (transposes_x: a small layer 1 of
     # several units, or a narrow tile's product), the tile is transposed into this thread's
     # tw.xf first (kept between steps where stamp allows: transposed_tile), and a RELU
     # layer takes its bias and activation in the same pass (small.rows_bias_relu); one
-    # unit takes a lane dot (small.dot_product) of each row of X_t; others the BLAS.
+    # unit takes a lane dot (small.dot_product) of each row of X_t; where this thread's
+    # tw.xf holds W1^T (w1t: transposed_weights), Z_1^T = X_t·W1^T by rows into the tile's
+    # dA buffer (free until the backward pass), then transposed into Z_1; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
     Z, W = layer_z(tile, 1, n), weights(net, 1)
+    if w1t:
+        ZT = view(tile.dA, 0, tile.t, n)
+        rows_product(ZT, X_t, view(tw.xf[numba.get_thread_id()], 0, n0, n), False, 0.0)
+        transpose(Z, ZT)
+        return False
     if not transposes_x(n, n0, tw.T, Z.itemsize):
         times_t(Z, W, X_t, small_layer(n, n0))
         return False
@@ -156,6 +175,7 @@ def _chunk(tw, seg, net, data, opt):
     if seg.fresh:
         reset_sums(tw, c, 0)
     total = tw.cost[c]
+    w1t = transposed_weights(tw, net)
     for j0 in range(s, e, tw.T):
         t = min(tw.T, e - j0)
         # A copied tile lives in this thread's buffer (scratch: it never changes a result).
@@ -165,7 +185,7 @@ def _chunk(tw, seg, net, data, opt):
                                     opt.keep_prob < 1.0 or data.sw.size > 0)
         tile = chunk_tile(tw, c, t)
         mask = Mask(opt.keep_prob, opt.seed, opt.t[0], samples)
-        forward(tile, net, mask, first_layer_forward(tile, net, X_t, tw, seg.stamp, j0))
+        forward(tile, net, mask, first_layer_forward(tile, net, X_t, tw, seg.stamp, j0, w1t))
         total += tile_cost(tile, net, Y_t, tw.cbuf[c], data.sw, samples)
         first_layer_backward(backward(tile, net, Y_t, mask, data.sw), net, X_t, tw)
     tw.cost[c] = total
@@ -383,7 +403,7 @@ def _probability_chunk(out, net, tw, data, c):
                            data.xorder, j0, t, tw.divisor)
         tile = chunk_tile(tw, c, t)
         forward(tile, net, Mask(1.0, 0, 0, tw.idx[c][:0]),
-                first_layer_forward(tile, net, X_t, tw, np.int64(-1), j0))
+                first_layer_forward(tile, net, X_t, tw, np.int64(-1), j0, False))
         A = layer_a(tile, L, net.dims[L])
         for k in range(net.dims[L]):
             copy(out[k, j0: j0 + t], A[k])

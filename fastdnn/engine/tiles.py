@@ -8,7 +8,7 @@ any number of threads; every buffer of a run is allocated here, once.
 import numpy as np
 
 from .. import kernels as K
-from ..kernels.codes import small_layer, small_rows
+from ..kernels.codes import rows_z1, small_layer, small_rows
 from .network import step_work
 
 # Samples per tile (measured on the scaling shapes, 2-core build machine): 256 keeps a tile's
@@ -222,12 +222,19 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
         weight=np.zeros(1),
         cbuf=np.zeros((C, T), dtype),
         xt=np.zeros((max_threads(), gather * dims[0]), dtype),
-        xf=np.zeros((max_threads(), T * dims[0] * K.transposes_x(dims[1], dims[0], T, itemsize)),
-                    dtype),
+        xf=np.zeros((max_threads(), _first_operand(dims, T, itemsize)), dtype),
         xtag=np.full((max_threads(), 2), -1, np.int64), calls=np.zeros(1, np.int64),
         team=np.zeros(K.TEAM_STATE, np.int64),
         yt=np.zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
+
+
+def _first_operand(dims, T, itemsize):
+    """Values of a thread's transposed first-layer operand (Tiles.xf): a tile of X where
+    kernels.transposes_x, W1 where codes.rows_z1, none otherwise."""
+    if K.transposes_x(dims[1], dims[0], T, itemsize):
+        return T * dims[0]
+    return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize)
 
 
 def gram_chunks(m):

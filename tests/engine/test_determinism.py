@@ -26,6 +26,7 @@ SHAPES = [
     (50, 20000, [50, 64, 32, 1], False, "float32"),
     (784, 3000, [784, 128, 64, 1], False, "float64"),    # mnist-like
     (784, 3000, [784, 128, 64, 1], False, "float32"),    # ... dW1 over blocks of samples
+    (300, 3000, [300, 32, 1], False, "float32"),         # ... and Z1 by rows from W1^T
     (3000, 300, [3000, 20, 7, 5, 1], True, "float64"),   # cat-like, Gram path
     (400, 320, [400, 24, 1], True, "float32"),           # Gram path, S·G by the BLAS
     # The optimizer options: mini-batches split over chunks, and ones of a single chunk.

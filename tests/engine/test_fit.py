@@ -95,8 +95,8 @@ def test_fit_does_not_modify_inputs():
 
 
 # Each form of the first layer's weight gradient (kernels/codes.py's rules, by the shapes):
-# the BLAS (float32's summed transposed, or the rows form over blocks of samples, within
-# their bounds), a small layer's lane dots, the
+# the BLAS (float32's summed transposed, or the rows form over blocks of samples, with Z_1
+# by rows from W1^T for the fewest units, within their bounds), a small layer's lane dots, the
 # rows form over X_t, and the transposed product of wide tiles whose rows of X fill no
 # whole vector; a full-batch step's gradient (1/m included, over several chunks) against
 # the course's.
@@ -105,26 +105,30 @@ def test_fit_does_not_modify_inputs():
     ([50, 64, 8, 1], 700, np.float32, "rows"),
     ([200, 64, 8, 1], 700, np.float64, "blas"), ([20, 10, 1], 700, np.float64, "dots"),
     ([200, 80, 8, 1], 700, np.float32, "blas, summed transposed"),
-    ([1100, 16, 1], 700, np.float32, "blocks"), ([300, 32, 8, 1], 700, np.float32, "blocks"),
+    ([1100, 16, 1], 700, np.float32, "blocks, Z by rows"),
+    ([300, 32, 8, 1], 700, np.float32, "blocks, Z by rows"),
+    ([300, 72, 8, 1], 700, np.float32, "blocks"),
     ([1100, 16, 1], 700, np.float64, "blas"),
     ([50, 64, 8, 1], 700, np.float64, "transposed"),
     ([64, 32, 16, 1], 100, np.float64, "rows"), ([50, 64, 8, 1], 100, np.float32, "rows")])
 def test_each_form_of_the_first_layer_weight_gradient(dims, m, dtype, form):
     from fastdnn import kernels as K
-    from fastdnn.kernels.codes import blocked_dw1, transposed_dw1, transposed_w1_sums
+    from fastdnn.kernels.codes import blocked_dw1, rows_z1, transposed_dw1, transposed_w1_sums
     X, Y = synthetic(7, dims[0], m)
     params0 = naive.init_deep_app(dims)
     trainer = Trainer(X.astype(dtype), Y, params0, 0.01, dtype=dtype, gram=False)
     n1, n0, T, size = dims[1], dims[0], trainer.tiles.T, np.dtype(dtype).itemsize
     assert trainer.tiles.chunks >= 2
     assert form == ("blas, summed transposed" if transposed_w1_sums(n1, n0, T, size) else
+                    "blocks, Z by rows" if rows_z1(n1, n0, T, size) else
                     "blocks" if blocked_dw1(n1, n0, T, size) else
                     "blas" if not K.transposes_x(n1, n0, T, size) else
                     "dots" if K.small_layer(n1, n0) else
                     "transposed" if transposed_dw1(n1, n0, T, size) else "rows")
-    trainer.run(np.empty(1))
+    cost = trainer.run(np.empty(1))[0]
     AL, tape = naive.forward(X, params0)
     grads = naive.backward(AL, Y, tape, input_grad=False)
+    assert_close(cost, naive.cost(AL, Y), dtype)          # the forward pass's form too
     w1 = trainer.net.w_off[1]
     # float32: the forward pass's rounding bounds it (the BLAS form errs as much: 3-5e-5
     # at worst, 2e-7 in the median), not the product's form
