@@ -154,7 +154,7 @@ ROWS_Z1_UNITS, ROWS_Z1_BYTES, ROWS_Z1_SAMPLES = 64, 1 << 19, 64
 def rows_z1(n1, n0, T, itemsize):
     """True when a first layer makes its Z transposed, Z_1^T = X_t·W1^T (t, n1) in the rows
     form (then transposed into Z_1), from W1^T (n0, n1) that each training chunk transposes
-    once for all of its tiles (tiled.transposed_weights): blocked_dw1's layers of at most
+    once for all of its tiles (first_layer.transposed_weights): blocked_dw1's layers of at most
     ROWS_Z1_UNITS units whose W1 is at most ROWS_Z1_BYTES, so that a block of rows of X_t
     (its samples' features, read where they lie) meets W1^T's rows in L2, on tiles of at
     least ROWS_Z1_SAMPLES (W1's transpose is paid once a chunk: a mini-batch's chunk is one

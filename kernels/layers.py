@@ -15,8 +15,6 @@ Each product is one single-threaded BLAS call, or fastdnn's own vector code for 
 layer or a small product on a narrow tile (small.py: chosen by the layer's shape and the
 tile's width, both set by the shapes); nothing is allocated.
 """
-import numpy as np
-
 from ._jit import kernel
 from .activations import activation_backward, relu_backward
 from .buffers import view

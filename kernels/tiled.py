@@ -31,17 +31,14 @@ from numba.extending import overload
 from ._jit import JIT_OPTIONS, kernel
 from .calls import call_kernel, callee, check_callee
 from .buffers import LINE, add_into, copy, in_dtype_of, prefetch_for_write, view
-from .codes import FORM_ROWS, RELU
-from .layers import (backward, chunk_tile, forward, layer_a, layer_z, reset_sums,
-                     tile_cost, weights)
+from .codes import FORM_ROWS
+from .first_layer import first_layer_backward, first_layer_forward, transposed_weights
+from .layers import backward, chunk_tile, forward, layer_a, reset_sums, tile_cost
 from .optim import l2_gradient, l2_sum, optimizer_update
-from .small import (add_dots, add_times, add_times_blocked, blocked_dw1, rows_bias_relu,
-                    rows_product, rows_z1, small_layer, times, times_t, transposed_dw1,
-                    transposed_w1_sums, transposes_x)
+from .small import transposed_w1_sums
 from . import team
-from .transpose import transpose, transpose_into
+from .transpose import transpose
 from .source import tile_samples
-from .blas import gemm
 from .structs import Mask, Part, Segment
 
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
@@ -74,93 +71,6 @@ def _tile_labels(tw, c, data, j0, t, numbered):
         return samples, data.YT[j0: j0 + t]
     samples = data.order[j0: j0 + t]
     return samples, _gather_labels(tw.yt[c], data.YT, samples)
-
-
-@kernel(inline=True)
-def transposed_tile(tw, X_t, stamp, j0):
-    # This thread's tw.xf holding X_t^T, (n_0, t) C: made from X_t unless it already holds
-    # the tile at position j0 of the call stamped ``stamp`` (>= 1; -1: never kept).
-    tid = numba.get_thread_id()
-    if stamp >= 1 and tw.xtag[tid, 0] == stamp and tw.xtag[tid, 1] == j0:
-        return view(tw.xf[tid], 0, X_t.shape[1], X_t.shape[0])
-    tw.xtag[tid, 0], tw.xtag[tid, 1] = stamp, j0
-    return transpose_into(tw.xf[tid], X_t)
-
-
-@kernel(inline=True)
-def transposed_weights(tw, net):
-    # Whether this thread's tw.xf holds W1^T (n_0, n_1) C for the chunk's tiles: made here
-    # where the first layer takes codes.rows_z1 (a chunk's tiles all read the same W1: the
-    # update comes after every chunk of the step).
-    n, n0 = net.dims[1], net.dims[0]
-    if not rows_z1(n, n0, tw.T, tw.xf.itemsize):
-        return False
-    transpose(view(tw.xf[numba.get_thread_id()], 0, n0, n), weights(net, 1))
-    return True
-
-
-@kernel(inline=True)
-def first_layer_forward(tile, net, X_t, tw, stamp, j0, w1t):
-    # Z_1 = W1·X_t^T; returns whether b_1 is added and A_1 made too (layers.forward's
-    # first_done). X_t: (t, n_0) C, the tile's rows of X^T (at position j0). Where the
-    # run's tiles of tw.T samples take the rows form (transposes_x: a small layer 1 of
-    # several units, or a narrow tile's product), the tile is transposed into this thread's
-    # tw.xf first (kept between steps where stamp allows: transposed_tile), and a RELU
-    # layer takes its bias and activation in the same pass (small.rows_bias_relu); one
-    # unit takes a lane dot (small.dot_product) of each row of X_t; where this thread's
-    # tw.xf holds W1^T (w1t: transposed_weights), Z_1^T = X_t·W1^T by rows into the tile's
-    # dA buffer (free until the backward pass), then transposed into Z_1; others the BLAS.
-    n, n0 = net.dims[1], net.dims[0]
-    Z, W = layer_z(tile, 1, n), weights(net, 1)
-    if w1t:
-        ZT = view(tile.dA, 0, tile.t, n)
-        rows_product(ZT, X_t, view(tw.xf[numba.get_thread_id()], 0, n0, n), False, 0.0)
-        transpose(Z, ZT)
-        return False
-    if not transposes_x(n, n0, tw.T, Z.itemsize):
-        times_t(Z, W, X_t, small_layer(n, n0))
-        return False
-    XF = transposed_tile(tw, X_t, stamp, j0)
-    if net.acts[1] == RELU:
-        rows_bias_relu(Z, layer_a(tile, 1, n), W, XF, view(net.theta, net.b_off[1], n, 1))
-        return True
-    times(Z, W, XF, False, True)
-    return False
-
-
-@kernel(inline=True)
-def first_layer_backward(tile, net, X_t, tw):
-    # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves. Where first_layer_forward
-    # took the rows form (transposes_x), this thread's tw.xf holds the transposed tile: a
-    # small layer takes lane dots with it; on wide tiles whose rows of X_t do not fill
-    # whole vectors (transposed_dw1) the product is made transposed, xf·dZ_1^T (n0, n1),
-    # into the tile's dZ buffer (dZ_1^T first into its dA buffer: both free once dZ_1 is
-    # read) and added; other layers take the rows form over X_t. Layers whose forward took
-    # the BLAS take it here too (small.add_times), summed transposed where
-    # transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of the sums; or
-    # take the rows form over blocks of the tile's samples where blocked_dw1.
-    n, n0, t = net.dims[1], net.dims[0], tile.t
-    g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
-    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize):
-        gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
-        return
-    if blocked_dw1(n, n0, tw.T, dZ.itemsize):
-        add_times_blocked(g, tile.wtmp, dZ, X_t)
-        return
-    if not transposes_x(n, n0, tw.T, dZ.itemsize):
-        add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
-        return
-    xf = view(tw.xf[numba.get_thread_id()], 0, n0, t)
-    if small_layer(n, n0):
-        add_dots(g, tile.wtmp, dZ, xf, True)
-    elif transposed_dw1(n, n0, tw.T, dZ.itemsize):
-        GT = view(tile.dZ, 0, n0, n)
-        rows_product(GT, xf, transpose_into(tile.dA, dZ), False, 0.0)
-        for i in range(n):
-            for k in range(n0):
-                g[i * n0 + k] += GT[k, i]
-    else:
-        add_times(g, tile.wtmp, dZ, X_t, True)
 
 
 @kernel
