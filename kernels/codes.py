@@ -120,6 +120,13 @@ def transposed_dw1(n1, n0, T, itemsize):
     return T >= 256 and (n0 * itemsize) % 64 != 0 and n0 <= T
 
 
+def blas_float32_layer1(n1, n0, T, itemsize):
+    """True for a float32 first layer whose Z takes the BLAS (not a small layer, not
+    transposes_x): the layers whose weight gradient blocked_dw1 and transposed_w1_sums
+    choose a form for."""
+    return itemsize == 4 and not small_layer(n1, n0) and not transposes_x(n1, n0, T, itemsize)
+
+
 # A float32 first layer of at most BLOCKED_W1_UNITS units on at least BLOCKED_W1_INPUTS
 # inputs, and at least BLOCKED_W1_RATIO inputs a unit, that takes the BLAS for its Z makes
 # its weight gradient dZ_1·X_t in the rows form over blocks of K_BLOCK samples (blocked_dw1).
@@ -141,9 +148,8 @@ def blocked_dw1(n1, n0, T, itemsize):
     even; slower past the bounds: [300,128,1] 2%, [784,256,1] 5%, [3072,256,128,1] 1%; and
     float64 (one product, one thread: the BLAS faster at 16 to 256 units). Set by the shapes
     and dtype only: the same on every machine and worker."""
-    return (itemsize == 4 and n1 <= BLOCKED_W1_UNITS and n0 >= BLOCKED_W1_INPUTS
-            and n0 >= BLOCKED_W1_RATIO * n1 and not small_layer(n1, n0)
-            and not transposes_x(n1, n0, T, itemsize))
+    return (blas_float32_layer1(n1, n0, T, itemsize) and n1 <= BLOCKED_W1_UNITS
+            and n0 >= BLOCKED_W1_INPUTS and n0 >= BLOCKED_W1_RATIO * n1)
 
 
 # Such a layer of at most ROWS_Z1_UNITS units whose weights take at most ROWS_Z1_BYTES makes
@@ -193,9 +199,8 @@ def transposed_w1_sums(n1, n0, T, itemsize):
     (one product 3.5 -> 4.2 ms), so float64 keeps dZ_1·X_t. Measured on a 2-core Intel
     Xeon, SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md.
     Set by the shapes and dtype only: the same on every machine and every worker."""
-    return (itemsize == 4 and n1 <= TRANSPOSED_W1_UNITS and n0 <= TRANSPOSED_W1_INPUTS
-            and not small_layer(n1, n0) and not transposes_x(n1, n0, T, itemsize)
-            and not blocked_dw1(n1, n0, T, itemsize))
+    return (blas_float32_layer1(n1, n0, T, itemsize) and n1 <= TRANSPOSED_W1_UNITS
+            and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize))
 
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held

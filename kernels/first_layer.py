@@ -63,12 +63,13 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0, w1t):
     # tw.xf holds W1^T (w1t: transposed_weights), Z_1^T = X_t·W1^T by rows into the tile's
     # dA buffer (free until the backward pass), then transposed into Z_1; others the BLAS.
     n, n0 = net.dims[1], net.dims[0]
-    Z, W = layer_z(tile, 1, n), weights(net, 1)
+    Z = layer_z(tile, 1, n)
     if w1t:
         ZT = view(tile.dA, 0, tile.t, n)
         rows_product(ZT, X_t, view(tw.xf[numba.get_thread_id()], 0, n0, n), False, 0.0)
         transpose(Z, ZT)
         return False
+    W = weights(net, 1)
     if not transposes_x(n, n0, tw.T, Z.itemsize):
         times_t(Z, W, X_t, small_layer(n, n0))
         return False

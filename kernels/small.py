@@ -44,9 +44,9 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
-from .codes import (K_BLOCK, blocked_dw1, rows_weight_gradient, rows_z1, small_gram,
-                    small_layer, small_product, small_rows, transposed_dw1,
-                    transposed_w1_sums, transposes_x)
+from .codes import (K_BLOCK, blas_float32_layer1, blocked_dw1, rows_weight_gradient,
+                    rows_z1, small_gram, small_layer, small_product, small_rows,
+                    transposed_dw1, transposed_w1_sums, transposes_x)
 from .lanes import c_matrices, matrix
 from .small_ir import dots_body, rows_call, shared_call
 
@@ -58,6 +58,7 @@ register_jitable(rows_weight_gradient)
 register_jitable(small_gram)
 register_jitable(transposes_x)
 register_jitable(transposed_dw1)
+register_jitable(blas_float32_layer1)
 register_jitable(transposed_w1_sums)
 register_jitable(blocked_dw1)
 register_jitable(rows_z1)

@@ -8,7 +8,7 @@ any number of threads; every buffer of a run is allocated here, once.
 import numpy as np
 
 from .. import kernels as K
-from ..kernels.codes import rows_z1, small_layer, small_rows
+from ..kernels.codes import rows_z1, small_layer, small_rows, transposes_x
 from .network import step_work
 
 # Samples per tile (measured on the scaling shapes, 2-core build machine): 256 keeps a tile's
@@ -231,8 +231,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
 
 def _first_operand(dims, T, itemsize):
     """Values of a thread's transposed first-layer operand (Tiles.xf): a tile of X where
-    kernels.transposes_x, W1 where codes.rows_z1, none otherwise."""
-    if K.transposes_x(dims[1], dims[0], T, itemsize):
+    codes.transposes_x, W1 where codes.rows_z1, none otherwise."""
+    if transposes_x(dims[1], dims[0], T, itemsize):
         return T * dims[0]
     return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize)
 
