@@ -14,8 +14,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from ._jit import JIT_OPTIONS, kernel
-
-LINE = 64   # bytes a cache line
+from .codes import LINE
 
 
 @kernel(inline=True)

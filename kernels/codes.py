@@ -12,6 +12,7 @@ LINEAR, RELU, SIGMOID, SOFTMAX, TANH, EXP = 0, 1, 2, 3, 4, 5   # SOFTMAX: over e
 # Element-wise op codes for activations.apply() / apply_parallel().
 RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
 
+LINE = 64                 # bytes a cache line (and an AVX-512 vector)
 ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
 COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel task)
 

@@ -11,6 +11,7 @@ import numpy as np
 from .. import kernels as K
 from .network import step_work, weight
 from ..runtime.threads import one_blas_thread, pick
+from . import aligned
 from .tiles import gram_tiles, kernel_samples
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
@@ -49,9 +50,8 @@ class GramPath:
     def __init__(self, source, net, YT, dtype):
         m, n1 = source.m, int(net.dims[1])
         self.source, self.m = source, m
-        self.gw = K.Gram(G=np.zeros((m, m), dtype), P0=np.zeros((n1, m), dtype),
-                         S=np.zeros((n1, m), dtype), Sn=np.zeros((n1, m), dtype),
-                         P=np.zeros((n1, m), dtype))
+        self.gw = K.Gram(*(aligned.zeros(shape, dtype, padded=False)
+                           for shape in ((m, m), (n1, m), (n1, m), (n1, m), (n1, m))))
         self.tiles = gram_tiles(list(net.dims), m, dtype)
         none = np.empty(0, np.int64)
         self.data = kernel_samples(np.empty((0, 0), dtype), none, YT, none)

@@ -9,8 +9,10 @@ from conftest import assert_close
 from fastdnn import Trainer, fit
 from fastdnn.engine.gram import gram_is_cheaper
 from fastdnn.engine.inference import predictions, probabilities
+from fastdnn.engine import aligned
+from fastdnn.engine.settings import checked
 from fastdnn.engine.tiles import VECTOR_TILE, gram_chunks, step_tile
-from helpers import synthetic
+from helpers import random_net, synthetic
 
 
 @pytest.mark.parametrize("gram", [False, True])
@@ -65,6 +67,58 @@ def test_tile_widths():
     assert step_tile([784, 128, 64, 1], 60_000) == 512 == step_tile([784, 128, 64, 10], 9000)
     assert step_tile([3072, 256, 128, 1], 10_000) == 1024 == step_tile([3072, 256, 1], 9000)
     assert step_tile([4096, 256, 1], 10_000) == 512
+
+
+def test_aligned_zeros_start_on_a_line_with_whole_line_rows():
+    assert aligned.zeros((4, 0), np.float64).shape == (4, 0)
+    for dtype, shape in [(np.float32, (3, 50)), (np.float64, (2, 9)), (np.float32, (7,)),
+                         (np.int64, (5, 8))]:
+        a = aligned.zeros(shape, dtype)
+        assert a.dtype == dtype and a.flags.c_contiguous and not a.any()
+        assert a.ctypes.data % 64 == 0 and a.shape[0] == shape[0]
+        if len(shape) == 2:
+            per_line = 64 // np.dtype(dtype).itemsize
+            assert a.shape[1] == -(-shape[1] // per_line) * per_line and a.strides[0] % 64 == 0
+    G = aligned.zeros((5, 9), np.float64, padded=False)
+    assert G.shape == (5, 9) and G.ctypes.data % 64 == 0
+
+
+def _off_line(a):
+    """a's values in a new array of a's shape whose data start one value past a cache line."""
+    raw = np.zeros(a.size + 64 // a.itemsize + 1, a.dtype)
+    start = (-raw.ctypes.data % 64) // a.itemsize + 1
+    out = raw[start: start + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [{}, dict(optimizer="adam", mini_batch_size=128)])
+def test_workspace_on_cache_lines_and_where_it_lies_changes_no_bit(dtype, kw):
+    # The engine's buffers start on cache lines (the vector code's whole-line loads); the
+    # same run with every buffer one value off a line gives the same bits.
+    X, Y, params = random_net(np.random.default_rng(5), [100, 64, 64, 1], 700, dtype)
+    results = []
+    for shifted in (False, True):
+        tr = Trainer(X, Y, params, 0.05, dtype=dtype, settings=checked(**kw), gram=False)
+        tiles = {k: a for k, a in tr.tiles._asdict().items()
+                 if isinstance(a, np.ndarray) and a.dtype == dtype and a.ndim == 2 and a.size}
+        state = {"theta": tr.net.theta, "grad": tr.net.grad}
+        state |= {k: getattr(tr.opt, k) for k in ("v", "s") if getattr(tr.opt, k).size}
+        if shifted:
+            tr.tiles = tr.tiles._replace(**{k: _off_line(a) for k, a in tiles.items()})
+            tr.net = tr.net._replace(**{k: _off_line(state[k]) for k in ("theta", "grad")})
+            tr.opt = tr.opt._replace(**{k: _off_line(a) for k, a in state.items()
+                                        if k in ("v", "s")})
+        else:
+            assert {"acts", "zs", "dA", "dZ", "gacc", "cbuf"} <= set(tiles)
+            for name, a in (tiles | state).items():
+                assert a.ctypes.data % 64 == 0 and (a.ndim == 1 or a.strides[0] % 64 == 0), name
+        costs = np.empty(3)
+        tr.run(costs)
+        results.append((costs, tr.parameters()))
+    (c0, p0), (c1, p1) = results
+    assert np.array_equal(c0, c1) and all(np.array_equal(p0[k], p1[k]) for k in p0)
 
 
 def test_chunked_runs_equal_one_run_and_state_round_trip():
