@@ -28,7 +28,7 @@ class Net(NamedTuple):
 
 class Tiles(NamedTuple):
     """Each chunk's buffers for one tile of its samples, and its running sums. The 2-D
-    buffers of the tiles' dtype start on cache lines, their rows padded to whole lines
+    floating-point buffers start on cache lines, their rows padded to whole lines
     (fastdnn's engine/aligned.py): a row may hold more values than named; kernels read the
     named ones."""
     r_off: np.ndarray     # (L+1,) int64: first row of layer l in the stacked activations
