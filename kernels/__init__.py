@@ -11,8 +11,8 @@ module (hence Numba) is imported on first use of one of its names (PEP 562), so
 """
 from importlib import import_module
 
-from .codes import (ADAM, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, FORM_COLS, FORM_CS,
-                    FORM_KIND, FORM_OFFSET, FORM_ROWS, FORM_RS, FORM_SIZE, GD, LINEAR,
+from .codes import (ADAM, CHUNKS, COST_BLOCK, COURSE_LOSS, ELEMENT_BLOCK, EXP, FORM_COLS,
+                    FORM_CS, FORM_KIND, FORM_OFFSET, FORM_ROWS, FORM_RS, FORM_SIZE, GD, LINEAR,
                     MOMENTUM, NO_UPDATE, RELU, RELU_BACKWARD, RELU_FORWARD, SIGMOID,
                     SIGMOID_BACKWARD, SIGMOID_FORWARD, SK_ADAM, SK_LOSS, SK_NESTEROV, SK_SGD,
                     SMALL_WEIGHTS, SOFTMAX, SOURCE_DTYPES, TANH, TEAM_STATE, small_layer,
@@ -33,7 +33,7 @@ _HOME = {
     "gram_weights": "gram", "gram_pair": "gram", "gram_p0_block": "gram",
     "gram_weights_block": "gram", "gram_weights_finish": "gram",
     "train_steps": "gram", "train_steps_serial": "gram", "GRAM_BLOCKS": "gram",
-    "sgd_update": "update", "sgd_update_2d": "update", "CHUNKS": "tiled",
+    "sgd_update": "update", "sgd_update_2d": "update",
     "tiled_probabilities": "tiled", "tiled_probabilities_serial": "tiled",
     "tiled_train_steps": "tiled", "tiled_train_steps_serial": "tiled",
     "chunk_callee": "tiled", "probability_callee": "tiled", "Callee": "structs",

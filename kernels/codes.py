@@ -13,6 +13,7 @@ LINEAR, RELU, SIGMOID, SOFTMAX, TANH, EXP = 0, 1, 2, 3, 4, 5   # SOFTMAX: over e
 RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
 
 LINE = 64                 # bytes a cache line (and an AVX-512 vector)
+CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
 ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
 COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel task)
 
@@ -109,16 +110,31 @@ def transposes_x(n1, n0, T, itemsize):
     return n1 > 1 and small_rows(n1, n0, T, itemsize)
 
 
-def transposed_dw1(n1, n0, T, itemsize):
-    """True when a first layer in the rows form (transposes_x, not small) makes its weight
-    gradient transposed, X_t^T·dZ_1^T (n0, n1) from the transposed tile and dZ_1^T, and
-    adds it: on tiles of at least 256 samples whose n0 values do not fill whole 64-byte
-    vectors (the rows form over X_t then wastes a masked vector on each row of products:
-    64x50 float32 at 256 samples 27.5 µs, the BLAS 26.3, transposed 20.8; 1-thread best of
-    7, 2-core Zen 3), where the product (n0 x n1) fits a tile's dZ buffer (n0 <= T). Other
-    such layers take the rows form over X_t (32x64 float64 at 32 samples 2.9 µs, the BLAS
-    4.0)."""
-    return T >= 256 and (n0 * itemsize) % 64 != 0 and n0 <= T
+# A first layer in the rows form sums its weight gradient transposed (transposed_dw1) on tiles
+# of at least TRANSPOSED_DW1_SAMPLES samples (float32: TRANSPOSED_DW1_SAMPLES_32) in runs
+# whose full steps are cut into CHUNKS chunks.
+TRANSPOSED_DW1_SAMPLES, TRANSPOSED_DW1_SAMPLES_32 = 256, 128
+
+
+def transposed_dw1(n1, n0, T, itemsize, chunks):
+    """True when a first layer in the rows form (transposes_x, not a small layer) sums its
+    weight gradient transposed (transposed_w1_sums): each tile adds X_t^T·dZ_1^T (n0, n1),
+    from the tile transposed for its Z and dZ_1^T, onto the chunk's dW1^T (n0, n1) in the
+    rows form. Where n1 values fill whole 64-byte vectors and n0 values do not, the direct
+    product's rows (n0 long) each end in a masked vector and the transposed one's do not.
+    On tiles of TRANSPOSED_DW1_SAMPLES (float32: TRANSPOSED_DW1_SAMPLES_32) or more, in a
+    run whose full steps have CHUNKS chunks (``chunks``: Tiles.chunks; 16 tiles or more a
+    step): the transpose back, and the update that then runs as one range, cost a step
+    more than one tile a chunk saves (Adam on batches of 256, two tiles a step, 5% slower).
+    Measured on a 2-core Intel Xeon (docs/performance.md): one product, one thread, 64x100
+    float32 at 128 samples 14.0 -> 11.7 µs with dZ_1's transpose, 64x50 8.3 -> 6.5, 32x50
+    4.5 -> 3.1; float64 at 256 samples 64x100 52.7 -> 49.9 against the transposed product
+    added each tile; in the step, deep float32's layer-1 weight gradient 14.2-14.6 ->
+    11.8-11.9 µs a tile. Set by the shapes and dtype only."""
+    return (chunks >= CHUNKS and transposes_x(n1, n0, T, itemsize)
+            and not small_layer(n1, n0) and (n0 * itemsize) % 64 != 0
+            and (n1 * itemsize) % 64 == 0
+            and T >= (TRANSPOSED_DW1_SAMPLES_32 if itemsize == 4 else TRANSPOSED_DW1_SAMPLES))
 
 
 def blas_float32_layer1(n1, n0, T, itemsize):
@@ -180,28 +196,31 @@ def rows_z1(n1, n0, T, itemsize):
 
 # A float32 first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS
 # inputs that takes the BLAS sums its weight gradient transposed (transposed_w1_sums), where
-# it does not take blocked_dw1.
+# it does not take blocked_dw1; so does a first layer that takes transposed_dw1.
 TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
 
 
-def transposed_w1_sums(n1, n0, T, itemsize):
+def transposed_w1_sums(n1, n0, T, itemsize, chunks):
     """True when a chunk sums its first layer's weight gradient transposed, dW1^T (n0, n1)
-    C in W1's place of its sums (tiled.batch_gradient transposes the total back): a float32
-    first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS inputs
-    that takes the BLAS (not transposes_x, not a small layer). Each tile's product then
-    reads its tile of X as the BLAS call's second operand, X_t^T·dZ_1^T, which OpenBLAS's
-    AVX-512 float32 kernels run faster than dZ_1·X_t with X_t streamed from memory (a step,
-    2 threads: [784,128,64,1] at m = 60,000 155-156 -> 137-138 ms; [1000,128,1] and
-    [1024,128,1] 8-12% faster, [784,512,1] 4%). Outside the bounds it does not pay on every
-    machine: at 1,024 units both forms run alike and the transpose back costs more than they
-    differ ([1024,1024,1], m = 4,096: 71 -> 75 ms), and OpenBLAS's Haswell kernels (AMD
-    machines without AVX-512) run the step alike up to 1,024 inputs but 3-5% slower beyond
-    ([2048,128,1], [3072,256,128,1]). float64's kernels run the transposed form far slower
-    (one product 3.5 -> 4.2 ms), so float64 keeps dZ_1·X_t. Measured on a 2-core Intel
-    Xeon, SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md.
-    Set by the shapes and dtype only: the same on every machine and every worker."""
-    return (blas_float32_layer1(n1, n0, T, itemsize) and n1 <= TRANSPOSED_W1_UNITS
-            and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize))
+    C in W1's place of its sums (tiled.batch_gradient transposes the total back): a first
+    layer in the rows form that takes transposed_dw1 (``chunks``: Tiles.chunks), or a
+    float32 first layer of at most TRANSPOSED_W1_UNITS units on at most
+    TRANSPOSED_W1_INPUTS inputs that takes the BLAS (not transposes_x, not a small layer,
+    not blocked_dw1). The latter's tiles' products then read the tile of X as the BLAS
+    call's second operand, X_t^T·dZ_1^T, which OpenBLAS's AVX-512 float32 kernels run
+    faster than dZ_1·X_t with X_t streamed from memory (a step, 2 threads: [784,128,64,1]
+    at m = 60,000 155-156 -> 137-138 ms; [1000,128,1] and [1024,128,1] 8-12% faster,
+    [784,512,1] 4%). Outside the bounds it does not pay on every machine: at 1,024 units
+    both forms run alike and the transpose back costs more than they differ ([1024,1024,1],
+    m = 4,096: 71 -> 75 ms), and OpenBLAS's Haswell kernels (AMD machines without AVX-512)
+    run the step alike up to 1,024 inputs but 3-5% slower beyond ([2048,128,1],
+    [3072,256,128,1]). float64's kernels run the transposed form far slower (one product
+    3.5 -> 4.2 ms), so float64 keeps dZ_1·X_t there. Measured on a 2-core Intel Xeon,
+    SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md. Set
+    by the shapes and dtype only: the same on every machine and every worker."""
+    return transposed_dw1(n1, n0, T, itemsize, chunks) or (
+        blas_float32_layer1(n1, n0, T, itemsize) and n1 <= TRANSPOSED_W1_UNITS
+        and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize))
 
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held

@@ -8,7 +8,7 @@ Tiles.xf) or sums in its own fixed order (small.py, the BLAS), so every form's b
 same for any thread count. The forms, by the layer's shape and the tile's width:
 * a small layer, or a narrow tile's product (transposes_x): the tile transposed, then the
   rows form (with the bias and RELU fused), its weight gradient by lane dots or the rows
-  form (transposed_dw1: transposed, then added);
+  form (transposed_dw1: X_t^T·dZ_1^T added onto the chunk's transposed sums);
 * a float32 layer of few units on many inputs (blocked_dw1): its weight gradient in the rows
   form over blocks of the tile's samples; with at most 64 units (rows_z1) its Z too, as
   Z_1^T = X_t·W1^T from W1^T transposed once a chunk;
@@ -85,16 +85,20 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0, w1t):
 def first_layer_backward(tile, net, X_t, tw):
     # dW1 += dZ_1·X_t, from the dZ_1 that layers.backward leaves. Where first_layer_forward
     # took the rows form (transposes_x), this thread's tw.xf holds the transposed tile: a
-    # small layer takes lane dots with it; on wide tiles whose rows of X_t do not fill
-    # whole vectors (transposed_dw1) the product is made transposed, xf·dZ_1^T (n0, n1),
-    # into the tile's dZ buffer (dZ_1^T first into its dA buffer: both free once dZ_1 is
-    # read) and added; other layers take the rows form over X_t. Layers whose forward took
-    # the BLAS take it here too (small.add_times), summed transposed where
-    # transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of the sums; or
-    # take the rows form over blocks of the tile's samples where blocked_dw1.
+    # small layer takes lane dots with it; where transposed_dw1 (rows of n1 values whole
+    # vectors, of n0 not; wide tiles, steps of CHUNKS chunks) the chunk's sums hold dW1^T
+    # (n0, n1), onto which xf·dZ_1^T is added in the rows form (dZ_1^T first into the
+    # tile's dA buffer, free once dZ_1 is made); other layers take the rows form over X_t.
+    # Layers whose forward took the BLAS take it here too (small.add_times), summed
+    # transposed where transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of
+    # the sums; or take the rows form over blocks of the tile's samples where blocked_dw1.
     n, n0, t = net.dims[1], net.dims[0], tile.t
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
-    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize):
+    if transposed_dw1(n, n0, tw.T, dZ.itemsize, tw.chunks):
+        rows_product(view(g, 0, n0, n), view(tw.xf[numba.get_thread_id()], 0, n0, t),
+                     transpose_into(tile.dA, dZ), False, 1.0)
+        return
+    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize, tw.chunks):
         gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
         return
     if blocked_dw1(n, n0, tw.T, dZ.itemsize):
@@ -103,14 +107,7 @@ def first_layer_backward(tile, net, X_t, tw):
     if not transposes_x(n, n0, tw.T, dZ.itemsize):
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
         return
-    xf = view(tw.xf[numba.get_thread_id()], 0, n0, t)
     if small_layer(n, n0):
-        add_dots(g, tile.wtmp, dZ, xf, True)
-    elif transposed_dw1(n, n0, tw.T, dZ.itemsize):
-        GT = view(tile.dZ, 0, n0, n)
-        rows_product(GT, xf, transpose_into(tile.dA, dZ), False, 0.0)
-        for i in range(n):
-            for k in range(n0):
-                g[i * n0 + k] += GT[k, i]
+        add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, t), True)
     else:
         add_times(g, tile.wtmp, dZ, X_t, True)

@@ -36,7 +36,7 @@ from ._jit import kernel
 from .codes import TEAM_STATE
 
 STEP, DONE, RANKS, CHUNK = 0, 8, 16, 24   # int64 entries (8 a cache line)
-SYNC_SIZE = TEAM_STATE                    # CHUNK + room for CHUNKS (tiled.py) claims
+SYNC_SIZE = TEAM_STATE                    # CHUNK + room for CHUNKS (codes.py) claims
 SPINS = 1 << 12             # pauses (~25 ns each on Zen 3: about 0.1 ms) before yielding
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 _YIELDS = sys.platform != "win32"          # sched_yield: POSIX

@@ -6,7 +6,7 @@ tile: for T columns of X, forward through every layer, the cost's terms, backwar
 every layer, and add the tile's dW/db to an accumulator (layers.py: the passes shared with
 the Gram path). A tile's activations stay in cache, and no (n_l, m) array exists.
 
-Determinism: a batch's positions are cut into min(CHUNKS, number of tiles) fixed ranges: a
+Determinism: a batch's positions are cut into min(codes.CHUNKS, number of tiles) fixed ranges: a
 number set by the shapes, whatever the thread count (one thread, in the _serial twins,
 included). Chunks run in parallel; each sums its tiles, in order, into its own accumulator;
 the accumulators are then added in chunk order. Every product inside a tile is one BLAS
@@ -41,7 +41,6 @@ from .transpose import transpose
 from .source import tile_samples
 from .structs import Mask, Part, Segment
 
-CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
 # A team's step (tiled_train_steps) updates its parameters in ranges of at least this many
 # entries, one a thread, where it has two or more chunks: each thread then keeps updating
 # the same range, whose gradient, moments and parameters stay in its core's caches.
@@ -118,7 +117,7 @@ def _w1_block(net, tw):
     # (w0, w1): where W1's entries lie in theta when the chunks sum them transposed
     # (codes.transposed_w1_sums); (P, P) otherwise.
     n1, n0, w0 = net.dims[1], net.dims[0], net.w_off[1]
-    if transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize):
+    if transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize, tw.chunks):
         return w0, w0 + n1 * n0
     return net.grad.size, net.grad.size
 

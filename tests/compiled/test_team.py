@@ -56,8 +56,8 @@ def _relax(spins):
 
 
 def test_the_state_has_a_claim_for_every_chunk():
-    from fastdnn.kernels import tiled
-    assert team.SYNC_SIZE - team.CHUNK >= tiled.CHUNKS
+    from fastdnn.kernels.codes import CHUNKS
+    assert team.SYNC_SIZE - team.CHUNK >= CHUNKS
 
 
 def test_waits_pause_then_yield():

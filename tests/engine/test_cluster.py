@@ -57,12 +57,25 @@ def test_the_same_bits_as_one_machine(client, run, dtype):
     assert np.all(np.diff(many.costs) < 0) or run != "full batch"
 
 
+def test_a_rows_form_first_layer_summed_transposed(client):
+    # 64 units on 20 inputs in the vector code, tiles of 128, sixteen chunks: each chunk
+    # sums dW1^T from the transposed tile (kernels/codes.transposed_dw1), on each worker as
+    # on one machine
+    from fastdnn.kernels.codes import CHUNKS, transposed_dw1
+    assert transposed_dw1(64, 20, 128, 4, CHUNKS)
+    X, Y = data()
+    one = fastdnn.fit(X, Y, [20, 64, 1], 0.05, 4, gram=False, dtype=np.float32)
+    many = fastdnn.fit(X, Y, [20, 64, 1], 0.05, 4, cluster=client, gram=False,
+                       dtype=np.float32)
+    assert_same_run(one, many)
+
+
 @pytest.mark.parametrize("run", ["full batch", "adam on batches"])
 def test_a_float32_first_layer_summed_transposed(client, run):
     # 80 units on 20 inputs take the BLAS: in float32 every chunk sums dW1 transposed
     # (kernels/codes.transposed_w1_sums, set by the shapes), on each worker as on one machine
     from fastdnn.kernels.codes import transposed_w1_sums
-    assert transposed_w1_sums(80, 20, 256, 4)
+    assert transposed_w1_sums(80, 20, 256, 4, 1)
     X, Y = data()
     kw = dict(RUNS[run], dtype=np.float32)
     one = fastdnn.fit(X, Y, [20, 80, 1], 0.05, 4, gram=False, **kw)

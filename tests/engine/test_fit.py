@@ -151,19 +151,20 @@ def test_fit_does_not_modify_inputs():
 # Each form of the first layer's weight gradient (kernels/codes.py's rules, by the shapes):
 # the BLAS (float32's summed transposed, or the rows form over blocks of samples, with Z_1
 # by rows from W1^T for the fewest units, within their bounds), a small layer's lane dots, the
-# rows form over X_t, and the transposed product of wide tiles whose rows of X fill no
-# whole vector; a full-batch step's gradient (1/m included, over several chunks) against
+# rows form over X_t, and the transposed sums of wide tiles whose rows of X fill no whole
+# vector (and of dW1^T do), in steps of CHUNKS chunks; a full-batch step's gradient (1/m included, over several chunks) against
 # the course's.
 @pytest.mark.parametrize("dims, m, dtype, form", [
-    ([50, 64, 8, 1], 500, np.float32, "transposed"), ([64, 64, 8, 1], 700, np.float32, "rows"),
-    ([50, 64, 8, 1], 700, np.float32, "rows"),
+    ([50, 64, 8, 1], 500, np.float32, "rows"), ([64, 64, 8, 1], 700, np.float32, "rows"),
+    ([50, 64, 8, 1], 700, np.float32, "rows"), ([50, 64, 8, 1], 2200, np.float32, "transposed"),
+    ([50, 40, 8, 1], 2200, np.float32, "rows"), ([50, 64, 8, 1], 4200, np.float64, "transposed"),
     ([200, 64, 8, 1], 700, np.float64, "blas"), ([20, 10, 1], 700, np.float64, "dots"),
     ([200, 80, 8, 1], 700, np.float32, "blas, summed transposed"),
     ([1100, 16, 1], 700, np.float32, "blocks, Z by rows"),
     ([300, 32, 8, 1], 700, np.float32, "blocks, Z by rows"),
     ([300, 72, 8, 1], 700, np.float32, "blocks"),
     ([1100, 16, 1], 700, np.float64, "blas"),
-    ([50, 64, 8, 1], 700, np.float64, "transposed"),
+    ([50, 64, 8, 1], 700, np.float64, "rows"),
     ([64, 32, 16, 1], 100, np.float64, "rows"), ([50, 64, 8, 1], 100, np.float32, "rows")])
 def test_each_form_of_the_first_layer_weight_gradient(dims, m, dtype, form):
     from fastdnn import kernels as K
@@ -172,13 +173,14 @@ def test_each_form_of_the_first_layer_weight_gradient(dims, m, dtype, form):
     params0 = naive.init_deep_app(dims)
     trainer = Trainer(X.astype(dtype), Y, params0, 0.01, dtype=dtype, gram=False)
     n1, n0, T, size = dims[1], dims[0], trainer.tiles.T, np.dtype(dtype).itemsize
-    assert trainer.tiles.chunks >= 2
-    assert form == ("blas, summed transposed" if transposed_w1_sums(n1, n0, T, size) else
+    C = trainer.tiles.chunks
+    assert C >= 2
+    assert form == ("transposed" if transposed_dw1(n1, n0, T, size, C) else
+                    "blas, summed transposed" if transposed_w1_sums(n1, n0, T, size, C) else
                     "blocks, Z by rows" if rows_z1(n1, n0, T, size) else
                     "blocks" if blocked_dw1(n1, n0, T, size) else
                     "blas" if not K.transposes_x(n1, n0, T, size) else
-                    "dots" if K.small_layer(n1, n0) else
-                    "transposed" if transposed_dw1(n1, n0, T, size) else "rows")
+                    "dots" if K.small_layer(n1, n0) else "rows")
     cost = trainer.run(np.empty(1))[0]
     AL, tape = naive.forward(X, params0)
     grads = naive.backward(AL, Y, tape, input_grad=False)

@@ -234,10 +234,27 @@ def test_a_float32_first_layer_summed_transposed_streams_to_the_in_memory_bits(
     p = fastdnn.initialize_parameters_deep(dims)
     mem = fastdnn.fit(X, Y, dims, 0.05, 3, parameters=p, x_divisor=255.0, gram=False,
                       dtype=np.float32, **opts)
-    assert transposed_w1_sums(80, 24, 256, 4)
+    assert transposed_w1_sums(80, 24, 256, 4, 1)
     monkeypatch.setattr(streamed, "WINDOW_BYTES", 1)
     _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 3, parameters=p, x_divisor=255.0,
                            dtype=np.float32, **opts))
+
+
+def test_a_rows_form_first_layer_summed_transposed_streams_to_the_in_memory_bits(
+        tmp_path, monkeypatch):
+    # 64 units on 24 inputs in the vector code, tiles of 128, sixteen chunks: each chunk
+    # sums dW1^T from the transposed tile (kernels/codes.transposed_dw1), over windows of
+    # one tile as over the whole batch
+    from fastdnn.kernels.codes import CHUNKS, transposed_dw1
+    path, X, Y = _data(tmp_path, m=2600)
+    dims = [24, 64, 1]
+    p = fastdnn.initialize_parameters_deep(dims)
+    mem = fastdnn.fit(X, Y, dims, 0.05, 3, parameters=p, x_divisor=255.0, gram=False,
+                      dtype=np.float32)
+    assert transposed_dw1(64, 24, 128, 4, CHUNKS)
+    monkeypatch.setattr(streamed, "WINDOW_BYTES", 1)
+    _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 3, parameters=p, x_divisor=255.0,
+                           dtype=np.float32))
 
 
 @pytest.mark.parametrize("units", [32, 96])
