@@ -112,8 +112,9 @@ def transposes_x(n1, n0, T, itemsize):
 
 # A first layer in the rows form sums its weight gradient transposed (transposed_dw1) on tiles
 # of at least TRANSPOSED_DW1_SAMPLES samples (float32: TRANSPOSED_DW1_SAMPLES_32) in runs
-# whose full steps are cut into CHUNKS chunks.
-TRANSPOSED_DW1_SAMPLES, TRANSPOSED_DW1_SAMPLES_32 = 256, 128
+# whose full steps are cut into CHUNKS chunks; in float64, on at least
+# TRANSPOSED_DW1_INPUTS_64 inputs.
+TRANSPOSED_DW1_SAMPLES, TRANSPOSED_DW1_SAMPLES_32, TRANSPOSED_DW1_INPUTS_64 = 256, 128, 32
 
 
 def transposed_dw1(n1, n0, T, itemsize, chunks):
@@ -126,15 +127,19 @@ def transposed_dw1(n1, n0, T, itemsize, chunks):
     run whose full steps have CHUNKS chunks (``chunks``: Tiles.chunks; 16 tiles or more a
     step): the transpose back, and the update that then runs as one range, cost a step
     more than one tile a chunk saves (Adam on batches of 256, two tiles a step, 5% slower).
+    float64 takes it from TRANSPOSED_DW1_INPUTS_64 inputs (on fewer, the transposed
+    product's few rows of sums run slower than the direct product's masked vectors).
     Measured on a 2-core Intel Xeon (docs/performance.md): one product, one thread, 64x100
     float32 at 128 samples 14.0 -> 11.7 µs with dZ_1's transpose, 64x50 8.3 -> 6.5, 32x50
-    4.5 -> 3.1; float64 at 256 samples 64x100 52.7 -> 49.9 against the transposed product
-    added each tile; in the step, deep float32's layer-1 weight gradient 14.2-14.6 ->
-    11.8-11.9 µs a tile. Set by the shapes and dtype only."""
+    4.5 -> 3.1, 64x20 4.7 -> 3.3; float64 at 256 samples 64x100 52.7 -> 49.9 against the
+    transposed product added each tile, 64x30 19.1 -> 18.5 against the direct one, but 64x20
+    12.5 -> 14.5; in the step, deep float32's layer-1 weight gradient 14.2-14.6 -> 11.8-11.9
+    µs a tile. Set by the shapes and dtype only."""
     return (chunks >= CHUNKS and transposes_x(n1, n0, T, itemsize)
             and not small_layer(n1, n0) and (n0 * itemsize) % 64 != 0
             and (n1 * itemsize) % 64 == 0
-            and T >= (TRANSPOSED_DW1_SAMPLES_32 if itemsize == 4 else TRANSPOSED_DW1_SAMPLES))
+            and (T >= TRANSPOSED_DW1_SAMPLES_32 if itemsize == 4 else
+                 T >= TRANSPOSED_DW1_SAMPLES and n0 >= TRANSPOSED_DW1_INPUTS_64))
 
 
 def blas_float32_layer1(n1, n0, T, itemsize):

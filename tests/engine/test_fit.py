@@ -158,6 +158,7 @@ def test_fit_does_not_modify_inputs():
     ([50, 64, 8, 1], 500, np.float32, "rows"), ([64, 64, 8, 1], 700, np.float32, "rows"),
     ([50, 64, 8, 1], 700, np.float32, "rows"), ([50, 64, 8, 1], 2200, np.float32, "transposed"),
     ([50, 40, 8, 1], 2200, np.float32, "rows"), ([50, 64, 8, 1], 4200, np.float64, "transposed"),
+    ([20, 64, 8, 1], 4200, np.float64, "rows"), ([20, 64, 8, 1], 2200, np.float32, "transposed"),
     ([200, 64, 8, 1], 700, np.float64, "blas"), ([20, 10, 1], 700, np.float64, "dots"),
     ([200, 80, 8, 1], 700, np.float32, "blas, summed transposed"),
     ([1100, 16, 1], 700, np.float32, "blocks, Z by rows"),
