@@ -110,6 +110,7 @@ def test_workspace_on_cache_lines_and_where_it_lies_changes_no_bit(dtype, kw):
             tr.net = tr.net._replace(**{k: _off_line(state[k]) for k in ("theta", "grad")})
             tr.opt = tr.opt._replace(**{k: _off_line(a) for k, a in state.items()
                                         if k in ("v", "s")})
+            assert tr.tiles.acts.ctypes.data % 64 and tr.net.theta.ctypes.data % 64
         else:
             assert {"acts", "zs", "dA", "dZ", "gacc", "cbuf"} <= set(tiles)
             for name, a in (tiles | state).items():
