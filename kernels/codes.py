@@ -136,8 +136,8 @@ def transposed_dw1(n1, n0, T, itemsize, chunks):
     12.5 -> 14.5; in the step, deep float32's layer-1 weight gradient 14.2-14.6 -> 11.8-11.9
     µs a tile. Set by the shapes and dtype only."""
     return (chunks >= CHUNKS and transposes_x(n1, n0, T, itemsize)
-            and not small_layer(n1, n0) and (n0 * itemsize) % 64 != 0
-            and (n1 * itemsize) % 64 == 0
+            and not small_layer(n1, n0) and (n0 * itemsize) % LINE != 0
+            and (n1 * itemsize) % LINE == 0
             and (T >= TRANSPOSED_DW1_SAMPLES_32 if itemsize == 4 else
                  T >= TRANSPOSED_DW1_SAMPLES and n0 >= TRANSPOSED_DW1_INPUTS_64))
 

@@ -29,12 +29,19 @@ from .blas import gemm
 
 
 @kernel(inline=True)
+def _held(tw, rows, cols):
+    # This thread's tw.xf as a (rows, cols) C view: what transposed_tile or
+    # transposed_weights left there.
+    return view(tw.xf[numba.get_thread_id()], 0, rows, cols)
+
+
+@kernel(inline=True)
 def transposed_tile(tw, X_t, stamp, j0):
     # This thread's tw.xf holding X_t^T, (n_0, t) C: made from X_t unless it already holds
     # the tile at position j0 of the call stamped ``stamp`` (>= 1; -1: never kept).
     tid = numba.get_thread_id()
     if stamp >= 1 and tw.xtag[tid, 0] == stamp and tw.xtag[tid, 1] == j0:
-        return view(tw.xf[tid], 0, X_t.shape[1], X_t.shape[0])
+        return _held(tw, X_t.shape[1], X_t.shape[0])
     tw.xtag[tid, 0], tw.xtag[tid, 1] = stamp, j0
     return transpose_into(tw.xf[tid], X_t)
 
@@ -47,7 +54,7 @@ def transposed_weights(tw, net):
     n, n0 = net.dims[1], net.dims[0]
     if not rows_z1(n, n0, tw.T, tw.xf.itemsize):
         return False
-    transpose(view(tw.xf[numba.get_thread_id()], 0, n0, n), weights(net, 1))
+    transpose(_held(tw, n0, n), weights(net, 1))
     return True
 
 
@@ -66,7 +73,7 @@ def first_layer_forward(tile, net, X_t, tw, stamp, j0, w1t):
     Z = layer_z(tile, 1, n)
     if w1t:
         ZT = view(tile.dA, 0, tile.t, n)
-        rows_product(ZT, X_t, view(tw.xf[numba.get_thread_id()], 0, n0, n), False, 0.0)
+        rows_product(ZT, X_t, _held(tw, n0, n), False, 0.0)
         transpose(Z, ZT)
         return False
     W = weights(net, 1)
@@ -95,8 +102,8 @@ def first_layer_backward(tile, net, X_t, tw):
     n, n0, t = net.dims[1], net.dims[0], tile.t
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
     if transposed_dw1(n, n0, tw.T, dZ.itemsize, tw.chunks):
-        rows_product(view(g, 0, n0, n), view(tw.xf[numba.get_thread_id()], 0, n0, t),
-                     transpose_into(tile.dA, dZ), False, 1.0)
+        rows_product(view(g, 0, n0, n), _held(tw, n0, t), transpose_into(tile.dA, dZ), False,
+                     1.0)
         return
     if transposed_w1_sums(n, n0, tw.T, dZ.itemsize, tw.chunks):
         gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
@@ -108,6 +115,6 @@ def first_layer_backward(tile, net, X_t, tw):
         add_times(g, tile.wtmp, dZ, X_t, small_layer(n, n0))
         return
     if small_layer(n, n0):
-        add_dots(g, tile.wtmp, dZ, view(tw.xf[numba.get_thread_id()], 0, n0, t), True)
+        add_dots(g, tile.wtmp, dZ, _held(tw, n0, t), True)
     else:
         add_times(g, tile.wtmp, dZ, X_t, True)

@@ -11,7 +11,7 @@ import numpy as np
 from .. import kernels as K
 from .network import step_work, weight
 from ..runtime.threads import one_blas_thread, pick
-from . import aligned
+from .aligned import zeros as aligned_zeros
 from .tiles import gram_tiles, kernel_samples
 
 GRAM_MAX_BYTES = 1 << 30   # G is m x m: never more than 1 GiB of it by default
@@ -50,7 +50,7 @@ class GramPath:
     def __init__(self, source, net, YT, dtype):
         m, n1 = source.m, int(net.dims[1])
         self.source, self.m = source, m
-        self.gw = K.Gram(*(aligned.zeros(shape, dtype, padded=False)
+        self.gw = K.Gram(*(aligned_zeros(shape, dtype, padded=False)
                            for shape in ((m, m), (n1, m), (n1, m), (n1, m), (n1, m))))
         self.tiles = gram_tiles(list(net.dims), m, dtype)
         none = np.empty(0, np.int64)

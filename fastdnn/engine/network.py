@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _validate as v
 from .. import kernels as K
-from . import aligned
+from .aligned import zeros as aligned_zeros
 
 
 def network_dims(parameters, n_x=None):
@@ -57,8 +57,8 @@ def new_net(dims, dtype, parameters=None, acts=None, loss=K.COURSE_LOSS):
     loss code ``loss``."""
     w_off, b_off, size = parameter_layout(dims)
     acts = course_acts(dims) if acts is None else np.asarray(acts, np.int64)
-    net = K.Net(np.asarray(dims, np.int64), w_off, b_off, aligned.zeros(size, dtype),
-                aligned.zeros(size, dtype), acts, int(loss))
+    net = K.Net(np.asarray(dims, np.int64), w_off, b_off, aligned_zeros(size, dtype),
+                aligned_zeros(size, dtype), acts, int(loss))
     if parameters is not None:
         for l in range(1, len(dims)):
             weight(net, l)[...] = parameters[f"W{l}"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _validate as v
 from .. import kernels as K
-from . import aligned
+from .aligned import zeros as aligned_zeros
 
 CODES = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}
 # fit's optimizer keyword arguments (and the sweep's and the command line's options)
@@ -87,8 +87,8 @@ def optimizer_state(settings, lr, n_params, dtype):
     moments = n_params if settings.optimizer != "gd" else 0
     return K.Optimizer(CODES[settings.optimizer], float(lr), settings.beta, settings.beta1,
                        settings.beta2, settings.epsilon, settings.lambd, settings.keep_prob,
-                       settings.seed, aligned.zeros(moments, dtype),
-                       aligned.zeros(n_params if settings.optimizer == "adam" else 0, dtype),
+                       settings.seed, aligned_zeros(moments, dtype),
+                       aligned_zeros(n_params if settings.optimizer == "adam" else 0, dtype),
                        np.zeros(1, np.int64))
 
 

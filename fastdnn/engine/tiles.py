@@ -8,7 +8,7 @@ any number of threads; every buffer of a run is allocated here, once.
 import numpy as np
 
 from .. import kernels as K
-from . import aligned
+from .aligned import zeros as aligned_zeros
 from ..kernels.codes import rows_z1, small_layer, small_rows, transposes_x
 from .network import step_work
 
@@ -215,18 +215,18 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     grads = widest * T * bool(n_params)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, acts=aligned.zeros((C, rows * T), dtype),
-        zs=aligned.zeros((C, rows * T), dtype), dA=aligned.zeros((C, grads), dtype),
-        dZ=aligned.zeros((C, grads), dtype),
+        r_off=r_off, T=T, chunks=C, acts=aligned_zeros((C, rows * T), dtype),
+        zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, grads), dtype),
+        dZ=aligned_zeros((C, grads), dtype),
         wtmp=np.zeros((C, 0), dtype),     # sums in the products' dtype: dW added in place
-        gacc=aligned.zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
+        gacc=aligned_zeros((C, n_params), dtype), cost=np.zeros(C), total=np.zeros(1),
         weight=np.zeros(1),
-        cbuf=aligned.zeros((C, T), dtype),
-        xt=aligned.zeros((max_threads(), gather * dims[0]), dtype),
-        xf=aligned.zeros((max_threads(), _first_operand(dims, T, itemsize)), dtype),
+        cbuf=aligned_zeros((C, T), dtype),
+        xt=aligned_zeros((max_threads(), gather * dims[0]), dtype),
+        xf=aligned_zeros((max_threads(), _first_operand(dims, T, itemsize)), dtype),
         xtag=np.full((max_threads(), 2), -1, np.int64), calls=np.zeros(1, np.int64),
         team=np.zeros(K.TEAM_STATE, np.int64),
-        yt=aligned.zeros((C, gather * dims[-1]), dtype),
+        yt=aligned_zeros((C, gather * dims[-1]), dtype),
         idx=np.zeros((C, T), np.int64), divisor=float(divisor))
 
 
@@ -257,12 +257,12 @@ def gram_tiles(dims, m, dtype):
     sums = sum(dims[1:]) + sum(weights)
     wsize = 0 if np.dtype(dtype) == np.float64 else max([1] + weights)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, acts=aligned.zeros((C, rows * T), dtype),
-        zs=aligned.zeros((C, rows * T), dtype), dA=aligned.zeros((C, widest * T), dtype),
-        dZ=aligned.zeros((C, widest * T), dtype), wtmp=aligned.zeros((C, wsize), dtype),
-        gacc=aligned.zeros((C, sums), np.float64), cost=np.zeros(C), total=np.zeros(1),
+        r_off=r_off, T=T, chunks=C, acts=aligned_zeros((C, rows * T), dtype),
+        zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, widest * T), dtype),
+        dZ=aligned_zeros((C, widest * T), dtype), wtmp=aligned_zeros((C, wsize), dtype),
+        gacc=aligned_zeros((C, sums), np.float64), cost=np.zeros(C), total=np.zeros(1),
         weight=np.zeros(1),
-        cbuf=aligned.zeros((C, min(T, K.COST_BLOCK)), dtype), xt=np.zeros((C, 0), dtype),
+        cbuf=aligned_zeros((C, min(T, K.COST_BLOCK)), dtype), xt=np.zeros((C, 0), dtype),
         xf=np.zeros((C, 0), dtype), xtag=np.full((C, 2), -1, np.int64),
         calls=np.zeros(1, np.int64), team=np.zeros(K.TEAM_STATE, np.int64),
         yt=np.zeros((C, 0), dtype), idx=np.zeros((C, 0), np.int64), divisor=1.0)
