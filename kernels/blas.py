@@ -6,21 +6,25 @@ second pass over a matrix as large as the layer's weights, a tile. ``gemm`` take
 the product accumulates into the sums in place (C = op(A)·op(B) + C), and transposes are
 flags, not array layouts.
 
-Guarantees: the same BLAS as Numba's ``np.dot`` (SciPy's ``cython_blas``, reached through
-Numba's own ``numba_xxgemm`` helper, so cached kernels link as np.dot's do), on the thread
-that calls it (the engine holds BLAS to one thread: runtime/threads.py), hence the same
-bits for the same operands whatever else runs. Every array is 2-D and C-contiguous; an
-empty product leaves ``beta·C``.
+Guarantees: every product calls the library that linking.py bound for this process (SciPy's
+BLAS, the one Numba's ``np.dot`` calls, unless FASTDNN_BLAS chose another), through the
+symbols ``fastdnn_sgemm``/``fastdnn_dgemm``, so cached kernels link to it as Numba's own
+helpers do. It runs on the thread that calls it (the engine holds BLAS to one thread:
+runtime/threads.py), hence the same bits for the same operands whatever else runs. Every
+array is 2-D and C-contiguous; an empty product leaves ``beta·C``.
 """
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
-from numba.np.linalg import check_blas_return, get_blas_kind
 
+from . import linking
 from ._jit import kernel
 
+linking.bind()
+
 _CHAR = ir.IntType(8)
+_INT = ir.IntType(32)        # the Fortran interface's integers (LP64)
 
 
 @intrinsic
@@ -34,27 +38,31 @@ def _xxgemm(typingctx, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc):
 
     def codegen(context, builder, signature, args):
         ta, tb, m_, n_, k_, a_, lda_, b_, ldb_, beta_, c_, ldc_ = args
-        intp = context.get_value_type(types.intp)
         void_p = cgutils.voidptr_t
-        fnty = ir.FunctionType(ir.IntType(32), [_CHAR, _CHAR, _CHAR, intp, intp, intp, void_p,
-                                                 void_p, intp, void_p, intp, void_p, void_p,
-                                                 intp])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
-        alpha = cgutils.alloca_once_value(builder, context.get_constant(dtype, 1.0))
-        beta_slot = cgutils.alloca_once_value(
-            builder, context.cast(builder, beta_, types.float64, dtype))
+        # ?gemm(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): every
+        # argument by address, as Fortran passes them.
+        fnty = ir.FunctionType(ir.VoidType(), [void_p] * 13)
+        symbol = linking.SYMBOLS[0 if dtype == types.float32 else 1]
+        fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
+
+        def slot(value):
+            return builder.bitcast(cgutils.alloca_once_value(builder, value), void_p)
 
         def flag(t):
-            return builder.select(t, ir.Constant(_CHAR, ord("t")), ir.Constant(_CHAR, ord("n")))
+            return slot(builder.select(t, ir.Constant(_CHAR, ord("T")),
+                                       ir.Constant(_CHAR, ord("N"))))
+
+        def size(value):
+            return slot(builder.trunc(value, _INT))
 
         def data(ty, value):
             return builder.bitcast(context.make_array(ty)(context, builder, value).data, void_p)
 
-        kind = ir.Constant(_CHAR, ord(get_blas_kind(dtype)))
-        res = builder.call(fn, (kind, flag(ta), flag(tb), m_, n_, k_,
-                                builder.bitcast(alpha, void_p), data(a, a_), lda_, data(b, b_),
-                                ldb_, builder.bitcast(beta_slot, void_p), data(c, c_), ldc_))
-        check_blas_return(context, builder, res)
+        alpha = slot(context.get_constant(dtype, 1.0))
+        beta = slot(context.cast(builder, beta_, types.float64, dtype))
+        builder.call(fn, (flag(ta), flag(tb), size(m_), size(n_), size(k_), alpha,
+                          data(a, a_), size(lda_), data(b, b_), size(ldb_), beta,
+                          data(c, c_), size(ldc_)))
         return context.get_dummy_value()
     return sig, codegen
 

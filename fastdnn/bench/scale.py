@@ -55,15 +55,14 @@ def multiply_adds(layers, m):
 
 def product_rates(dtype=np.float64, peers=True):
     """Each library's GEMM rate in this process: [{library, kernels, gflops}] for numpy's
-    BLAS, the kernels' (SciPy's, which Numba's np.dot calls) and each installed peer's."""
-    from ..runtime.blas import RATE_SIZE, gflops, libraries, product
+    BLAS, the kernels' (runtime.blas.kernel_blas: SciPy's unless FASTDNN_BLAS=mkl), SciPy's
+    when the kernels call another, and each installed peer's."""
+    from ..runtime.blas import RATE_SIZE, describe, gflops, libraries, product
     rates = []
     for lib in libraries():
         fn = product(lib["owner"], dtype)
         if fn is not None:
-            rates.append({"library": lib["owner"], "gflops": gflops(fn),
-                          "kernels": f"{lib['internal_api']} {lib['version']}, "
-                                     f"{lib['architecture']} kernels, {lib['threads']} threads"})
+            rates.append({"library": lib["owner"], "gflops": gflops(fn), "kernels": describe(lib)})
     for name, (kernels, fn) in (products(dtype, RATE_SIZE) if peers else {}).items():
         rates.append({"library": name, "kernels": kernels, "gflops": gflops(fn)})
     return rates

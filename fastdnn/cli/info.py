@@ -8,13 +8,12 @@ from .._version import __version__
 
 
 def _blas_lines():
-    from ..runtime.blas import held_back, libraries_with_rates
+    from ..runtime.blas import describe, held_back, libraries_with_rates
     libs = libraries_with_rates()
     for lib in libs:
         rates = ", ".join(f"{lib[k]:.0f} GFLOP/s {k[:7]}" for k in ("float64_gflops",
                                                                     "float32_gflops") if lib[k])
-        yield (f"BLAS ({lib['owner']}): {lib['internal_api']} {lib['version'] or ''}, "
-               f"{lib['architecture'] or '?'} kernels, {lib['threads']} threads"
+        yield (f"BLAS ({lib['owner']}): {describe(lib)}"
                f"{', ' + rates if rates else ''} ({lib['filepath']})")
     for line in held_back(libs):
         yield f"note: {line}"

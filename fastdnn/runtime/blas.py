@@ -1,7 +1,12 @@
-"""What runs fastdnn's products: each loaded BLAS library, its kernels (architecture), its
-threads, its measured GEMM rate, and what in the environment holds it back.
+"""What runs fastdnn's products: which BLAS the kernels call (FASTDNN_BLAS), each loaded BLAS
+library, its kernels (architecture), its threads, its measured GEMM rate, and what in the
+environment holds it back.
 
-Guarantees: nothing here changes a setting; the reports read threadpoolctl; a rate is one
+Guarantees: the kernels' BLAS is chosen once, at ``import fastdnn`` (choose_kernel_blas):
+SciPy's OpenBLAS unless FASTDNN_BLAS=mkl asks for Intel's MKL (the ``fastdnn[mkl]``
+extra), loaded sequential (no threads of its own) and in its strict reproducible mode
+(the same bits wherever the operands lie in memory). Otherwise nothing here changes a
+setting; the reports read threadpoolctl; a rate is one
 RATE_SIZE x RATE_SIZE product, best of 3 after a warm-up. ``held_back``
 compares OpenBLAS's kernels with those it picks with the
 environment's OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed (asked of a fresh interpreter), so
@@ -14,7 +19,76 @@ import time
 
 import numpy as np
 
+from ..kernels import linking
+
 OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+# ---- the kernels' BLAS ---------------------------------------------------------------------
+VARIABLE = "FASTDNN_BLAS"
+CHOICES = {"scipy": "SciPy's OpenBLAS, the default", "mkl": "Intel's MKL: fastdnn[mkl]"}
+# mkl_rt's run-time settings (mkl_service.h): 32-bit integers, no threads of its own, and
+# conditional numerical reproducibility, strict: the code path set by the CPU alone and
+# results independent of the operands' alignment (measured: no slower on these products).
+_MKL_LP64, _MKL_SEQUENTIAL, _MKL_CBWR_AUTO_STRICT = 0, 1, 2 | 0x10000
+_loaded = {}                 # name -> the ctypes library the kernels call (kept alive)
+
+
+def _mkl_candidates():
+    """Where the ``mkl`` package's runtime library lies (pip and conda put it in the
+    environment's lib/), then the system's search path."""
+    import ctypes.util
+    names = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so", "libmkl_rt.dylib")
+    found = [os.path.join(sys.prefix, "lib", n) for n in names]
+    return [p for p in found if os.path.exists(p)] + [ctypes.util.find_library("mkl_rt")]
+
+
+def load_mkl():
+    """mkl_rt set up for the kernels (LP64, sequential, strict CNR), or an error saying why
+    it cannot be."""
+    import ctypes
+    lib = None
+    for path in filter(None, _mkl_candidates()):
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError:
+            continue
+    if lib is None:
+        raise ImportError(f"{VARIABLE}=mkl: no MKL runtime library (libmkl_rt) in "
+                          f"{os.path.join(sys.prefix, 'lib')} or on the library path; "
+                          f"install it with: pip install 'fastdnn[mkl]'")
+    steps = (("MKL_Set_Interface_Layer", _MKL_LP64, _MKL_LP64, "LP64 interface"),
+             ("MKL_Set_Threading_Layer", _MKL_SEQUENTIAL, _MKL_SEQUENTIAL, "sequential layer"),
+             ("MKL_CBWR_Set", _MKL_CBWR_AUTO_STRICT, 0, "strict reproducible mode"))
+    for function, arg, success, what in steps:
+        got = getattr(lib, function)(ctypes.c_int(arg))
+        if got != success:
+            raise ImportError(f"{VARIABLE}=mkl: MKL refused its {what} ({function} returned "
+                              f"{got}): something in this process used MKL before fastdnn "
+                              f"was imported; import fastdnn first")
+    return lib
+
+
+def choose_kernel_blas(environ=None):
+    """Bind the kernels' products to the BLAS that ``FASTDNN_BLAS`` names (at ``import
+    fastdnn``; unset or empty: SciPy's)."""
+    import ctypes
+    raw = (os.environ if environ is None else environ).get(VARIABLE, "")
+    value = raw.strip().lower() or linking.DEFAULT
+    if value not in CHOICES:
+        raise ValueError(f"{VARIABLE}={raw!r}: expected one of "
+                         + ", ".join(f"{k!r} ({v})" for k, v in CHOICES.items()))
+    if value == linking.DEFAULT:
+        return
+    lib = _loaded.get(value) or load_mkl()
+    _loaded[value] = lib
+    linking.choose(value, *(ctypes.cast(getattr(lib, f), ctypes.c_void_p).value
+                            for f in ("sgemm", "dgemm")))
+
+
+def kernel_blas():
+    """The name of the BLAS the kernels call ("scipy" or "mkl")."""
+    return linking.name()
 
 
 def _owner(path):
@@ -22,20 +96,23 @@ def _owner(path):
     path = path or ""
     if "numpy" in path:
         return "numpy"
+    mine = "mkl_rt" if kernel_blas() == "mkl" else "scipy"
+    if mine in path:
+        return "kernels"            # the library linking.py bound the kernels' ?gemm to
     if "scipy" in path:
-        return "kernels"            # Numba's np.dot calls SciPy's BLAS (cython_blas)
+        return "scipy"
     return os.path.basename(path) or "unknown"
 
 
 def label(owner):
-    return {"numpy": "numpy's", "kernels": "the kernels'"}.get(owner, owner)
+    return {"numpy": "numpy's", "kernels": "the kernels'", "scipy": "SciPy's"}.get(owner, owner)
 
 
 def libraries():
     """One dict per loaded BLAS: owner ("numpy", "kernels" for SciPy's, which Numba's np.dot
     calls, or the library's file name), internal_api, version, architecture, threads,
     filepath."""
-    import scipy.linalg.cython_blas  # noqa: F401   (load the kernels' BLAS to list it)
+    import scipy.linalg.cython_blas  # noqa: F401   (load SciPy's BLAS to list it)
     from threadpoolctl import threadpool_info
     found = []
     for pool in threadpool_info():
@@ -44,8 +121,17 @@ def libraries():
         found.append({"owner": _owner(pool.get("filepath")),
                       "internal_api": pool.get("internal_api"), "version": pool.get("version"),
                       "architecture": pool.get("architecture"),
+                      "threading_layer": pool.get("threading_layer"),
                       "threads": pool.get("num_threads"), "filepath": pool.get("filepath")})
     return found
+
+
+def describe(lib):
+    """One line for a libraries() entry: library, version, its kernels (OpenBLAS names the
+    architecture; MKL its threading layer) and its threads."""
+    kernels = (f"{lib['architecture']} kernels" if lib.get("architecture") else
+               f"{lib['threading_layer']} layer" if lib.get("threading_layer") else "? kernels")
+    return f"{lib['internal_api']} {lib['version'] or ''}, {kernels}, {lib['threads']} threads"
 
 
 def _architectures_without_overrides():
@@ -91,11 +177,29 @@ def product(owner, dtype):
     a = np.ones((RATE_SIZE, RATE_SIZE), dtype, order="F")   # SciPy's wrappers copy C arrays
     if owner == "numpy":
         return lambda: np.dot(a, a)
-    if owner == "kernels":
+    if owner == "kernels" and kernel_blas() in _loaded:
+        return _fortran_product(_loaded[kernel_blas()], a)
+    if owner in ("kernels", "scipy"):
         from scipy.linalg import blas
         gemm = blas.dgemm if dtype == np.float64 else blas.sgemm
         return lambda: gemm(1.0, a, a)
     return None
+
+
+def _fortran_product(lib, a):
+    """One a·a product (a square, Fortran order) by ``lib``'s Fortran ?gemm, as the kernels
+    call it."""
+    import ctypes
+    scalar = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+    fn = lib.sgemm if a.dtype == np.float32 else lib.dgemm
+    c = np.empty_like(a)
+    n, one, zero, flag = (ctypes.c_int(a.shape[0]), scalar(1.0), scalar(0.0),
+                          ctypes.c_char(b"N"))
+    args = (ctypes.byref(flag), ctypes.byref(flag), ctypes.byref(n), ctypes.byref(n),
+            ctypes.byref(n), ctypes.byref(one), a.ctypes.data_as(ctypes.c_void_p),
+            ctypes.byref(n), a.ctypes.data_as(ctypes.c_void_p), ctypes.byref(n),
+            ctypes.byref(zero), c.ctypes.data_as(ctypes.c_void_p), ctypes.byref(n))
+    return lambda: fn(*args)
 
 
 def gflops(fn, repeat=3, n=RATE_SIZE):
