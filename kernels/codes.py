@@ -14,6 +14,11 @@ RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD = 0, 1, 2, 3
 
 LINE = 64                 # bytes a cache line (and an AVX-512 vector)
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
+# Which BLAS the kernels' products call (Tiles.blas; kernels/linking.py binds it): the first
+# layer's forms that work around OpenBLAS's packing of a streamed tile of X (blocked_dw1,
+# rows_z1, transposed_w1_sums' float32 layers) are OpenBLAS's only.
+BLAS_OPENBLAS, BLAS_MKL = 0, 1
+BLAS_CODES = {"scipy": BLAS_OPENBLAS, "mkl": BLAS_MKL}
 ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
 COST_BLOCK = 1 << 12      # elements per cross-entropy block (and per parallel task)
 
@@ -142,11 +147,15 @@ def transposed_dw1(n1, n0, T, itemsize, chunks):
                  T >= TRANSPOSED_DW1_SAMPLES and n0 >= TRANSPOSED_DW1_INPUTS_64))
 
 
-def blas_float32_layer1(n1, n0, T, itemsize):
+def blas_float32_layer1(n1, n0, T, itemsize, blas):
     """True for a float32 first layer whose Z takes the BLAS (not a small layer, not
-    transposes_x): the layers whose weight gradient blocked_dw1 and transposed_w1_sums
-    choose a form for."""
-    return itemsize == 4 and not small_layer(n1, n0) and not transposes_x(n1, n0, T, itemsize)
+    transposes_x) when that BLAS is OpenBLAS (``blas``: Tiles.blas): the layers whose weight
+    gradient blocked_dw1 and transposed_w1_sums choose a form for. OpenBLAS packs the
+    streamed tile of X afresh in every call, and these forms avoid it; MKL's products run
+    the plain BLAS forms faster (mnist float32's step 120 -> 105-107 ms without them,
+    docs/performance.md), so under MKL every such layer keeps them."""
+    return (blas == BLAS_OPENBLAS and itemsize == 4 and not small_layer(n1, n0)
+            and not transposes_x(n1, n0, T, itemsize))
 
 
 # A float32 first layer of at most BLOCKED_W1_UNITS units on at least BLOCKED_W1_INPUTS
@@ -155,7 +164,7 @@ def blas_float32_layer1(n1, n0, T, itemsize):
 BLOCKED_W1_UNITS, BLOCKED_W1_INPUTS, BLOCKED_W1_RATIO, K_BLOCK = 128, 256, 4, 128
 
 
-def blocked_dw1(n1, n0, T, itemsize):
+def blocked_dw1(n1, n0, T, itemsize, blas):
     """True when a first layer's weight gradient dZ_1·X_t (n1, n0) is added into the chunk's
     sums by small.add_times_blocked: rows_product over blocks of K_BLOCK of the tile's
     samples, each block's rows of X_t read into panels of B once for every block of rows of
@@ -168,9 +177,10 @@ def blocked_dw1(n1, n0, T, itemsize):
     19.3-19.8 -> 13.8-14.3 ms, [784,32,1] 50.1-50.8 -> 45.8-46.7, [300,32,1] 6% faster,
     [784,64,1] 4.5%, [3072,128,1] 11%, [512,128,1] 3%, [784,128,64,1] 3-4%, [784,128,1]
     even; slower past the bounds: [300,128,1] 2%, [784,256,1] 5%, [3072,256,128,1] 1%; and
-    float64 (one product, one thread: the BLAS faster at 16 to 256 units). Set by the shapes
-    and dtype only: the same on every machine and worker."""
-    return (blas_float32_layer1(n1, n0, T, itemsize) and n1 <= BLOCKED_W1_UNITS
+    float64 (one product, one thread: the BLAS faster at 16 to 256 units). Set by the shapes,
+    the dtype and the kernels' BLAS (blas_float32_layer1): the same on every machine and
+    worker that calls the same BLAS."""
+    return (blas_float32_layer1(n1, n0, T, itemsize, blas) and n1 <= BLOCKED_W1_UNITS
             and n0 >= BLOCKED_W1_INPUTS and n0 >= BLOCKED_W1_RATIO * n1)
 
 
@@ -179,7 +189,7 @@ def blocked_dw1(n1, n0, T, itemsize):
 ROWS_Z1_UNITS, ROWS_Z1_BYTES, ROWS_Z1_SAMPLES = 64, 1 << 19, 64
 
 
-def rows_z1(n1, n0, T, itemsize):
+def rows_z1(n1, n0, T, itemsize, blas):
     """True when a first layer makes its Z transposed, Z_1^T = X_t·W1^T (t, n1) in the rows
     form (then transposed into Z_1), from W1^T (n0, n1) that each training chunk transposes
     once for all of its tiles (first_layer.transposed_weights): blocked_dw1's layers of at most
@@ -194,8 +204,8 @@ def rows_z1(n1, n0, T, itemsize):
     [3072,32,1] 23.6-23.7 against 29.7-30.6; Adam epochs, [784,32,1] on batches of 256
     (tiles of 128) 15-25% faster, [784,64,1] on 128 (tiles of 64) 10%, on 64 (tiles of 32)
     even; at 128 units no gain ([784,128,1] even, [784,128,64,1] 0-3% slower, [512,128,1]
-    2% faster): left at the BLAS. Set by the shapes and dtype only."""
-    return (blocked_dw1(n1, n0, T, itemsize) and n1 <= ROWS_Z1_UNITS
+    2% faster): left at the BLAS. Set by the shapes, the dtype and the kernels' BLAS."""
+    return (blocked_dw1(n1, n0, T, itemsize, blas) and n1 <= ROWS_Z1_UNITS
             and n1 * n0 * itemsize <= ROWS_Z1_BYTES and T >= ROWS_Z1_SAMPLES)
 
 
@@ -205,7 +215,7 @@ def rows_z1(n1, n0, T, itemsize):
 TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
 
 
-def transposed_w1_sums(n1, n0, T, itemsize, chunks):
+def transposed_w1_sums(n1, n0, T, itemsize, chunks, blas):
     """True when a chunk sums its first layer's weight gradient transposed, dW1^T (n0, n1)
     C in W1's place of its sums (tiled.batch_gradient transposes the total back): a first
     layer in the rows form that takes transposed_dw1 (``chunks``: Tiles.chunks), or a
@@ -222,10 +232,11 @@ def transposed_w1_sums(n1, n0, T, itemsize, chunks):
     [3072,256,128,1]). float64's kernels run the transposed form far slower (one product
     3.5 -> 4.2 ms), so float64 keeps dZ_1·X_t there. Measured on a 2-core Intel Xeon,
     SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md. Set
-    by the shapes and dtype only: the same on every machine and every worker."""
+    by the shapes, the dtype and the kernels' BLAS (blas_float32_layer1): the same on every
+    machine and every worker that calls the same BLAS."""
     return transposed_dw1(n1, n0, T, itemsize, chunks) or (
-        blas_float32_layer1(n1, n0, T, itemsize) and n1 <= TRANSPOSED_W1_UNITS
-        and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize))
+        blas_float32_layer1(n1, n0, T, itemsize, blas) and n1 <= TRANSPOSED_W1_UNITS
+        and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize, blas))
 
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held

@@ -52,7 +52,7 @@ def transposed_weights(tw, net):
     # where the first layer takes codes.rows_z1 (a chunk's tiles all read the same W1: the
     # update comes after every chunk of the step).
     n, n0 = net.dims[1], net.dims[0]
-    if not rows_z1(n, n0, tw.T, tw.xf.itemsize):
+    if not rows_z1(n, n0, tw.T, tw.xf.itemsize, tw.blas):
         return False
     transpose(_held(tw, n0, n), weights(net, 1))
     return True
@@ -105,10 +105,10 @@ def first_layer_backward(tile, net, X_t, tw):
         rows_product(view(g, 0, n0, n), _held(tw, n0, t), transpose_into(tile.dA, dZ), False,
                      1.0)
         return
-    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize, tw.chunks):
+    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize, tw.chunks, tw.blas):
         gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
         return
-    if blocked_dw1(n, n0, tw.T, dZ.itemsize):
+    if blocked_dw1(n, n0, tw.T, dZ.itemsize, tw.blas):
         add_times_blocked(g, tile.wtmp, dZ, X_t)
         return
     if not transposes_x(n, n0, tw.T, dZ.itemsize):

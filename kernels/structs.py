@@ -34,6 +34,7 @@ class Tiles(NamedTuple):
     r_off: np.ndarray     # (L+1,) int64: first row of layer l in the stacked activations
     T: int                # samples a tile
     chunks: int           # chunks a full batch is cut into: min(CHUNKS, tiles), shapes only
+    blas: int             # the BLAS the products call (codes.BLAS_*: the first layer's forms)
     acts: np.ndarray      # (C, Σ_{l>=1} n_l · T) activations A_l of the chunk's current tile
     zs: np.ndarray        # (C, Σ_{l>=1} n_l · T) pre-activations Z_l of that tile
     dA: np.ndarray        # (C, max n_l · T) gradient w.r.t. the layer below's activation

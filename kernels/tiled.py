@@ -117,7 +117,7 @@ def _w1_block(net, tw):
     # (w0, w1): where W1's entries lie in theta when the chunks sum them transposed
     # (codes.transposed_w1_sums); (P, P) otherwise.
     n1, n0, w0 = net.dims[1], net.dims[0], net.w_off[1]
-    if transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize, tw.chunks):
+    if transposed_w1_sums(n1, n0, tw.T, tw.gacc.itemsize, tw.chunks, tw.blas):
         return w0, w0 + n1 * n0
     return net.grad.size, net.grad.size
 

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import kernels as K
 from .aligned import zeros as aligned_zeros
-from ..kernels.codes import rows_z1, small_layer, small_rows, transposes_x
+from ..kernels.codes import BLAS_CODES, rows_z1, small_layer, small_rows, transposes_x
+from ..kernels.linking import name as kernel_blas
 from .network import step_work
 
 # Samples per tile (measured on the scaling shapes, 2-core build machine): 256 keeps a tile's
@@ -215,7 +216,8 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     grads = widest * T * bool(n_params)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, acts=aligned_zeros((C, rows * T), dtype),
+        r_off=r_off, T=T, chunks=C, blas=BLAS_CODES[kernel_blas()],
+        acts=aligned_zeros((C, rows * T), dtype),
         zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, grads), dtype),
         dZ=aligned_zeros((C, grads), dtype),
         wtmp=np.zeros((C, 0), dtype),     # sums in the products' dtype: dW added in place
@@ -235,7 +237,7 @@ def _first_operand(dims, T, itemsize):
     codes.transposes_x, W1 where codes.rows_z1, none otherwise."""
     if transposes_x(dims[1], dims[0], T, itemsize):
         return T * dims[0]
-    return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize)
+    return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize, BLAS_CODES[kernel_blas()])
 
 
 def gram_chunks(m):
@@ -257,7 +259,8 @@ def gram_tiles(dims, m, dtype):
     sums = sum(dims[1:]) + sum(weights)
     wsize = 0 if np.dtype(dtype) == np.float64 else max([1] + weights)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, acts=aligned_zeros((C, rows * T), dtype),
+        r_off=r_off, T=T, chunks=C, blas=BLAS_CODES[kernel_blas()],
+        acts=aligned_zeros((C, rows * T), dtype),
         zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, widest * T), dtype),
         dZ=aligned_zeros((C, widest * T), dtype), wtmp=aligned_zeros((C, wsize), dtype),
         gacc=aligned_zeros((C, sums), np.float64), cost=np.zeros(C), total=np.zeros(1),

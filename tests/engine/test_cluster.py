@@ -74,8 +74,8 @@ def test_a_rows_form_first_layer_summed_transposed(client):
 def test_a_float32_first_layer_summed_transposed(client, run):
     # 80 units on 20 inputs take the BLAS: in float32 every chunk sums dW1 transposed
     # (kernels/codes.transposed_w1_sums, set by the shapes), on each worker as on one machine
-    from fastdnn.kernels.codes import transposed_w1_sums
-    assert transposed_w1_sums(80, 20, 256, 4, 1)
+    from fastdnn.kernels.codes import BLAS_OPENBLAS, transposed_w1_sums
+    assert transposed_w1_sums(80, 20, 256, 4, 1, BLAS_OPENBLAS)     # (the default BLAS)
     X, Y = data()
     kw = dict(RUNS[run], dtype=np.float32)
     one = fastdnn.fit(X, Y, [20, 80, 1], 0.05, 4, gram=False, **kw)

@@ -175,12 +175,12 @@ def test_each_form_of_the_first_layer_weight_gradient(dims, m, dtype, form):
     params0 = naive.init_deep_app(dims)
     trainer = Trainer(X.astype(dtype), Y, params0, 0.01, dtype=dtype, gram=False)
     n1, n0, T, size = dims[1], dims[0], trainer.tiles.T, np.dtype(dtype).itemsize
-    C = trainer.tiles.chunks
-    assert C >= 2
+    C, blas = trainer.tiles.chunks, K.codes.BLAS_OPENBLAS     # the default BLAS's forms
+    assert C >= 2 and trainer.tiles.blas == blas
     assert form == ("transposed" if transposed_dw1(n1, n0, T, size, C) else
-                    "blas, summed transposed" if transposed_w1_sums(n1, n0, T, size, C) else
-                    "blocks, Z by rows" if rows_z1(n1, n0, T, size) else
-                    "blocks" if blocked_dw1(n1, n0, T, size) else
+                    "blas, summed transposed" if transposed_w1_sums(n1, n0, T, size, C, blas)
+                    else "blocks, Z by rows" if rows_z1(n1, n0, T, size, blas) else
+                    "blocks" if blocked_dw1(n1, n0, T, size, blas) else
                     "blas" if not K.transposes_x(n1, n0, T, size) else
                     "dots" if K.small_layer(n1, n0) else "rows")
     cost = trainer.run(np.empty(1))[0]

@@ -228,13 +228,13 @@ def test_a_float32_first_layer_summed_transposed_streams_to_the_in_memory_bits(
         tmp_path, monkeypatch, opts):
     # 80 units on 24 inputs take the BLAS; in float32 each chunk sums dW1 transposed
     # (kernels/codes.transposed_w1_sums), over windows of one tile as over the whole batch
-    from fastdnn.kernels.codes import transposed_w1_sums
+    from fastdnn.kernels.codes import BLAS_OPENBLAS, transposed_w1_sums
     path, X, Y = _data(tmp_path)
     dims = [24, 80, 1]
     p = fastdnn.initialize_parameters_deep(dims)
     mem = fastdnn.fit(X, Y, dims, 0.05, 3, parameters=p, x_divisor=255.0, gram=False,
                       dtype=np.float32, **opts)
-    assert transposed_w1_sums(80, 24, 256, 4, 1)
+    assert transposed_w1_sums(80, 24, 256, 4, 1, BLAS_OPENBLAS)     # (the default BLAS)
     monkeypatch.setattr(streamed, "WINDOW_BYTES", 1)
     _same(mem, fastdnn.fit((path, "x"), Y, dims, 0.05, 3, parameters=p, x_divisor=255.0,
                            dtype=np.float32, **opts))
@@ -263,10 +263,10 @@ def test_a_float32_first_layer_of_few_units_streams_to_the_in_memory_bits(tmp_pa
     # few units on 402 inputs: dW1 in the rows form over blocks of samples
     # (kernels/codes.blocked_dw1), and with 32 units Z1 by rows from W1^T, which each chunk
     # transposes again for every window's segment: the bits of the whole batch in memory
-    from fastdnn.kernels.codes import blocked_dw1, rows_z1
+    from fastdnn.kernels.codes import BLAS_OPENBLAS as OB, blocked_dw1, rows_z1
     path, X, Y = _data(tmp_path, m=1200, n0=402)
     dims = [402, units, 1]
-    assert blocked_dw1(units, 402, 256, 4) and rows_z1(units, 402, 256, 4) == (units == 32)
+    assert blocked_dw1(units, 402, 256, 4, OB) and rows_z1(units, 402, 256, 4, OB) == (units == 32)
     p = fastdnn.initialize_parameters_deep(dims)
     mem = fastdnn.fit(X, Y, dims, 0.05, 3, parameters=p, x_divisor=255.0, gram=False,
                       dtype=np.float32)

@@ -71,6 +71,11 @@ _TRAIN = """
     from fastdnn.runtime.blas import kernel_blas
     from helpers import random_net
     out = {"blas": kernel_blas()}
+    # under MKL a float32 layer of few units on many inputs keeps the BLAS's forms (no
+    # W1^T buffer for Z_1 by rows: codes.blas_float32_layer1)
+    X, Y, params = random_net(np.random.default_rng(4), [402, 32, 1], 600, np.float32)
+    tr = fastdnn.Trainer(X, Y, params, 0.05, dtype=np.float32, gram=False)
+    out["tiles"] = [tr.tiles.blas, tr.tiles.xf.shape[1]]
     for dtype in (np.float64, np.float32):
         X, Y, params = random_net(np.random.default_rng(3), [300, 96, 64, 1], 1500, dtype)
         for name, kw in (("gd", {}), ("adam", dict(optimizer="adam", mini_batch_size=256))):
@@ -109,6 +114,7 @@ def _train(threads, blas_name):
 def test_mkl_trains_to_the_reference_with_the_same_bits_on_any_threads_and_placement():
     one, two = _train(1, "mkl"), _train(2, "mkl")
     assert one["blas"] == two["blas"] == "mkl"
+    assert one["tiles"] == [1, 0]                       # codes.BLAS_MKL, no W1^T buffer
     assert one == two                                   # 1 and 2 threads: the same bits
     from helpers import random_net
     for dtype, rtol in ((np.float64, 1e-9), (np.float32, 2e-4)):
