@@ -172,6 +172,10 @@ def _chart(rows, path):
 
 def main(args):
     """``fastdnn bench``: print the table (or JSON); optionally save a bar chart."""
+    from ..runtime.blas import kernel_blas
+    if kernel_blas() == "mkl":
+        from .peers import import_first
+        import_first()                  # before the kernels' MKL: see import_first
     if getattr(args, "scale", False):
         _scale(args)
     elif getattr(args, "tta", False):

@@ -13,6 +13,17 @@ from .timing import per_iteration
 LR = 0.01
 
 
+def import_first():
+    """Import the installed peers before fastdnn's kernels load MKL (FASTDNN_BLAS=mkl):
+    PyTorch carries an MKL of its own whose calls resolve to the first one the process
+    loaded, so loaded after the kernels' sequential MKL it would run on one thread."""
+    for module in ("torch", "jax"):
+        try:
+            __import__(module)
+        except ImportError:
+            pass
+
+
 def torch_model(X, Y, layers, dtype=np.float64, lr=LR):
     """(W, b, step) of the same training in PyTorch (autograd + optim.SGD): W and b lists of
     leaf tensors from fastdnn's initial weights, step() one iteration returning the loss.
@@ -109,7 +120,8 @@ def products(dtype, n):
         import torch
         a = torch.ones((n, n), dtype=torch.float64 if dtype == np.float64 else torch.float32)
         found["torch"] = (f"torch {torch.__version__}, "
-                          f"{torch.backends.cpu.get_cpu_capability()} kernels",
+                          f"{torch.backends.cpu.get_cpu_capability()} kernels, "
+                          f"{torch.get_num_threads()} threads",
                           lambda: torch.mm(a, a))
     except ImportError:
         pass

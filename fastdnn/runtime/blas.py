@@ -4,9 +4,8 @@ environment holds it back.
 
 Guarantees: the kernels' BLAS is chosen once, at ``import fastdnn`` (choose_kernel_blas):
 SciPy's OpenBLAS unless FASTDNN_BLAS=mkl asks for Intel's MKL (the ``fastdnn[mkl]``
-extra), loaded sequential (no threads of its own) and in its strict reproducible mode
-(the same bits wherever the operands lie in memory). Otherwise nothing here changes a
-setting; the reports read threadpoolctl; a rate is one
+extra; kernels/linking.py loads it with the first kernel that multiplies, sequential and
+in its strict reproducible mode). Otherwise nothing here changes a setting; the reports read threadpoolctl; a rate is one
 RATE_SIZE x RATE_SIZE product, best of 3 after a warm-up. ``held_back``
 compares OpenBLAS's kernels with those it picks with the
 environment's OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed (asked of a fresh interpreter), so
@@ -26,11 +25,6 @@ OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # ---- the kernels' BLAS ---------------------------------------------------------------------
 VARIABLE = "FASTDNN_BLAS"
 CHOICES = {"scipy": "SciPy's OpenBLAS, the default", "mkl": "Intel's MKL: fastdnn[mkl]"}
-# mkl_rt's run-time settings (mkl_service.h): 32-bit integers, no threads of its own, and
-# conditional numerical reproducibility, strict: the code path set by the CPU alone and
-# results independent of the operands' alignment (measured: no slower on these products).
-_MKL_LP64, _MKL_SEQUENTIAL, _MKL_CBWR_AUTO_STRICT = 0, 1, 2 | 0x10000
-_loaded = {}                 # name -> the ctypes library the kernels call (kept alive)
 
 
 def _mkl_candidates():
@@ -42,48 +36,25 @@ def _mkl_candidates():
     return [p for p in found if os.path.exists(p)] + [ctypes.util.find_library("mkl_rt")]
 
 
-def load_mkl():
-    """mkl_rt set up for the kernels (LP64, sequential, strict CNR), or an error saying why
-    it cannot be."""
-    import ctypes
-    lib = None
+def mkl_path():
+    """The path of MKL's runtime library (libmkl_rt), or an ImportError saying how to get it."""
     for path in filter(None, _mkl_candidates()):
-        try:
-            lib = ctypes.CDLL(path)
-            break
-        except OSError:
-            continue
-    if lib is None:
-        raise ImportError(f"{VARIABLE}=mkl: no MKL runtime library (libmkl_rt) in "
-                          f"{os.path.join(sys.prefix, 'lib')} or on the library path; "
-                          f"install it with: pip install 'fastdnn[mkl]'")
-    steps = (("MKL_Set_Interface_Layer", _MKL_LP64, _MKL_LP64, "LP64 interface"),
-             ("MKL_Set_Threading_Layer", _MKL_SEQUENTIAL, _MKL_SEQUENTIAL, "sequential layer"),
-             ("MKL_CBWR_Set", _MKL_CBWR_AUTO_STRICT, 0, "strict reproducible mode"))
-    for function, arg, success, what in steps:
-        got = getattr(lib, function)(ctypes.c_int(arg))
-        if got != success:
-            raise ImportError(f"{VARIABLE}=mkl: MKL refused its {what} ({function} returned "
-                              f"{got}): something in this process used MKL before fastdnn "
-                              f"was imported; import fastdnn first")
-    return lib
+        return path
+    raise ImportError(f"{VARIABLE}=mkl: no MKL runtime library (libmkl_rt) in "
+                      f"{os.path.join(sys.prefix, 'lib')} or on the library path; "
+                      f"install it with: pip install 'fastdnn[mkl]'")
 
 
 def choose_kernel_blas(environ=None):
-    """Bind the kernels' products to the BLAS that ``FASTDNN_BLAS`` names (at ``import
-    fastdnn``; unset or empty: SciPy's)."""
-    import ctypes
+    """Choose the BLAS the kernels' products call from ``FASTDNN_BLAS`` (at ``import
+    fastdnn``; unset or empty: SciPy's). MKL is found now and loaded when the first kernel
+    that multiplies is (kernels/linking.py)."""
     raw = (os.environ if environ is None else environ).get(VARIABLE, "")
     value = raw.strip().lower() or linking.DEFAULT
     if value not in CHOICES:
         raise ValueError(f"{VARIABLE}={raw!r}: expected one of "
                          + ", ".join(f"{k!r} ({v})" for k, v in CHOICES.items()))
-    if value == linking.DEFAULT:
-        return
-    lib = _loaded.get(value) or load_mkl()
-    _loaded[value] = lib
-    linking.choose(value, *(ctypes.cast(getattr(lib, f), ctypes.c_void_p).value
-                            for f in ("sgemm", "dgemm")))
+    linking.choose(value, None if value == linking.DEFAULT else mkl_path())
 
 
 def kernel_blas():
@@ -109,10 +80,11 @@ def label(owner):
 
 
 def libraries():
-    """One dict per loaded BLAS: owner ("numpy", "kernels" for SciPy's, which Numba's np.dot
-    calls, or the library's file name), internal_api, version, architecture, threads,
-    filepath."""
+    """One dict per loaded BLAS: owner ("numpy", "kernels" for the one the kernels call,
+    "scipy" for SciPy's when they call another, or the library's file name), internal_api,
+    version, architecture, threading_layer, threads, filepath. Loads the kernels' BLAS."""
     import scipy.linalg.cython_blas  # noqa: F401   (load SciPy's BLAS to list it)
+    linking.bind()
     from threadpoolctl import threadpool_info
     found = []
     for pool in threadpool_info():
@@ -177,8 +149,8 @@ def product(owner, dtype):
     a = np.ones((RATE_SIZE, RATE_SIZE), dtype, order="F")   # SciPy's wrappers copy C arrays
     if owner == "numpy":
         return lambda: np.dot(a, a)
-    if owner == "kernels" and kernel_blas() in _loaded:
-        return _fortran_product(_loaded[kernel_blas()], a)
+    if owner == "kernels" and kernel_blas() != linking.DEFAULT:
+        return _fortran_product(linking.bind()[2], a)
     if owner in ("kernels", "scipy"):
         from scipy.linalg import blas
         gemm = blas.dgemm if dtype == np.float64 else blas.sgemm

@@ -23,7 +23,8 @@ needs_mkl = pytest.mark.skipif(not HAS_MKL, reason="the fastdnn[mkl] extra is no
 def test_default_is_scipys_blas():
     from numba.extending import get_cython_function_address
     assert blas.kernel_blas() == "scipy" == linking.DEFAULT
-    assert linking.addresses() == tuple(
+    name, addresses, library = linking.bind()
+    assert name == "scipy" and library is None and addresses == tuple(
         get_cython_function_address("scipy.linalg.cython_blas", f) for f in ("sgemm", "dgemm"))
     assert blas.choose_kernel_blas({}) is None and blas.choose_kernel_blas(
         {"FASTDNN_BLAS": " SciPy "}) is None and blas.kernel_blas() == "scipy"
@@ -49,18 +50,19 @@ def test_a_second_choice_after_the_kernels_linked_is_refused():
         import pytest
         from fastdnn.kernels import linking
         from fastdnn.kernels import blas           # binds SciPy's ?gemm for this process
-        linking.choose("scipy", *linking.addresses())      # the same library: allowed
+        linking.choose("scipy")                    # the same library: allowed
         with pytest.raises(RuntimeError, match="already call scipy's BLAS"):
-            linking.choose("mkl", 1, 2)
+            linking.choose("mkl", "/opt/libmkl_rt.so")
         assert linking.name() == "scipy"
     """)
 
 
 def test_missing_mkl_is_a_clear_import_error(monkeypatch):
-    monkeypatch.setattr(blas, "_mkl_candidates", lambda: ["/nonexistent/libmkl_rt.so", None])
+    monkeypatch.setattr(blas, "_mkl_candidates", lambda: [None])     # none found
     with pytest.raises(ImportError, match=r"FASTDNN_BLAS=mkl: no MKL runtime library.*"
                                           r"pip install 'fastdnn\[mkl\]'"):
-        blas.load_mkl()
+        blas.choose_kernel_blas({"FASTDNN_BLAS": "mkl"})
+    assert blas.kernel_blas() == "scipy"
 
 
 _TRAIN = """
@@ -134,7 +136,11 @@ def test_mkl_trains_to_the_reference_with_the_same_bits_on_any_threads_and_place
 def test_mkl_gemm_matches_numpy_and_info_names_it():
     out = run_python("""
         import numba, numpy as np
+        import fastdnn
+        mapped = lambda: any("libmkl_rt" in line for line in open("/proc/self/maps"))
+        assert not mapped()                # chosen at import, loaded with the first kernel
         from fastdnn.kernels.blas import gemm
+        assert mapped()
         @numba.njit
         def g(C, A, B, ta, tb, beta):
             gemm(C, A, B, ta, tb, beta)
