@@ -29,11 +29,14 @@ CHOICES = {"scipy": "SciPy's OpenBLAS, the default", "mkl": "Intel's MKL: fastdn
 
 def _mkl_candidates():
     """Where the ``mkl`` package's runtime library lies (pip and conda put it in the
-    environment's lib/), then the system's search path."""
+    environment's lib/), then the system's search path (asked only if needed: it may start
+    a process)."""
+    for name in ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so", "libmkl_rt.dylib"):
+        path = os.path.join(sys.prefix, "lib", name)
+        if os.path.exists(path):
+            yield path
     import ctypes.util
-    names = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so", "libmkl_rt.dylib")
-    found = [os.path.join(sys.prefix, "lib", n) for n in names]
-    return [p for p in found if os.path.exists(p)] + [ctypes.util.find_library("mkl_rt")]
+    yield ctypes.util.find_library("mkl_rt")
 
 
 def mkl_path():
