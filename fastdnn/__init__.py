@@ -15,9 +15,9 @@ except ImportError as exc:      # imported from the source folder instead of an 
         "installed fastdnn (kernels/ is installed as fastdnn.kernels). Install it with "
         "'pip install .' or 'pip install -e .', and run from outside the source folder "
         "(use 'pytest', not 'python -m pytest')") from exc
-from .runtime.blas import choose_kernel_blas
+from .runtime.blas import choose_from_environment
 
-choose_kernel_blas()      # FASTDNN_BLAS: the BLAS the kernels' products call, before any links
+choose_from_environment()     # FASTDNN_BLAS: the BLAS the kernels' products call
 from .dnn_utils import relu, relu_backward, sigmoid, sigmoid_backward
 from .core import (L_model_backward, L_model_forward, compute_cost, initialize_parameters,
                    linear_activation_backward, linear_activation_forward, linear_backward,

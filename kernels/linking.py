@@ -16,7 +16,8 @@ loaded later (PyTorch's) would run its products through this one, sequential. MK
 up sequential (no threads of its own), with 32-bit integers (LP64) and in its strict
 reproducible mode (CBWR AUTO + STRICT: the code path set by the CPU alone, results
 independent of the operands' alignment). ``choose`` after the binding is refused: kernels
-already linked would keep the first library and the process would mix two.
+already linked would keep the first library and the process would mix two. A choice that
+cannot be honoured (``refuse``) is raised by that first kernel, never bound around.
 
 Numba-free: ``choose`` runs at ``import fastdnn``, which never imports Numba.
 """
@@ -28,7 +29,7 @@ MKL_SETUP = (("MKL_Set_Interface_Layer", 0, 0, "LP64 interface"),
              ("MKL_Set_Threading_Layer", 1, 1, "sequential layer"),
              ("MKL_CBWR_Set", 2 | 0x10000, 0, "strict reproducible mode"))
 
-_chosen = {"name": DEFAULT, "path": None}         # path: MKL's runtime library (mkl_rt)
+_chosen = {"name": DEFAULT, "path": None, "refused": None}   # path: MKL's mkl_rt
 _bound = {}                                       # once bound: name, addresses, library
 
 
@@ -42,6 +43,12 @@ def choose(name, path=None):
                            f"process; choose {name!r} before the first kernel runs (set "
                            f"FASTDNN_BLAS before importing fastdnn)")
     _chosen["name"], _chosen["path"] = name, path
+
+
+def refuse(message):
+    """Record why the environment's choice cannot be honoured: the first kernel that
+    multiplies raises it (ImportError), so that ``import fastdnn`` itself never fails."""
+    _chosen["refused"] = message
 
 
 def name():
@@ -68,6 +75,8 @@ def bind():
     """Bind SYMBOLS for this process (once; kernels/blas.py calls it at its import) and
     return (name, (sgemm, dgemm) addresses, the ctypes library or None for SciPy's)."""
     if not _bound:
+        if _chosen["refused"]:
+            raise ImportError(_chosen["refused"])
         if _chosen["name"] == DEFAULT:
             from numba.extending import get_cython_function_address
             lib, addresses = None, tuple(

@@ -5,9 +5,9 @@ environment holds it back.
 Guarantees: the kernels' BLAS is chosen once, at ``import fastdnn`` (choose_kernel_blas):
 SciPy's OpenBLAS unless FASTDNN_BLAS=mkl asks for Intel's MKL (the ``fastdnn[mkl]``
 extra; kernels/linking.py loads it with the first kernel that multiplies, sequential and
-in its strict reproducible mode). Otherwise nothing here changes a setting; the reports read threadpoolctl; a rate is one
-RATE_SIZE x RATE_SIZE product, best of 3 after a warm-up. ``held_back``
-compares OpenBLAS's kernels with those it picks with the
+in its strict reproducible mode). Otherwise nothing here changes a setting; the reports
+read threadpoolctl; a rate is one RATE_SIZE x RATE_SIZE product, best of 3 after a
+warm-up. ``held_back`` compares OpenBLAS's kernels with those it picks with the
 environment's OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed (asked of a fresh interpreter), so
 it names a real difference on this machine, not a guess.
 """
@@ -19,11 +19,13 @@ import time
 import numpy as np
 
 from ..kernels import linking
+from ..kernels.codes import BLAS_CODES
 
 OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 # ---- the kernels' BLAS ---------------------------------------------------------------------
 VARIABLE = "FASTDNN_BLAS"
+# Words for each of kernels/codes.BLAS_CODES' names (the one list of choices).
 CHOICES = {"scipy": "SciPy's OpenBLAS, the default", "mkl": "Intel's MKL: fastdnn[mkl]"}
 
 
@@ -50,14 +52,25 @@ def mkl_path():
 
 def choose_kernel_blas(environ=None):
     """Choose the BLAS the kernels' products call from ``FASTDNN_BLAS`` (at ``import
-    fastdnn``; unset or empty: SciPy's). MKL is found now and loaded when the first kernel
-    that multiplies is (kernels/linking.py)."""
+    fastdnn``; unset or empty: SciPy's), or raise why not (ValueError: an unknown name;
+    ImportError: no MKL). MKL is found now and loaded when the first kernel that
+    multiplies is (kernels/linking.py)."""
     raw = (os.environ if environ is None else environ).get(VARIABLE, "")
     value = raw.strip().lower() or linking.DEFAULT
-    if value not in CHOICES:
+    if value not in BLAS_CODES:
         raise ValueError(f"{VARIABLE}={raw!r}: expected one of "
-                         + ", ".join(f"{k!r} ({v})" for k, v in CHOICES.items()))
+                         + ", ".join(f"{k!r} ({CHOICES[k]})" for k in BLAS_CODES))
     linking.choose(value, None if value == linking.DEFAULT else mkl_path())
+
+
+def choose_from_environment():
+    """choose_kernel_blas at ``import fastdnn``; what it refuses is raised by the first
+    kernel that multiplies (an ImportError naming FASTDNN_BLAS; the command line's one-line
+    error), so that the import itself never fails."""
+    try:
+        choose_kernel_blas()
+    except (ValueError, ImportError) as exc:
+        linking.refuse(str(exc))
 
 
 def kernel_blas():
