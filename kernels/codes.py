@@ -16,7 +16,7 @@ LINE = 64                 # bytes a cache line (and an AVX-512 vector)
 CHUNKS = 16   # most chunks of samples; their number depends on the shapes, never on threads
 # Which BLAS the kernels' products call (Tiles.blas; kernels/linking.py binds it): the first
 # layer's forms that work around OpenBLAS's packing of a streamed tile of X (blocked_dw1,
-# rows_z1, transposed_w1_sums' float32 layers) are OpenBLAS's only.
+# rows_z1, transposed_blas_dw1) are OpenBLAS's only.
 BLAS_OPENBLAS, BLAS_MKL = 0, 1
 BLAS_CODES = {"scipy": BLAS_OPENBLAS, "mkl": BLAS_MKL}
 ELEMENT_BLOCK = 1 << 15   # elements per parallel element-wise task: amortises the task's start
@@ -210,7 +210,7 @@ def rows_z1(n1, n0, T, itemsize, blas):
 
 
 # A float32 first layer of at most TRANSPOSED_W1_UNITS units on at most TRANSPOSED_W1_INPUTS
-# inputs that takes the BLAS sums its weight gradient transposed (transposed_w1_sums), where
+# inputs that takes the BLAS sums its weight gradient transposed (transposed_blas_dw1), where
 # it does not take blocked_dw1; so does a first layer that takes transposed_dw1.
 TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
 
@@ -218,10 +218,17 @@ TRANSPOSED_W1_UNITS, TRANSPOSED_W1_INPUTS = 512, 1024
 def transposed_w1_sums(n1, n0, T, itemsize, chunks, blas):
     """True when a chunk sums its first layer's weight gradient transposed, dW1^T (n0, n1)
     C in W1's place of its sums (tiled.batch_gradient transposes the total back): a first
-    layer in the rows form that takes transposed_dw1 (``chunks``: Tiles.chunks), or a
-    float32 first layer of at most TRANSPOSED_W1_UNITS units on at most
-    TRANSPOSED_W1_INPUTS inputs that takes the BLAS (not transposes_x, not a small layer,
-    not blocked_dw1). The latter's tiles' products then read the tile of X as the BLAS
+    layer in the rows form that takes transposed_dw1 (``chunks``: Tiles.chunks), or one
+    that takes the BLAS and transposed_blas_dw1."""
+    return (transposed_dw1(n1, n0, T, itemsize, chunks)
+            or transposed_blas_dw1(n1, n0, T, itemsize, blas))
+
+
+def transposed_blas_dw1(n1, n0, T, itemsize, blas):
+    """True when a float32 first layer of at most TRANSPOSED_W1_UNITS units on at most
+    TRANSPOSED_W1_INPUTS inputs that takes the BLAS (blas_float32_layer1: not transposes_x,
+    not a small layer, OpenBLAS's; and not blocked_dw1) sums its weight gradient transposed
+    (transposed_w1_sums). Its tiles' products then read the tile of X as the BLAS
     call's second operand, X_t^T·dZ_1^T, which OpenBLAS's AVX-512 float32 kernels run
     faster than dZ_1·X_t with X_t streamed from memory (a step, 2 threads: [784,128,64,1]
     at m = 60,000 155-156 -> 137-138 ms; [1000,128,1] and [1024,128,1] 8-12% faster,
@@ -234,9 +241,8 @@ def transposed_w1_sums(n1, n0, T, itemsize, chunks, blas):
     SkylakeX kernels and Haswell's (forced by OPENBLAS_CORETYPE); docs/performance.md. Set
     by the shapes, the dtype and the kernels' BLAS (blas_float32_layer1): the same on every
     machine and every worker that calls the same BLAS."""
-    return transposed_dw1(n1, n0, T, itemsize, chunks) or (
-        blas_float32_layer1(n1, n0, T, itemsize, blas) and n1 <= TRANSPOSED_W1_UNITS
-        and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize, blas))
+    return (blas_float32_layer1(n1, n0, T, itemsize, blas) and n1 <= TRANSPOSED_W1_UNITS
+            and n0 <= TRANSPOSED_W1_INPUTS and not blocked_dw1(n1, n0, T, itemsize, blas))
 
 
 # The int64 values of a team's state (team.py: a call's steps in one parallel region), held

@@ -23,7 +23,7 @@ from .codes import RELU
 from .layers import layer_a, layer_z, weights
 from .small import (add_dots, add_times, add_times_blocked, blocked_dw1, rows_bias_relu,
                     rows_product, rows_z1, small_layer, times, times_t, transposed_dw1,
-                    transposed_w1_sums, transposes_x)
+                    transposed_blas_dw1, transposes_x)
 from .transpose import transpose, transpose_into
 from .blas import gemm
 
@@ -97,7 +97,7 @@ def first_layer_backward(tile, net, X_t, tw):
     # (n0, n1), onto which xf·dZ_1^T is added in the rows form (dZ_1^T first into the
     # tile's dA buffer, free once dZ_1 is made); other layers take the rows form over X_t.
     # Layers whose forward took the BLAS take it here too (small.add_times), summed
-    # transposed where transposed_w1_sums: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of
+    # transposed where transposed_blas_dw1: dW1^T (n0, n1) += X_t^T·dZ_1^T in W1's place of
     # the sums; or take the rows form over blocks of the tile's samples where blocked_dw1.
     n, n0, t = net.dims[1], net.dims[0], tile.t
     g, dZ = tile.g[net.w_off[1]: net.w_off[1] + n * n0], view(tile.dZ, 0, n, t)
@@ -105,7 +105,7 @@ def first_layer_backward(tile, net, X_t, tw):
         rows_product(view(g, 0, n0, n), _held(tw, n0, t), transpose_into(tile.dA, dZ), False,
                      1.0)
         return
-    if transposed_w1_sums(n, n0, tw.T, dZ.itemsize, tw.chunks, tw.blas):
+    if transposed_blas_dw1(n, n0, tw.T, dZ.itemsize, tw.blas):
         gemm(view(g, 0, n0, n), X_t, dZ, True, True, 1.0)
         return
     if blocked_dw1(n, n0, tw.T, dZ.itemsize, tw.blas):

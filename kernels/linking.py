@@ -21,6 +21,8 @@ cannot be honoured (``refuse``) is raised by that first kernel, never bound arou
 
 Numba-free: ``choose`` runs at ``import fastdnn``, which never imports Numba.
 """
+from .codes import BLAS_CODES
+
 SYMBOLS = ("fastdnn_sgemm", "fastdnn_dgemm")     # float32, float64
 DEFAULT = "scipy"
 # mkl_rt's run-time settings (mkl_service.h): LP64, the sequential layer, CBWR AUTO | STRICT
@@ -54,6 +56,11 @@ def refuse(message):
 def name():
     """The BLAS the kernels call (or will call, if none has linked yet)."""
     return _bound.get("name", _chosen["name"])
+
+
+def code():
+    """name()'s code (codes.BLAS_*): Tiles.blas, which the first layer's rules read."""
+    return BLAS_CODES[name()]
 
 
 def _load_mkl(path):

@@ -46,7 +46,7 @@ from ._jit import JIT_OPTIONS, kernel
 from .blas import gemm
 from .codes import (K_BLOCK, blas_float32_layer1, blocked_dw1, rows_weight_gradient,
                     rows_z1, small_gram, small_layer, small_product, small_rows,
-                    transposed_dw1, transposed_w1_sums, transposes_x)
+                    transposed_blas_dw1, transposed_dw1, transposed_w1_sums, transposes_x)
 from .lanes import c_matrices, matrix
 from .small_ir import dots_body, rows_call, shared_call
 
@@ -60,6 +60,7 @@ register_jitable(transposes_x)
 register_jitable(transposed_dw1)
 register_jitable(blas_float32_layer1)
 register_jitable(transposed_w1_sums)
+register_jitable(transposed_blas_dw1)
 register_jitable(blocked_dw1)
 register_jitable(rows_z1)
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import kernels as K
 from .aligned import zeros as aligned_zeros
-from ..kernels.codes import BLAS_CODES, rows_z1, small_layer, small_rows, transposes_x
-from ..kernels.linking import name as kernel_blas
+from ..kernels.codes import rows_z1, small_layer, small_rows, transposes_x
+from ..kernels.linking import code as blas_code
 from .network import step_work
 
 # Samples per tile (measured on the scaling shapes, 2-core build machine): 256 keeps a tile's
@@ -216,7 +216,7 @@ def allocate_tiles(dims, m, dtype, n_params, batch=None, copies=False, divisor=1
     gather = T if batch or copies else 0     # labels of shuffled tiles: one buffer a chunk
     grads = widest * T * bool(n_params)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, blas=BLAS_CODES[kernel_blas()],
+        r_off=r_off, T=T, chunks=C, blas=blas_code(),
         acts=aligned_zeros((C, rows * T), dtype),
         zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, grads), dtype),
         dZ=aligned_zeros((C, grads), dtype),
@@ -237,7 +237,7 @@ def _first_operand(dims, T, itemsize):
     codes.transposes_x, W1 where codes.rows_z1, none otherwise."""
     if transposes_x(dims[1], dims[0], T, itemsize):
         return T * dims[0]
-    return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize, BLAS_CODES[kernel_blas()])
+    return dims[0] * dims[1] * rows_z1(dims[1], dims[0], T, itemsize, blas_code())
 
 
 def gram_chunks(m):
@@ -259,7 +259,7 @@ def gram_tiles(dims, m, dtype):
     sums = sum(dims[1:]) + sum(weights)
     wsize = 0 if np.dtype(dtype) == np.float64 else max([1] + weights)
     return K.Tiles(
-        r_off=r_off, T=T, chunks=C, blas=BLAS_CODES[kernel_blas()],
+        r_off=r_off, T=T, chunks=C, blas=blas_code(),
         acts=aligned_zeros((C, rows * T), dtype),
         zs=aligned_zeros((C, rows * T), dtype), dA=aligned_zeros((C, widest * T), dtype),
         dZ=aligned_zeros((C, widest * T), dtype), wtmp=aligned_zeros((C, wsize), dtype),
