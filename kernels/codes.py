@@ -161,23 +161,26 @@ def blas_float32_layer1(n1, n0, T, itemsize, blas):
 # A float32 first layer of at most BLOCKED_W1_UNITS units on at least BLOCKED_W1_INPUTS
 # inputs, and at least BLOCKED_W1_RATIO inputs a unit, that takes the BLAS for its Z makes
 # its weight gradient dZ_1·X_t in the rows form over blocks of K_BLOCK samples (blocked_dw1).
-BLOCKED_W1_UNITS, BLOCKED_W1_INPUTS, BLOCKED_W1_RATIO, K_BLOCK = 128, 256, 4, 128
+BLOCKED_W1_UNITS, BLOCKED_W1_INPUTS, BLOCKED_W1_RATIO, K_BLOCK = 256, 256, 4, 128
 
 
 def blocked_dw1(n1, n0, T, itemsize, blas):
     """True when a first layer's weight gradient dZ_1·X_t (n1, n0) is added into the chunk's
     sums by small.add_times_blocked: rows_product over blocks of K_BLOCK of the tile's
-    samples, each block's rows of X_t read into panels of B once for every block of rows of
-    dZ_1 (64 KiB: the first-level cache), the sums' block in registers over the K_BLOCK
-    terms. A float32 layer of at most BLOCKED_W1_UNITS units on at least BLOCKED_W1_INPUTS
-    inputs, BLOCKED_W1_RATIO or more a unit, that takes the BLAS (not transposes_x, not a
-    small layer): the fewer rows dZ_1 has, the more of the single-threaded BLAS's time goes
+    samples, each block's rows of X_t read into panels of B (small_ir.PANEL_BYTES: a quarter
+    of the second-level cache) once for every block of rows of dZ_1, the sums' block in
+    registers over the K_BLOCK terms. A float32 layer of at most BLOCKED_W1_UNITS units on
+    at least BLOCKED_W1_INPUTS inputs, BLOCKED_W1_RATIO or more a unit, that takes the BLAS
+    (not transposes_x, not a small layer): the fewer rows dZ_1 has, the more of the single-threaded BLAS's time goes
     to packing the tile of X. Measured on a 2-core Intel Xeon (SkylakeX kernels), a step of
     full-batch descent on 2 threads, alternating runs (docs/performance.md): [1100,16,1]
     19.3-19.8 -> 13.8-14.3 ms, [784,32,1] 50.1-50.8 -> 45.8-46.7, [300,32,1] 6% faster,
     [784,64,1] 4.5%, [3072,128,1] 11%, [512,128,1] 3%, [784,128,64,1] 3-4%, [784,128,1]
-    even; slower past the bounds: [300,128,1] 2%, [784,256,1] 5%, [3072,256,128,1] 1%; and
-    float64 (one product, one thread: the BLAS faster at 16 to 256 units). Set by the shapes,
+    even; slower past the bounds: [300,128,1] 2%, [784,256,1] 5%; and float64 (one product,
+    one thread: the BLAS faster at 16 to 256 units). Up to 256 units since panels of 256 KiB
+    (one product, one thread, median of three: [3072,256] 102 -> 113 GFLOP/s, [1024,256]
+    108 -> 115, [1536,256] 112 -> 115, 160 to 256 units on 1,024 to 4,096 inputs otherwise
+    within 2%; the step of [3072,256,128,1] 159.7-162.6 -> 148.2-157.8 ms). Set by the shapes,
     the dtype and the kernels' BLAS (blas_float32_layer1): the same on every machine and
     worker that calls the same BLAS."""
     return (blas_float32_layer1(n1, n0, T, itemsize, blas) and n1 <= BLOCKED_W1_UNITS

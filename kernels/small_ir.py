@@ -9,6 +9,7 @@ without AVX-512. Each body is one linkonce function per dtype in an LLVM
 module (lanes.shared), emitted by the intrinsics in small.py.
 """
 import functools
+import os
 
 from llvmlite import ir
 from numba import types
@@ -25,7 +26,32 @@ DOT_COLUMNS = 4                           # columns of a dot_product block (2 ro
 # (a panel is then read by three blocks of rows or more). Measured (one thread, best of 5,
 # Zen 3): 64x128 weights' Z at 1024 samples, float32, 306-317 -> 190-201 µs (the BLAS 253),
 # float64 800-838 -> 407 (the BLAS 459).
-PANEL_BYTES, PACK_STRIDE, PACK_MIN = 1 << 16, 2048, 16
+PACK_STRIDE, PACK_MIN = 2048, 16
+
+
+def _level2_bytes():
+    """The first core's second-level cache in bytes (Linux's sysfs), 0 where unknown."""
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for index in sorted(os.listdir(base)):
+            with open(os.path.join(base, index, "level")) as f:
+                if f.read().strip() != "2":
+                    continue
+            with open(os.path.join(base, index, "size")) as f:
+                size = f.read().strip().upper()
+            scale = {"K": 1 << 10, "M": 1 << 20}.get(size[-1:], 1)
+            return int(size.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+# A panel takes a quarter of the second-level cache (512 KiB where unknown), from 64 to 256
+# KiB: every block of rows reads it there. A wider panel is read by each block of rows over
+# more columns a call (add_times_blocked's products, K_BLOCK rows of X_t 12 KiB apart in
+# cifar-mlp's layer 1: 106 -> 114 -> 117 GFLOP/s at 64 / 128 / 256 KiB, one thread, 2 MiB of
+# L2, Intel Xeon); the same bits at any width (moves only), so the width may be the machine's.
+PANEL_BYTES = min(1 << 18, max(1 << 16, (_level2_bytes() or 1 << 19) // 4))
 # rows_product's epilogues (what _rows_body does with a block's sums; a call passes the
 # number of its own): "" stores them in C; "_bias_relu" (bias, out): C = sum + bias[i],
 # out = relu(C) (rows_bias_relu); "_relu_grad" (z,): C = sum where z > 0, else 0, as
