@@ -53,21 +53,22 @@ def _transpose_registers(builder, rows):
 
 
 def _transpose_body(v, p):
-    # transpose's body: dst (n, t) C from src (t, n) C (parameters dst, src, t, n).
+    # transpose's body: dst (n, t) C from src (t, n), its rows ``lds`` values apart
+    # (parameters dst, src, t, n, lds).
     builder = v.b
-    dst, src, t, n = p
+    dst, src, t, n, lds = p
     R = 32 // v.align                                  # one 256-bit register a row
     vt = ir.VectorType(v.ft, R)
 
     def move(s, k):
-        builder.store(builder.load(v.at(src, builder.add(builder.mul(s, n), k))),
+        builder.store(builder.load(v.at(src, builder.add(builder.mul(s, lds), k))),
                       v.at(dst, builder.add(builder.mul(k, t), s)))
 
     def block(s0, k0, count=None):
         # Samples s0 .. s0 + R, columns k0 .. k0 + R (or the count < R left: masked loads,
         # and only their rows of dst stored).
         def row(i):
-            at = builder.add(builder.mul(builder.add(s0, v.n(i)), n), k0)
+            at = builder.add(builder.mul(builder.add(s0, v.n(i)), lds), k0)
             return v.load(src, at, vt) if count is None else \
                 v.masked_load(src, at, v.mask(count, vt), vt)
         cols = _transpose_registers(builder, [row(i) for i in range(R)])
@@ -117,8 +118,29 @@ def transpose(typingctx, dst, src):
         dtype = signature.args[0].dtype
         d, s = (matrix(context, builder, signature.args[k], args[k]) for k in (0, 1))
         return shared(context, builder, f"fastdnn_transpose_{dtype}", dtype,
-                       [d[0], s[0], s[1], s[2]], _transpose_body)
+                       [d[0], s[0], s[1], s[2], s[2]], _transpose_body)
     return types.none(dst, src), codegen
+
+
+@intrinsic
+def transpose_strided(typingctx, dst, a, start, stride):
+    # dst (n, t) C = src^T, src (t, n) the values of the flat array a from ``start`` on, its
+    # rows ``stride`` values apart (a block of a larger C array: a C-ordered X's features
+    # by a tile's samples); transpose's blocks and order. (Moves only: no rounding.)
+    if not (isinstance(dst, types.Array) and isinstance(a, types.Array) and a.ndim == 1
+            and c_matrices(dst) and a.dtype == dst.dtype
+            and isinstance(start, types.Integer) and isinstance(stride, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        dtype = signature.args[0].dtype
+        d = matrix(context, builder, signature.args[0], args[0])
+        data = context.make_array(signature.args[1])(context, builder, args[1]).data
+        first, lds = (context.cast(builder, args[k], signature.args[k], types.intp)
+                      for k in (2, 3))
+        return shared(context, builder, f"fastdnn_transpose_{dtype}", dtype,
+                      [d[0], builder.gep(data, [first]), d[2], d[1], lds], _transpose_body)
+    return types.none(dst, a, start, stride), codegen
 
 
 @kernel(inline=True)

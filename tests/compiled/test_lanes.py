@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastdnn.kernels.lanes import sum8
-from fastdnn.kernels.transpose import transpose
+from fastdnn.kernels.transpose import transpose, transpose_strided
 
 
 def sum8_reference(buf):
@@ -60,3 +60,22 @@ def test_transpose_moves_every_value(dtype, t, n):
     dst = np.full((n, t), np.nan, dtype)
     _transpose(dst, src)
     assert np.array_equal(dst, src.T)
+
+
+@numba.njit
+def _transpose_strided(dst, a, start, stride):
+    transpose_strided(dst, a, start, stride)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("t", [1, 7, 8, 33, 250])
+@pytest.mark.parametrize("n", [1, 5, 8, 20, 129])
+def test_a_strided_block_transposes_to_its_values(dtype, t, n):
+    # A block of a larger C array (a C-ordered X's features by a tile's samples): rows
+    # ``stride`` values apart, from ``start`` on; the values around it are never read.
+    rng = np.random.default_rng(t * 1000 + n)
+    big = rng.standard_normal((t + 3, n + 11)).astype(dtype)
+    r0, c0 = 2, 5
+    dst = np.full((n, t), np.nan, dtype)
+    _transpose_strided(dst, big.reshape(-1), r0 * big.shape[1] + c0, big.shape[1])
+    assert np.array_equal(dst, big[r0:r0 + t, c0:c0 + n].T)

@@ -48,6 +48,23 @@ def test_every_form_of_X_gives_the_same_bits(opts, dtype):
     assert all(b == first for b in runs.values()), [k for k, b in runs.items() if b != first]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n0", [37, 300])
+def test_a_c_ordered_x_trains_to_the_bits_of_an_f_ordered_one(dtype, n0):
+    # A C-ordered X's tiles are copied (by register blocks in order and in X's dtype, by
+    # blocks of values shuffled or converted); an F-ordered X's are views: the same values.
+    rng = np.random.default_rng(n0)
+    X = rng.standard_normal((n0, 1001)).astype(dtype)
+    Y = (rng.random((1, 1001)) > 0.5).astype(int)
+    for opts in (dict(), dict(optimizer="adam", mini_batch_size=256)):
+        runs = [fastdnn.fit(x, Y, [n0, 24, 1], 0.01, 3, gram=False, dtype=d, **opts)
+                for x in (np.ascontiguousarray(X), np.asfortranarray(X))
+                for d in (dtype, np.float32 if dtype == np.float64 else np.float64)]
+        for a, b in ((runs[0], runs[2]), (runs[1], runs[3])):
+            assert a.costs.tobytes() == b.costs.tobytes()
+            assert all(np.array_equal(a.parameters[k], b.parameters[k]) for k in a.parameters)
+
+
 def test_the_gram_path_takes_bytes_too():
     img, Y = images(m=120, n=400)
     a = fastdnn.fit(img.T / 255., Y, [400, 8, 1], 0.05, 20, gram=True)
