@@ -58,12 +58,14 @@ def _scaled(x, divisor):
 
 # A C-ordered X's tile (feature k's samples cs values apart) is copied in blocks: its reads
 # run along samples, its writes along features (n0 values apart); feature by feature over
-# the whole tile, each write fell in another cache line (and another page, past 1,024
-# features). A plain copy (the tiles' dtype, in order, no divisor) goes through
-# transpose.py's register blocks, others by blocks of COPY_BLOCK x COPY_BLOCK values.
-# Measured, cifar-mlp [3072,256,128,1], m = 10,000, float32, a step: 342-356 ms before,
-# 209-211 by blocks of values, 181-191 by register blocks; 152-163 with X F-ordered (a view).
-COPY_BLOCK = 32
+# the whole tile, each write fell in another cache line, and in another page where a tile's
+# row spans one (COPY_PAGE bytes). A plain copy (the tiles' dtype, in order, no divisor) goes
+# through transpose.py's register blocks; others by blocks of COPY_BLOCK x COPY_BLOCK values
+# where a row spans a page, else feature by feature (there the blocks ran slower in the
+# step: [784,128,64,1] float32 from a float64 X, 170.6-174.1 ms against 180.3-183.6).
+# Measured, cifar-mlp [3072,256,128,1], m = 10,000, float32, a step: 324-356 ms before,
+# 209-211 by blocks of values, 174-191 by register blocks; 152-163 with X F-ordered (a view).
+COPY_BLOCK, COPY_PAGE = 32, 4096
 
 
 def _feature_rows_tile(buf, a, form, order, j0, t, divisor):
@@ -88,12 +90,15 @@ def _ov_feature_rows_tile(buf, a, form, order, j0, t, divisor):
 
 @kernel(inline=True)
 def _copy_transposed(buf, a, form, order, j0, t, divisor):
-    # _feature_rows_tile by blocks of COPY_BLOCK x COPY_BLOCK values.
+    # _feature_rows_tile by blocks of COPY_BLOCK x COPY_BLOCK values (one block of the whole
+    # tile, feature by feature, where a tile's row spans less than COPY_PAGE bytes).
     n0, off, cs = form[FORM_COLS], form[FORM_OFFSET], form[FORM_CS]
-    for k0 in range(0, n0, COPY_BLOCK):
-        k1 = min(n0, k0 + COPY_BLOCK)
-        for b0 in range(0, t, COPY_BLOCK):
-            b1 = min(t, b0 + COPY_BLOCK)
+    paged = n0 * buf.itemsize >= COPY_PAGE
+    kb, tb = (COPY_BLOCK, COPY_BLOCK) if paged else (max(n0, 1), max(t, 1))
+    for k0 in range(0, n0, kb):
+        k1 = min(n0, k0 + kb)
+        for b0 in range(0, t, tb):
+            b1 = min(t, b0 + tb)
             for k in range(k0, k1):
                 src = off + k * cs
                 for j in range(b0, b1):

@@ -49,10 +49,11 @@ def test_every_form_of_X_gives_the_same_bits(opts, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n0", [37, 300])
+@pytest.mark.parametrize("n0", [37, 300, 1100])
 def test_a_c_ordered_x_trains_to_the_bits_of_an_f_ordered_one(dtype, n0):
-    # A C-ordered X's tiles are copied (by register blocks in order and in X's dtype, by
-    # blocks of values shuffled or converted); an F-ordered X's are views: the same values.
+    # A C-ordered X's tiles are copied (by register blocks in order and in X's dtype; else
+    # feature by feature, or by blocks of values where a tile's row spans a page: 1,100
+    # features); an F-ordered X's are views: the same values.
     rng = np.random.default_rng(n0)
     X = rng.standard_normal((n0, 1001)).astype(dtype)
     Y = (rng.random((1, 1001)) > 0.5).astype(int)
