@@ -1,5 +1,6 @@
 """A tile of X transposed through registers: a small first layer's tile, sample by sample
-in X^T's rows, becomes feature by feature (the rows form of its product, small.py).
+in X^T's rows, becomes feature by feature (the rows form of its product, small.py); a
+C-ordered X's tile, feature by feature in X's rows, becomes sample by sample (source.py).
 
 Guarantees: moves only (no rounding): dst is exactly src^T, for any shape. 8 x 8 float32
 (4 x 4 float64) blocks, one 256-bit register a row, go through shuffles that x86 has as
