@@ -172,8 +172,9 @@ def blocked_dw1(n1, n0, T, itemsize, blas):
     registers over the K_BLOCK terms. A float32 layer of at most BLOCKED_W1_UNITS units on
     at least BLOCKED_W1_INPUTS inputs, BLOCKED_W1_RATIO or more a unit, that takes the BLAS
     (not transposes_x, not a small layer): the fewer rows dZ_1 has, the more of the
-    single-threaded BLAS's time goes to packing the tile of X. Measured on a 2-core Intel Xeon (SkylakeX kernels), a step of
-    full-batch descent on 2 threads, alternating runs (docs/performance.md): [1100,16,1]
+    single-threaded BLAS's time goes to packing the tile of X. Measured on a 2-core Intel
+    Xeon (SkylakeX kernels), a step of full-batch descent on 2 threads, alternating runs
+    (docs/performance.md): [1100,16,1]
     19.3-19.8 -> 13.8-14.3 ms, [784,32,1] 50.1-50.8 -> 45.8-46.7, [300,32,1] 6% faster,
     [784,64,1] 4.5%, [3072,128,1] 11%, [512,128,1] 3%, [784,128,64,1] 3-4%, [784,128,1]
     even; slower past the bounds: [300,128,1] 2%, [784,256,1] 5%; and float64 (one product,

@@ -107,27 +107,10 @@ def _transpose_body(v, p):
 
 
 @intrinsic
-def transpose(typingctx, dst, src):
-    # dst (n, t) = src (t, n)^T, both C-contiguous: R x R blocks of registers (R = 8
-    # float32, 4 float64), BLOCK_SAMPLES samples a pass; the columns left (n mod R) by
-    # blocks of masked loads; the samples left (t mod R) one value at a time. (Moves only:
-    # no rounding.)
-    if not c_matrices(dst, src):
-        return None
-
-    def codegen(context, builder, signature, args):
-        dtype = signature.args[0].dtype
-        d, s = (matrix(context, builder, signature.args[k], args[k]) for k in (0, 1))
-        return shared(context, builder, f"fastdnn_transpose_{dtype}", dtype,
-                       [d[0], s[0], s[1], s[2], s[2]], _transpose_body)
-    return types.none(dst, src), codegen
-
-
-@intrinsic
 def transpose_strided(typingctx, dst, a, start, stride):
     # dst (n, t) C = src^T, src (t, n) the values of the flat array a from ``start`` on, its
     # rows ``stride`` values apart (a block of a larger C array: a C-ordered X's features
-    # by a tile's samples); transpose's blocks and order. (Moves only: no rounding.)
+    # by a tile's samples; src itself for transpose). (Moves only: no rounding.)
     if not (isinstance(dst, types.Array) and isinstance(a, types.Array) and a.ndim == 1
             and c_matrices(dst) and a.dtype == dst.dtype
             and isinstance(start, types.Integer) and isinstance(stride, types.Integer)):
@@ -142,6 +125,15 @@ def transpose_strided(typingctx, dst, a, start, stride):
         return shared(context, builder, f"fastdnn_transpose_{dtype}", dtype,
                       [d[0], builder.gep(data, [first]), d[2], d[1], lds], _transpose_body)
     return types.none(dst, a, start, stride), codegen
+
+
+@kernel(inline=True)
+def transpose(dst, src):
+    # dst (n, t) = src (t, n)^T, both C-contiguous: R x R blocks of registers (R = 8
+    # float32, 4 float64), BLOCK_SAMPLES samples a pass; the columns left (n mod R) by
+    # blocks of masked loads; the samples left (t mod R) one value at a time. (Moves only:
+    # no rounding.) transpose_strided over src's rows, n values apart.
+    transpose_strided(dst, src.reshape(-1), 0, src.shape[1])
 
 
 @kernel(inline=True)
